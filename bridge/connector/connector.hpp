@@ -1,0 +1,56 @@
+#pragma once
+// The connector contract (DESIGN.md §6, STYLE.md habit 3). One instance per network link
+// (the XMPP component, one SMSC, one linked client account set). Every method is
+// thread-safe and non-blocking: implementations post onto their own strand.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "bus/events.hpp"
+#include "model/network.hpp"
+
+namespace passerelle {
+
+struct Capabilities {
+  std::size_t max_text_bytes = 0;  // 0: no limit
+  bool typing = false;
+  bool receipts = false;
+  bool read_markers = false;
+  bool edits = false;
+  bool files = false;
+  std::uint64_t max_file_bytes = 0;
+  bool groups = false;
+};
+
+struct ConnectorStatus {
+  LinkState state = LinkState::connecting;
+  std::string detail;          // last reason, human words
+  std::uint64_t reconnects = 0;
+  std::uint64_t queue_depth = 0;
+};
+
+// Where connectors hand inbound events. Thread-safe; never blocks.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void publish(InboundEvent event) = 0;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual const std::string& name() const = 0;  // "xmpp", "smpp:primary", unique
+  virtual Network network() const = 0;
+  virtual Capabilities capabilities() const = 0;
+  virtual void start() = 0;
+  // Stops accepting work, drains what is in flight (bounded by the connector's own
+  // timeout), closes cleanly, then calls `done` once.
+  virtual void stop(std::function<void()> done) = 0;
+  // Takes one outbound event. Results come back as DeliveryReport events on the sink.
+  virtual void send(OutboundEvent event) = 0;
+  virtual ConnectorStatus status() const = 0;
+};
+
+}  // namespace passerelle

@@ -1,0 +1,23 @@
+# passerelle_unit_test(<name> SOURCES <files...> LIBS <targets...>)
+# A GoogleTest executable whose tests are registered with CTest under the label "unit".
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+function(passerelle_unit_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    PASSERELLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    PASSERELLE_VECTORS_DIR="${PROJECT_SOURCE_DIR}/../shared/vectors")
+  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# passerelle_fuzz_target(<name> SOURCES <files...> LIBS <targets...> [CORPUS <dir>])
+function(passerelle_fuzz_target name)
+  cmake_parse_arguments(T "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE ${T_LIBS})
+endfunction()
