@@ -1,0 +1,121 @@
+#pragma once
+// The typed configuration (DESIGN.md §7). Field names follow the TOML keys of
+// config/passerelle.example.toml; defaults here are the documented defaults.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace passerelle::config {
+
+struct BridgeSection {
+  std::string domain = "example.org";
+  std::string default_country = "FR";
+  bool allow_fixed_line = false;
+  std::string data_dir = "var";
+};
+
+struct LogSection {
+  std::string level = "info";
+  std::string format = "text";  // "text" | "json"
+};
+
+struct HttpSection {
+  std::string listen = "127.0.0.1:8480";
+  std::string token;  // from token_file; never logged
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+struct StoreSection {
+  std::string path = "passerelle.db";  // resolved against bridge.data_dir by the loader
+  int batch_max = 512;
+  int batch_delay_ms = 2;
+};
+
+struct DeliverySection {
+  int retry_initial_ms = 1000;
+  int retry_max_ms = 300000;
+  int max_attempts = 8;
+  int expire_after_s = 86400;
+};
+
+struct AccessSection {
+  std::vector<std::string> allow_jids;  // bare JIDs, lower-cased
+  std::vector<std::string> allow_domains = {"example.org"};
+};
+
+struct XmppAccount {
+  std::string jid;
+  std::string password;  // from password or password_file; never logged
+  std::string host;      // empty: the JID's domain
+  int port = 5222;
+  std::string resource = "passerelle";
+  std::string person;
+  std::string tls = "required";  // "required" | "optional" | "disabled"
+};
+
+struct XmppSection {
+  bool enabled = true;
+  std::string component_host = "127.0.0.1";
+  int component_port = 5347;
+  std::string secret = "change-me";  // from secret or secret_file; never logged
+  std::vector<std::string> networks = {"sms"};
+  int reconnect_initial_ms = 1000;
+  int reconnect_max_ms = 60000;
+  std::vector<XmppAccount> accounts;
+};
+
+struct Smsc {
+  std::string name;
+  std::string host = "127.0.0.1";
+  int port = 2775;
+  std::string system_id;
+  std::string password;  // never logged
+  std::string system_type;
+  std::string bind = "transceiver";  // "transceiver" | "transmitter+receiver"
+  std::vector<std::string> prefixes = {"+"};
+  int window = 10;
+  double throughput = 50;
+  int enquire_link_s = 30;
+  int response_timeout_s = 10;
+  int reconnect_initial_ms = 1000;
+  int reconnect_max_ms = 60000;
+  bool delivery_receipts = true;
+  std::map<std::string, std::int64_t> tariff = {{"+", 5}};  // prefix -> price per segment
+};
+
+struct SmsSection {
+  bool enabled = true;
+  std::vector<std::string> sender_numbers = {"+33700000001"};  // E.164 after loading
+  bool prefix_sender = true;
+  int reassembly_timeout_s = 120;
+  std::int64_t default_monthly_cap = 1000;
+  std::string help_text;
+  std::vector<Smsc> smsc;
+};
+
+struct PersonEntry {
+  std::string name;
+  std::string phone;  // E.164 after loading
+  bool sms_fallback = true;
+  std::int64_t monthly_cap = 0;
+  std::vector<std::string> addresses;  // "network:id"
+};
+
+struct Config {
+  std::string source_path;  // the file it was loaded from
+  BridgeSection bridge;
+  LogSection log;
+  HttpSection http;
+  StoreSection store;
+  DeliverySection delivery;
+  AccessSection access;
+  XmppSection xmpp;
+  SmsSection sms;
+  std::vector<PersonEntry> people;
+};
+
+}  // namespace passerelle::config
