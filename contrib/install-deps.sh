@@ -26,7 +26,7 @@ build_pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libstrophe-dev libssl-dev libtomlplusplus-dev libsqlite3-dev
   libspdlog-dev libfmt-dev libcli11-dev
-  libphonenumber8 libgeocoding8 libprotobuf-dev libicu-dev
+  libphonenumber8 libgeocoding8 libprotobuf-dev libabsl-dev libicu-dev
 )
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,0 +1,40 @@
+#pragma once
+// Phone numbers: parsing, validation and E.164 normalisation. The one adapter over
+// libphonenumber; its types never leave phone.cpp.
+
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace passerelle {
+
+enum class LineType { mobile, fixed_line, fixed_or_mobile, voip, other, unknown };
+
+struct PhoneNumber {
+  std::string e164;  // "+33612345678"
+  LineType type = LineType::unknown;
+  std::string region;  // "FR"
+};
+
+class PhoneNumbers {
+ public:
+  // `default_region`: ISO 3166 alpha-2 code for numbers written without +country.
+  explicit PhoneNumbers(std::string default_region);
+
+  // Parses what a person typed ("06 12 34 56 78", "+33612345678", "0033 6 ..."), checks
+  // it is a valid number of its region, and returns it in E.164. Thread-safe.
+  Result<PhoneNumber> parse(std::string_view text) const;
+
+  // parse() plus the SMS rule: numbers known to be fixed-line only are refused unless
+  // `allow_fixed_line`.
+  Result<PhoneNumber> parse_for_sms(std::string_view text, bool allow_fixed_line) const;
+
+  static bool known_region(std::string_view region);
+  const std::string& default_region() const { return default_region_; }
+
+ private:
+  std::string default_region_;
+};
+
+}  // namespace passerelle

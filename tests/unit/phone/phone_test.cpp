@@ -1,0 +1,44 @@
+#include "phone/phone.hpp"
+
+#include <gtest/gtest.h>
+
+namespace passerelle {
+namespace {
+
+TEST(PhoneNumbers, NormalisesNationalAndInternationalForms) {
+  PhoneNumbers fr("fr");
+  EXPECT_EQ(fr.parse("06 12 34 56 78").value().e164, "+33612345678");
+  EXPECT_EQ(fr.parse("+33 6 12 34 56 78").value().e164, "+33612345678");
+  EXPECT_EQ(fr.parse("0033612345678").value().e164, "+33612345678");
+  EXPECT_EQ(fr.parse("+44 7911 123456").value().e164, "+447911123456");
+  EXPECT_EQ(fr.parse("06 12 34 56 78").value().type, LineType::mobile);
+  EXPECT_EQ(fr.parse("06 12 34 56 78").value().region, "FR");
+}
+
+TEST(PhoneNumbers, RejectsInvalid) {
+  PhoneNumbers fr("FR");
+  EXPECT_FALSE(fr.parse("").ok());
+  EXPECT_FALSE(fr.parse("hello").ok());
+  EXPECT_FALSE(fr.parse("+33 6 12").ok());
+  EXPECT_FALSE(fr.parse("+999 123456789").ok());
+  EXPECT_FALSE(fr.parse(std::string(100, '1')).ok());
+  EXPECT_EQ(fr.parse("12").error().code, Errc::invalid_input);
+}
+
+TEST(PhoneNumbers, FixedLineRefusedForSmsUnlessAllowed) {
+  PhoneNumbers fr("FR");
+  auto fixed = fr.parse_for_sms("01 42 68 53 00", false);
+  ASSERT_FALSE(fixed.ok());
+  EXPECT_EQ(fixed.error().code, Errc::not_allowed);
+  EXPECT_NE(fixed.error().message.find("fixed-line"), std::string::npos);
+  EXPECT_TRUE(fr.parse_for_sms("01 42 68 53 00", true).ok());
+  EXPECT_TRUE(fr.parse_for_sms("06 12 34 56 78", false).ok());
+}
+
+TEST(PhoneNumbers, KnowsRegions) {
+  EXPECT_TRUE(PhoneNumbers::known_region("FR"));
+  EXPECT_FALSE(PhoneNumbers::known_region("XX"));
+}
+
+}  // namespace
+}  // namespace passerelle
