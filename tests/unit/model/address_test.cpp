@@ -33,3 +33,22 @@ TEST(Address, ParsesRoundTrip) {
 
 }  // namespace
 }  // namespace passerelle
+
+#include "core/ulid.hpp"
+
+namespace passerelle {
+namespace {
+
+TEST(Ulid, EncodesTimeAndSortsByIt) {
+  const unsigned char zero[10] = {};
+  EXPECT_EQ(make_ulid(0, zero), "00000000000000000000000000");
+  const unsigned char ones[10] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  EXPECT_EQ(make_ulid((1ULL << 48) - 1, ones), "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
+  EXPECT_EQ(make_ulid(1469918176385ULL, zero).substr(0, 10), "01ARYZ6S41");
+  const auto a = new_ulid();
+  EXPECT_EQ(a.size(), 26u);
+  EXPECT_NE(a, new_ulid());
+}
+
+}  // namespace
+}  // namespace passerelle

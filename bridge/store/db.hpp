@@ -1,0 +1,63 @@
+#pragma once
+// The one adapter over SQLite: a connection, prepared statements, typed binding.
+// Not thread-safe: a Db is used by one thread at a time (the store's writer).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace passerelle::store {
+
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  Stmt& bind(int i, std::int64_t v);
+  Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int i, std::string_view v);
+  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Stmt& bind_null(int i);
+  // Steps once: true while a row is available; errors become Error::internal.
+  Result<bool> step();
+  // Runs to completion (for INSERT/UPDATE/DELETE) and resets.
+  Status run();
+  std::int64_t col_int(int i) const;
+  std::string col_text(int i) const;
+  bool col_null(int i) const;
+  void reset();
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+class Db {
+ public:
+  static Result<std::unique_ptr<Db>> open(const std::string& path);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  Status exec(std::string_view sql);
+  // A cached prepared statement, reset and with bindings cleared. The reference stays
+  // valid for the Db's lifetime.
+  Result<Stmt*> prepare(const std::string& sql);
+  std::int64_t changes() const;
+  std::int64_t last_insert_rowid() const;
+  std::string last_error() const;
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, std::pair<sqlite3_stmt*, std::unique_ptr<Stmt>>> cache_;
+};
+
+}  // namespace passerelle::store

@@ -1,0 +1,128 @@
+#include "store/store.hpp"
+
+#include <chrono>
+#include <future>
+
+namespace passerelle::store {
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+  auto db = Db::open(path);
+  if (!db.ok()) return db.error();
+  Db& d = **db;
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+    if (auto st = d.exec(pragma); !st.ok()) return st.error();
+  }
+  if (auto st = d.exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !st.ok())
+    return st.error();
+  auto version = migrate(d);
+  if (!version.ok()) return version.error();
+  std::unique_ptr<Store> store(new Store(std::move(*db), options));
+  store->schema_version_ = *version;
+  store->writer_ = std::thread([s = store.get()] { s->writer_loop(); });
+  return store;
+}
+
+Store::Store(std::unique_ptr<Db> db, StoreOptions options) : db_(std::move(db)), options_(options) {
+  if (options_.batch_max < 1) options_.batch_max = 1;
+}
+
+Store::~Store() { close(); }
+
+void Store::submit(Job job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopped_) {
+      queue_.emplace_back(std::move(job), std::move(done));
+      stats_.queue_depth = queue_.size();
+      cv_.notify_one();
+      return;
+    }
+  }
+  // The writer has stopped: nothing will run the job. Say so rather than drop it.
+  if (done) done(Error{Errc::unavailable, "store is closed", false, 0});
+}
+
+Status Store::run_sync(Job job) {
+  std::promise<Status> p;
+  auto f = p.get_future();
+  submit(std::move(job), [&p](Status st) { p.set_value(std::move(st)); });
+  return f.get();
+}
+
+void Store::close() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+}
+
+StoreStats Store::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Store::writer_loop() {
+  std::deque<std::pair<Job, Done>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty() && closing_) {
+        stopped_ = true;
+        return;
+      }
+      if (options_.batch_delay_ms > 0 && static_cast<int>(queue_.size()) < options_.batch_max && !closing_) {
+        cv_.wait_for(lock, std::chrono::milliseconds(options_.batch_delay_ms),
+                     [&] { return closing_ || static_cast<int>(queue_.size()) >= options_.batch_max; });
+      }
+      const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.batch_max));
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      stats_.queue_depth = queue_.size();
+    }
+    run_batch(batch);
+    batch.clear();
+  }
+}
+
+void Store::run_batch(std::deque<std::pair<Job, Done>>& batch) {
+  std::vector<Status> results;
+  results.reserve(batch.size());
+  Status begun = db_->exec("BEGIN IMMEDIATE");
+  if (begun.ok()) {
+    for (auto& [job, done] : batch) {
+      (void)db_->exec("SAVEPOINT job");
+      Status st = job(*db_);
+      if (st.ok()) {
+        (void)db_->exec("RELEASE job");
+      } else {
+        (void)db_->exec("ROLLBACK TO job");
+        (void)db_->exec("RELEASE job");
+      }
+      results.push_back(std::move(st));
+    }
+    Status committed = db_->exec("COMMIT");
+    if (!committed.ok()) {
+      (void)db_->exec("ROLLBACK");
+      for (auto& r : results)
+        if (r.ok()) r = committed;
+    }
+  } else {
+    results.assign(batch.size(), begun);
+  }
+  std::uint64_t failed = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!results[i].ok()) ++failed;
+    if (batch[i].second) batch[i].second(std::move(results[i]));
+  }
+  std::lock_guard lock(mu_);
+  stats_.jobs += batch.size();
+  stats_.commits += 1;
+  stats_.failed_jobs += failed;
+}
+
+}  // namespace passerelle::store

@@ -1,0 +1,79 @@
+#pragma once
+// The store: one SQLite database in WAL mode, one writer thread that runs submitted jobs
+// in batched transactions (group commit, DESIGN.md §5). Callers never touch SQLite on
+// their own threads: they submit a Job and get its Status in `done` once the batch that
+// ran it has committed, which is the moment the data is durable.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/result.hpp"
+#include "store/db.hpp"
+
+namespace passerelle::store {
+
+struct StoreOptions {
+  int batch_max = 512;      // jobs per transaction at most
+  int batch_delay_ms = 0;   // wait this long for more jobs to join a batch
+  bool synchronous_full = true;  // fsync the WAL at every commit (else only at checkpoints)
+};
+
+struct StoreStats {
+  std::uint64_t jobs = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t failed_jobs = 0;
+  std::uint64_t queue_depth = 0;
+};
+
+class Store {
+ public:
+  using Job = std::function<Status(Db&)>;
+  using Done = std::function<void(Status)>;
+
+  // Opens (creating if needed) the database, applies pending migrations and starts the
+  // writer. Fails with the reason when the file cannot be opened or a migration fails.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options);
+  ~Store();
+
+  // Queues `job` for the next batch. Each job runs in a savepoint: a job that returns an
+  // error is rolled back alone. `done` runs on the writer thread after the commit (or
+  // with the error); it must be quick: post elsewhere for real work. Thread-safe.
+  void submit(Job job, Done done);
+
+  // Runs `job` and waits for its commit. For start-up and tools only, never on a strand.
+  Status run_sync(Job job);
+
+  // Finishes every queued job, then stops the writer. Idempotent.
+  void close();
+
+  StoreStats stats() const;
+  int schema_version() const { return schema_version_; }
+
+ private:
+  Store(std::unique_ptr<Db> db, StoreOptions options);
+  void writer_loop();
+  void run_batch(std::deque<std::pair<Job, Done>>& batch);
+
+  std::unique_ptr<Db> db_;
+  StoreOptions options_;
+  int schema_version_ = 0;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<Job, Done>> queue_;
+  bool closing_ = false;
+  bool stopped_ = false;  // the writer has exited; submit() fails fast
+  StoreStats stats_;
+  std::thread writer_;
+};
+
+// Applies the migrations newer than the database's user_version, each in its own
+// transaction. Returns the resulting version.
+Result<int> migrate(Db& db);
+
+}  // namespace passerelle::store

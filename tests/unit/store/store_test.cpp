@@ -1,0 +1,180 @@
+#include "store/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "store/records.hpp"
+
+namespace passerelle::store {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("passerelle-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path() const { return (dir_ / "t.db").string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(StoreTest, MigratesOnceAndReopens) {
+  {
+    auto s = Store::open(path(), {});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ((*s)->schema_version(), 1);
+  }
+  auto again = Store::open(path(), {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->schema_version(), 1);
+}
+
+TEST_F(StoreTest, RefusesNewerSchema) {
+  {
+    auto db = Db::open(path());
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("PRAGMA user_version = 99").ok());
+  }
+  auto s = Store::open(path(), {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("newer"), std::string::npos);
+}
+
+TEST_F(StoreTest, DuplicateOriginIsDetected) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  MessageRow m{"01A", "c1", "xmpp:a@x", "sms:+33611111111", "hi", "xmpp", "orig-1", 1};
+  bool first = false, second = true;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+    auto r = insert_message(db, m);
+    if (!r.ok()) return r.error();
+    first = *r;
+    m.id = "01B";
+    auto r2 = insert_message(db, m);
+    if (!r2.ok()) return r2.error();
+    second = *r2;
+    return {};
+  }).ok());
+  EXPECT_TRUE(first);
+  EXPECT_FALSE(second);
+}
+
+TEST_F(StoreTest, FailedJobRollsBackAloneAndOthersCommit) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  std::promise<Status> bad, good;
+  (*s)->submit(
+      [](Db& db) -> Status {
+        auto st = set_optout(db, "+33600000001", true, 1);
+        if (!st.ok()) return st;
+        return Error::invalid("refused");
+      },
+      [&](Status st) { bad.set_value(st); });
+  (*s)->submit([](Db& db) { return set_optout(db, "+33600000002", true, 1); },
+               [&](Status st) { good.set_value(st); });
+  EXPECT_FALSE(bad.get_future().get().ok());
+  EXPECT_TRUE(good.get_future().get().ok());
+  std::vector<std::string> phones;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) { return load_optouts(db, [&](std::string p) { phones.push_back(p); }); })
+                  .ok());
+  EXPECT_EQ(phones, std::vector<std::string>{"+33600000002"});
+}
+
+TEST_F(StoreTest, GroupCommitBatchesConcurrentJobs) {
+  auto s = Store::open(path(), {.batch_max = 256, .batch_delay_ms = 0, .synchronous_full = true});
+  ASSERT_TRUE(s.ok());
+  std::atomic<int> done{0};
+  constexpr int kJobs = 2000;
+  for (int i = 0; i < kJobs; ++i) {
+    (*s)->submit([i](Db& db) { return set_optout(db, "+336" + std::to_string(10000000 + i), true, i); },
+                 [&](Status st) {
+                   EXPECT_TRUE(st.ok());
+                   ++done;
+                 });
+  }
+  (*s)->close();
+  EXPECT_EQ(done.load(), kJobs);
+  const auto stats = (*s)->stats();
+  EXPECT_EQ(stats.jobs, static_cast<std::uint64_t>(kJobs));
+  EXPECT_LT(stats.commits, static_cast<std::uint64_t>(kJobs));  // batched
+  // After close, submissions fail fast instead of vanishing.
+  std::promise<Status> late;
+  (*s)->submit([](Db&) -> Status { return {}; }, [&](Status st) { late.set_value(st); });
+  EXPECT_FALSE(late.get_future().get().ok());
+}
+
+TEST_F(StoreTest, DeliveriesRoundTripAndOnlyOpenOnesLoad) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  DeliveryRow d;
+  d.id = "D1";
+  d.message_id = "M1";
+  d.connector = "smpp:primary";
+  d.sender = "sms:+33700000001";
+  d.recipient = "sms:+33611111111";
+  d.body = "hello";
+  d.state = DeliveryState::routed;
+  DeliveryRow done_row = d;
+  done_row.id = "D2";
+  done_row.state = DeliveryState::delivered;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+    if (auto st = insert_delivery(db, d); !st.ok()) return st;
+    if (auto st = insert_delivery(db, done_row); !st.ok()) return st;
+    d.state = DeliveryState::acked;
+    d.attempts = 2;
+    return update_delivery(db, d);
+  }).ok());
+  std::vector<DeliveryRow> open;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) { return load_open_deliveries(db, [&](DeliveryRow r) { open.push_back(r); }); })
+                  .ok());
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].id, "D1");
+  EXPECT_EQ(open[0].state, DeliveryState::acked);
+  EXPECT_EQ(open[0].attempts, 2);
+}
+
+TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+    if (auto st = insert_charges(db, "D1", "alice", "primary", 3, 5, "2026-11", 1); !st.ok()) return st;
+    if (auto st = insert_charges(db, "D2", "alice", "primary", 1, 7, "2026-10", 1); !st.ok()) return st;
+    if (auto st = insert_charges(db, "D3", "bob", "primary", 2, 5, "2026-11", 1); !st.ok()) return st;
+    return delete_charges(db, "D3");
+  }).ok());
+  std::map<std::string, std::int64_t> spend;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) {
+    return load_spend(db, "2026-11", [&](std::string p, std::int64_t t) { spend[p] = t; });
+  }).ok());
+  EXPECT_EQ(spend.size(), 1u);
+  EXPECT_EQ(spend["alice"], 15);
+}
+
+TEST_F(StoreTest, PeopleWithAddresses) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  PersonRow p{"bob", "+33611111111", true, 500, "config", {"xmpp:bob@example.org", "sms:+33611111111"}};
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) { return upsert_person(db, p, 1); }).ok());
+  std::vector<PersonRow> people;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) { return load_people(db, [&](PersonRow r) { people.push_back(r); }); }).ok());
+  ASSERT_EQ(people.size(), 1u);
+  EXPECT_EQ(people[0].addresses.size(), 2u);
+  EXPECT_EQ(people[0].monthly_cap, 500);
+}
+
+TEST_F(StoreTest, UnopenableFileIsAClearError) {
+  auto s = Store::open((dir_ / "no" / "such" / "dir" / "x.db").string(), {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("cannot open database"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace passerelle::store
