@@ -15,24 +15,32 @@ struct BridgeSection {
   std::string default_country = "FR";
   bool allow_fixed_line = false;
   std::string data_dir = "var";
+
+  friend bool operator==(const BridgeSection&, const BridgeSection&) = default;
 };
 
 struct LogSection {
   std::string level = "info";
   std::string format = "text";  // "text" | "json"
+
+  friend bool operator==(const LogSection&, const LogSection&) = default;
 };
 
 struct HttpSection {
   std::string listen = "127.0.0.1:8480";
   std::string token;  // from token_file; never logged
-  std::string tls_cert_file;
-  std::string tls_key_file;
+  std::string tls_cert_file;  // path, resolved against the config file's directory
+  std::string tls_key_file;   // path, resolved against the config file's directory
+
+  friend bool operator==(const HttpSection&, const HttpSection&) = default;
 };
 
 struct StoreSection {
   std::string path = "passerelle.db";  // resolved against bridge.data_dir by the loader
   int batch_max = 512;
   int batch_delay_ms = 2;
+
+  friend bool operator==(const StoreSection&, const StoreSection&) = default;
 };
 
 struct DeliverySection {
@@ -40,11 +48,15 @@ struct DeliverySection {
   int retry_max_ms = 300000;
   int max_attempts = 8;
   int expire_after_s = 86400;
+
+  friend bool operator==(const DeliverySection&, const DeliverySection&) = default;
 };
 
 struct AccessSection {
   std::vector<std::string> allow_jids;  // bare JIDs, lower-cased
   std::vector<std::string> allow_domains = {"example.org"};
+
+  friend bool operator==(const AccessSection&, const AccessSection&) = default;
 };
 
 struct XmppAccount {
@@ -55,6 +67,8 @@ struct XmppAccount {
   std::string resource = "passerelle";
   std::string person;
   std::string tls = "required";  // "required" | "optional" | "disabled"
+
+  friend bool operator==(const XmppAccount&, const XmppAccount&) = default;
 };
 
 struct XmppSection {
@@ -66,6 +80,8 @@ struct XmppSection {
   int reconnect_initial_ms = 1000;
   int reconnect_max_ms = 60000;
   std::vector<XmppAccount> accounts;
+
+  friend bool operator==(const XmppSection&, const XmppSection&) = default;
 };
 
 struct Smsc {
@@ -85,6 +101,8 @@ struct Smsc {
   int reconnect_max_ms = 60000;
   bool delivery_receipts = true;
   std::map<std::string, std::int64_t> tariff = {{"+", 5}};  // prefix -> price per segment
+
+  friend bool operator==(const Smsc&, const Smsc&) = default;
 };
 
 struct SmsSection {
@@ -93,8 +111,12 @@ struct SmsSection {
   bool prefix_sender = true;
   int reassembly_timeout_s = 120;
   std::int64_t default_monthly_cap = 1000;
-  std::string help_text;
+  std::string help_text =
+      "passerelle: reply with @network:id message to choose who gets it, e.g. "
+      "@xmpp:alice@example.org hello. STOP to stop, START to resume.";
   std::vector<Smsc> smsc;
+
+  friend bool operator==(const SmsSection&, const SmsSection&) = default;
 };
 
 struct PersonEntry {
@@ -103,6 +125,8 @@ struct PersonEntry {
   bool sms_fallback = true;
   std::int64_t monthly_cap = 0;
   std::vector<std::string> addresses;  // "network:id"
+
+  friend bool operator==(const PersonEntry&, const PersonEntry&) = default;
 };
 
 struct Config {
@@ -116,6 +140,11 @@ struct Config {
   XmppSection xmpp;
   SmsSection sms;
   std::vector<PersonEntry> people;
+  // Problems that do not stop the bridge (a world-readable secret file, ...), each
+  // "file:line:col: key: text". Never contains a secret.
+  std::vector<std::string> warnings;
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 }  // namespace passerelle::config

@@ -1,0 +1,27 @@
+#pragma once
+// Internal to the loader: the schema, as code. Each function reads its sections from the
+// document's root table into `c`, declaring every valid key (so that the rest are
+// reported as unknown) and checking types, ranges and cross-references.
+
+#include <string>
+
+#include "config/config.hpp"
+#include "config/reader.hpp"
+
+namespace passerelle::config::detail {
+
+// [bridge] [log] [http] [store] [delivery] [access]
+void read_general(Reader& root, Config& c);
+// [[people]] [xmpp] [[xmpp.accounts]] [sms] [[sms.smsc]]
+void read_networks(Reader& root, Config& c);
+
+// Shared checks, each a Check (config/reader.hpp).
+std::string check_non_empty(std::string& v);
+std::string check_host(std::string& v);
+std::string check_e164(std::string& v);
+std::string check_bare_jid(std::string& v);  // localpart@domain, lower-cased
+
+// Error at `max_key` (or `min_key` if only that one is in the file) when max < min.
+void check_order(Reader& r, const char* min_key, int min, const char* max_key, int max);
+
+}  // namespace passerelle::config::detail

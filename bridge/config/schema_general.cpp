@@ -1,0 +1,139 @@
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "config/schema.hpp"
+#include "model/address.hpp"
+
+namespace passerelle::config::detail {
+
+std::string check_non_empty(std::string& v) { return v.empty() ? "must not be empty" : ""; }
+
+std::string check_host(std::string& v) {
+  if (looks_like_host(v)) return {};
+  return fmt::format("expected a host name or IP address, got \"{}\"", v);
+}
+
+std::string check_e164(std::string& v) {
+  if (is_e164(v)) return {};
+  return fmt::format("expected an E.164 number (\"+\" then 8 to 15 digits, the first not 0), got \"{}\"", v);
+}
+
+std::string check_bare_jid(std::string& v) {
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (v.find('@') != std::string::npos && v.find('/') == std::string::npos && looks_like_jid(v)) return {};
+  return fmt::format("expected a bare JID like \"alice@example.org\", got \"{}\"", v);
+}
+
+void check_order(Reader& r, const char* min_key, int min, const char* max_key, int max) {
+  if (max >= min) return;
+  r.error(r.has(max_key) ? max_key : min_key,
+          fmt::format("{} ({}) is less than {} ({})", r.key_path(max_key), max, r.key_path(min_key), min));
+}
+
+namespace {
+
+std::string check_domain(std::string& v) {
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (looks_like_domain(v)) return {};
+  return fmt::format("expected a domain name like \"example.org\", got \"{}\"", v);
+}
+
+std::string check_country(std::string& v) {
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::toupper(c); });
+  if (v.size() == 2 && std::isalpha(static_cast<unsigned char>(v[0])) &&
+      std::isalpha(static_cast<unsigned char>(v[1])))
+    return {};
+  return fmt::format("expected a two-letter ISO 3166 country code like \"FR\", got \"{}\"", v);
+}
+
+std::string check_listen(std::string& v) {
+  auto l = parse_listen(v);
+  return l ? std::string() : fmt::format("{}, got \"{}\"", l.error().message, v);
+}
+
+void read_bridge(Reader r, BridgeSection& b) {
+  r.string("domain", b.domain, check_domain);
+  r.string("default_country", b.default_country, check_country);
+  r.boolean("allow_fixed_line", b.allow_fixed_line);
+  r.string("data_dir", b.data_dir, check_non_empty);
+  r.finish();
+}
+
+void read_log(Reader r, LogSection& l) {
+  r.choice("level", l.level, {"trace", "debug", "info", "warn", "error"});
+  r.choice("format", l.format, {"text", "json"});
+  r.finish();
+}
+
+// A TLS file must exist now: check-config is where a wrong path should show up.
+void read_existing_file(Reader& r, const char* key, std::string& out) {
+  if (r.file_path(key, out) && !out.empty() && !std::filesystem::is_regular_file(out))
+    r.error(key, fmt::format("file '{}' does not exist or is not a regular file", out));
+}
+
+void read_http(Reader r, HttpSection& h) {
+  const bool listen_ok = r.string("listen", h.listen, check_listen) || !r.has("listen");
+  r.secret("token", h.token, /*inline_ok=*/false);
+  read_existing_file(r, "tls_cert_file", h.tls_cert_file);
+  read_existing_file(r, "tls_key_file", h.tls_key_file);
+  r.finish();
+
+  // Safety rule: the admin endpoints leave loopback only behind a token and TLS.
+  if (!listen_ok) return;
+  auto listen = parse_listen(h.listen);
+  if (!listen || listen->loopback) return;
+  const toml::node* token_node = r.node("token_file");
+  const bool token_given = !h.token.empty() || (token_node != nullptr && token_node->as_string() != nullptr &&
+                                                !token_node->as_string()->get().empty());
+  std::vector<std::string> missing;
+  if (!token_given) missing.push_back(r.key_path("token_file"));
+  if (h.tls_cert_file.empty()) missing.push_back(r.key_path("tls_cert_file"));
+  if (h.tls_key_file.empty()) missing.push_back(r.key_path("tls_key_file"));
+  if (missing.empty()) return;
+  r.error("listen", fmt::format("\"{}\" is not a loopback address, so {}, {} and {} must all be set (missing: {})",
+                                h.listen, r.key_path("token_file"), r.key_path("tls_cert_file"),
+                                r.key_path("tls_key_file"), fmt::join(missing, ", ")));
+}
+
+void read_store(Reader r, StoreSection& s) {
+  r.string("path", s.path, check_non_empty);
+  r.integer("batch_max", s.batch_max, 1, 100000);
+  r.integer("batch_delay_ms", s.batch_delay_ms, 0, 10000);
+  r.finish();
+}
+
+void read_delivery(Reader r, DeliverySection& d) {
+  r.integer("retry_initial_ms", d.retry_initial_ms, 1, INT_MAX);
+  r.integer("retry_max_ms", d.retry_max_ms, 1, INT_MAX);
+  check_order(r, "retry_initial_ms", d.retry_initial_ms, "retry_max_ms", d.retry_max_ms);
+  r.integer("max_attempts", d.max_attempts, 1, 1000);
+  r.integer("expire_after_s", d.expire_after_s, 1, INT_MAX);
+  r.finish();
+}
+
+void read_access(Reader r, AccessSection& a) {
+  r.strings("allow_jids", a.allow_jids, check_bare_jid, /*unique=*/true);
+  r.strings("allow_domains", a.allow_domains, check_domain, /*unique=*/true);
+  r.finish();
+}
+
+}  // namespace
+
+void read_general(Reader& root, Config& c) {
+  read_bridge(root.table("bridge"), c.bridge);
+  read_log(root.table("log"), c.log);
+  read_http(root.table("http"), c.http);
+  read_store(root.table("store"), c.store);
+  read_delivery(root.table("delivery"), c.delivery);
+  read_access(root.table("access"), c.access);
+  // store.path is documented as relative to bridge.data_dir.
+  if (std::filesystem::path(c.store.path).is_relative())
+    c.store.path = (std::filesystem::path(c.bridge.data_dir) / c.store.path).string();
+}
+
+}  // namespace passerelle::config::detail
