@@ -1,0 +1,358 @@
+#include "delivery/outbox.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "core/ulid.hpp"
+#include "delivery/backoff.hpp"
+
+namespace passerelle {
+namespace {
+
+std::string nid_key(const std::string& connector, const std::string& network_id) {
+  return connector + '\n' + network_id;
+}
+
+}  // namespace
+
+Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store, const ConnectorRegistry& connectors,
+               Metrics& metrics, OutboxOptions options, OutboxHooks hooks)
+    : strand_(std::move(strand)),
+      store_(store),
+      connectors_(connectors),
+      options_(options),
+      hooks_(std::move(hooks)),
+      timer_(strand_),
+      sent_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "sent"}})),
+      retries_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "retried"}})),
+      unknown_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "unknown"}})),
+      failed_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "failed"}})),
+      delivered_(
+          metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "delivered"}})) {}
+
+Status Outbox::recover() {
+  std::vector<store::DeliveryRow> rows;
+  std::vector<store::NetworkIdRow> nids;
+  auto st = store_.run_sync([&](store::Db& db) -> Status {
+    if (auto s = store::load_open_deliveries(db, [&](store::DeliveryRow r) { rows.push_back(std::move(r)); }); !s.ok())
+      return s;
+    return store::load_network_ids(db, [&](store::NetworkIdRow n) { nids.push_back(std::move(n)); });
+  });
+  if (!st.ok()) return st;
+  std::size_t resumed = 0, unknown = 0;
+  for (auto& r : rows) {
+    const std::string id = r.id;
+    Connector* c = connectors_.find(r.connector);
+    if (r.state == DeliveryState::acked && (!c || !c->capabilities().receipts)) continue;  // nothing more to come
+    auto& o = open_[id];
+    o.row = std::move(r);
+    if (o.row.state == DeliveryState::sent) {
+      // Handed to a connector before the restart, with no answer recorded: the network
+      // may or may not have it.
+      ++unknown;
+      o.row.unknown_outcomes++;
+      unknown_.inc();
+      if (hooks_.unknown) hooks_.unknown(o.row);
+      if (!options_.resend_unknown) {
+        finish(id, DeliveryState::unknown, "outcome unknown: passerelle stopped while it was being sent");
+        continue;
+      }
+      o.row.reason = "outcome unknown after restart; sent again (may arrive twice)";
+      o.row.state = DeliveryState::routed;
+      persist(o.row);
+    }
+    if (o.row.state != DeliveryState::acked) {
+      waiting_.emplace(0, id);
+      ++resumed;
+    }
+  }
+  for (auto& n : nids) {
+    auto* o = find(n.delivery_id);
+    if (!o) continue;
+    o->segments[n.network_id] = n.state;
+    by_network_id_[nid_key(n.connector, n.network_id)] = n.delivery_id;
+  }
+  spdlog::info("outbox: {} open deliveries ({} to send, {} with unknown outcome)", open_.size(), resumed, unknown);
+  if (!waiting_.empty()) boost::asio::post(strand_, [this] { arm_timer(); });
+  return {};
+}
+
+Outbox::Open* Outbox::find(const std::string& id) {
+  auto it = open_.find(id);
+  return it == open_.end() ? nullptr : &it->second;
+}
+
+void Outbox::enqueue(store::DeliveryRow row) {
+  const std::string id = row.id;
+  open_[id].row = std::move(row);
+  dispatch(id);
+}
+
+void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after) {
+  store_.submit([row](store::Db& db) { return store::update_delivery(db, row); },
+                [this, id = row.id, after = std::move(after)](Status st) {
+                  if (!st.ok()) spdlog::error("outbox: cannot record delivery {}: {}", id, st.error().message);
+                  if (after) boost::asio::post(strand_, after);
+                });
+}
+
+void Outbox::dispatch(const std::string& id) {
+  auto* o = find(id);
+  if (!o || draining_) return;
+  auto& r = o->row;
+  if (options_.expire_after_ms > 0 && r.created_ms + options_.expire_after_ms < now_ms()) {
+    finish(id, DeliveryState::failed, "not delivered in time (" + r.reason + ")");
+    return;
+  }
+  r.state = DeliveryState::sent;
+  r.attempts++;
+  r.updated_ms = now_ms();
+  ++in_flight_;
+  // Recorded as sent before the connector sees it: after a crash, a row still "sent"
+  // is known to have an unknown outcome instead of being resent silently.
+  persist(r, [this, id] { send_now(id); });
+}
+
+void Outbox::send_now(const std::string& id) {
+  auto* o = find(id);
+  if (!o) return;
+  const auto& r = o->row;
+  Connector* c = connectors_.find(r.connector);
+  if (!c) {
+    --in_flight_;
+    finish(id, DeliveryState::failed, "no connector named '" + r.connector + "' is configured");
+    return;
+  }
+  auto from = parse_address(r.sender);
+  auto to = parse_address(r.recipient);
+  if (!from.ok() || !to.ok()) {
+    --in_flight_;
+    finish(id, DeliveryState::failed, "bad address in delivery");
+    return;
+  }
+  OutboundMessage m;
+  m.delivery_id = r.id;
+  m.message_id = r.message_id;
+  m.from = *from;
+  m.to = *to;
+  m.body = r.body;
+  m.kind = static_cast<MessageKind>(r.kind);
+  m.request_receipt = r.request_receipt;
+  m.attempt = r.attempts;
+  sent_.inc();
+  c->send(std::move(m));
+}
+
+void Outbox::on_report(const DeliveryReport& rep) {
+  std::string id = rep.delivery_id;
+  if (id.empty()) {
+    auto it = by_network_id_.find(nid_key(rep.connector, rep.network_id));
+    if (it == by_network_id_.end()) {
+      spdlog::debug("outbox: report for unknown network id {} on {}", rep.network_id, rep.connector);
+      return;
+    }
+    id = it->second;
+  }
+  auto* o = find(id);
+  if (!o) return;
+  auto& r = o->row;
+  const bool was_in_flight = r.state == DeliveryState::sent;
+  auto land = [&] {
+    if (was_in_flight && in_flight_ > 0) --in_flight_;
+  };
+
+  if (!rep.delivery_id.empty()) {
+    // The send result.
+    switch (rep.state) {
+      case DeliveryState::acked: {
+        land();
+        r.state = DeliveryState::acked;
+        r.segments = rep.segments;
+        r.updated_ms = now_ms();
+        for (const auto& nid : rep.network_ids) {
+          o->segments[nid] = DeliveryState::acked;
+          by_network_id_[nid_key(rep.connector, nid)] = id;
+        }
+        Connector* c = connectors_.find(r.connector);
+        const bool receipts_follow = c && c->capabilities().receipts && !rep.network_ids.empty();
+        store_.submit(
+            [row = r, ids = rep.network_ids, conn = rep.connector](store::Db& db) -> Status {
+              if (auto s = store::update_delivery(db, row); !s.ok()) return s;
+              for (const auto& nid : ids)
+                if (auto s = store::upsert_network_id(db, {conn, nid, row.id, DeliveryState::acked}); !s.ok()) return s;
+              return {};
+            },
+            [](Status st) {
+              if (!st.ok()) spdlog::error("outbox: cannot record acknowledgement: {}", st.error().message);
+            });
+        if (!receipts_follow) {
+          open_.erase(id);
+          for (const auto& nid : rep.network_ids) by_network_id_.erase(nid_key(rep.connector, nid));
+        }
+        break;
+      }
+      case DeliveryState::failed:
+        land();
+        if (rep.retryable) {
+          retry_later(*o, rep.reason, true);
+        } else {
+          finish(id, DeliveryState::failed, rep.reason);
+        }
+        break;
+      case DeliveryState::unknown:
+        land();
+        r.unknown_outcomes++;
+        unknown_.inc();
+        spdlog::warn("outbox: delivery {} to {}: outcome unknown ({}){}", id, r.recipient, rep.reason,
+                     options_.resend_unknown ? "; sending again, it may arrive twice" : "");
+        if (hooks_.unknown) hooks_.unknown(r);
+        if (options_.resend_unknown) {
+          retry_later(*o, "outcome unknown: " + rep.reason, true);
+        } else {
+          finish(id, DeliveryState::unknown, rep.reason);
+        }
+        break;
+      case DeliveryState::delivered:
+      case DeliveryState::read:
+        land();
+        finish(id, rep.state, rep.reason);
+        break;
+      default:
+        break;
+    }
+    check_drained();
+    return;
+  }
+
+  // A delivery report for one network id (one SMS segment): merge into one state.
+  o->segments[rep.network_id] = rep.state;
+  store_.submit(
+      [n = store::NetworkIdRow{rep.connector, rep.network_id, id, rep.state}](store::Db& db) {
+        return store::upsert_network_id(db, n);
+      },
+      [](Status) {});
+  bool all_delivered = true, any_failed = false;
+  for (const auto& [nid, s] : o->segments) {
+    if (s == DeliveryState::failed || s == DeliveryState::unknown) any_failed = true;
+    if (s != DeliveryState::delivered && s != DeliveryState::read) all_delivered = false;
+  }
+  if (any_failed && rep.state == DeliveryState::failed) {
+    finish(id, DeliveryState::failed, rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
+  } else if (all_delivered && static_cast<int>(o->segments.size()) >= std::max(1, r.segments)) {
+    finish(id, DeliveryState::delivered, {});
+  }
+}
+
+void Outbox::retry_later(Open& o, const std::string& reason, bool count_attempt) {
+  auto& r = o.row;
+  if (count_attempt && r.attempts >= options_.max_attempts) {
+    finish(r.id, DeliveryState::failed,
+           "gave up after " + std::to_string(r.attempts) + " attempts: " + reason);
+    return;
+  }
+  retries_.inc();
+  const auto delay = backoff_ms(r.attempts, options_.retry_initial_ms, options_.retry_max_ms, jitter_random());
+  r.state = DeliveryState::routed;
+  r.reason = reason;
+  r.next_attempt_ms = now_ms() + delay;
+  r.updated_ms = now_ms();
+  persist(r);
+  waiting_.emplace(r.next_attempt_ms, r.id);
+  arm_timer();
+}
+
+void Outbox::finish(const std::string& id, DeliveryState state, const std::string& reason) {
+  auto it = open_.find(id);
+  if (it == open_.end()) return;
+  Open o = std::move(it->second);
+  open_.erase(it);
+  for (const auto& [nid, s] : o.segments) by_network_id_.erase(nid_key(o.row.connector, nid));
+  auto& r = o.row;
+  r.state = state;
+  if (!reason.empty()) r.reason = reason;
+  r.updated_ms = now_ms();
+  // Nothing left the bridge: the reserved charges go back to the payer.
+  const bool refund = state == DeliveryState::failed && o.segments.empty();
+  store_.submit(
+      [row = r, refund](store::Db& db) -> Status {
+        if (auto s = store::update_delivery(db, row); !s.ok()) return s;
+        return refund ? store::delete_charges(db, row.id) : Status{};
+      },
+      [](Status st) {
+        if (!st.ok()) spdlog::error("outbox: cannot record final state: {}", st.error().message);
+      });
+  if (state == DeliveryState::failed) {
+    failed_.inc();
+    spdlog::warn("outbox: delivery {} to {} failed: {}", r.id, r.recipient, r.reason);
+    if (hooks_.failed) hooks_.failed(r);
+  } else if (state == DeliveryState::delivered || state == DeliveryState::read) {
+    delivered_.inc();
+    if (hooks_.delivered) hooks_.delivered(r);
+  }
+}
+
+void Outbox::arm_timer() {
+  if (waiting_.empty() || draining_) return;
+  const auto next = waiting_.begin()->first;
+  if (timer_at_ != 0 && timer_at_ <= next) return;
+  timer_at_ = next;
+  const auto delay = std::max<std::int64_t>(0, next - now_ms());
+  timer_.expires_after(std::chrono::milliseconds(delay));
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    timer_at_ = 0;
+    on_timer();
+  });
+}
+
+void Outbox::on_timer() {
+  const auto now = now_ms();
+  std::vector<std::string> due;
+  while (!waiting_.empty() && waiting_.begin()->first <= now) {
+    due.push_back(waiting_.begin()->second);
+    waiting_.erase(waiting_.begin());
+  }
+  for (const auto& id : due) {
+    auto* o = find(id);
+    if (o && o->row.state == DeliveryState::routed) dispatch(id);
+  }
+  arm_timer();
+}
+
+void Outbox::drain(std::int64_t timeout_ms, std::function<void()> done) {
+  draining_ = true;
+  timer_.cancel();
+  drained_ = std::move(done);
+  if (in_flight_ == 0) {
+    check_drained();
+    return;
+  }
+  spdlog::info("outbox: waiting for {} deliveries in flight", in_flight_);
+  drain_timer_ = std::make_shared<boost::asio::steady_timer>(strand_);
+  drain_timer_->expires_after(std::chrono::milliseconds(timeout_ms));
+  drain_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || !drained_) return;
+    spdlog::warn("outbox: {} deliveries still in flight at shutdown; they will be reported as unknown on restart",
+                 in_flight_);
+    auto d = std::move(drained_);
+    drained_ = nullptr;
+    d();
+  });
+}
+
+void Outbox::check_drained() {
+  if (!draining_ || in_flight_ != 0 || !drained_) return;
+  if (drain_timer_) drain_timer_->cancel();
+  auto d = std::move(drained_);
+  drained_ = nullptr;
+  boost::asio::post(strand_, d);
+}
+
+std::map<DeliveryState, std::size_t> Outbox::count_by_state() const {
+  std::map<DeliveryState, std::size_t> out;
+  for (const auto& [id, o] : open_) out[o.row.state]++;
+  return out;
+}
+
+}  // namespace passerelle

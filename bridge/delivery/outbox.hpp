@@ -1,0 +1,100 @@
+#pragma once
+// The durable outbox (DESIGN.md §4). Every outbound delivery is a row; the outbox hands
+// it to its connector, retries with capped backoff and jitter, merges the network's
+// reports (every segment's delivery report) into one state, and tells the router how it
+// ended. Runs on the core strand: every public method must be called there.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/events.hpp"
+#include "config/config.hpp"
+#include "connector/registry.hpp"
+#include "core/metrics.hpp"
+#include "store/records.hpp"
+#include "store/store.hpp"
+
+namespace passerelle {
+
+struct OutboxHooks {
+  std::function<void(const store::DeliveryRow&)> delivered;  // reached the recipient
+  std::function<void(const store::DeliveryRow&)> failed;     // for good; tell the sender
+  std::function<void(const store::DeliveryRow&)> unknown;    // outcome unknown, resent
+};
+
+struct OutboxOptions {
+  std::int64_t retry_initial_ms = 1000;
+  std::int64_t retry_max_ms = 300000;
+  int max_attempts = 8;
+  std::int64_t expire_after_ms = 86400000;
+  bool resend_unknown = true;  // at-least-once: resend after an unknown outcome, and say so
+};
+
+class Outbox {
+ public:
+  Outbox(boost::asio::any_io_executor strand, store::Store& store, const ConnectorRegistry& connectors,
+         Metrics& metrics, OutboxOptions options, OutboxHooks hooks);
+
+  // Start-up: loads the open deliveries. Those handed to a connector before a crash have
+  // an unknown outcome; the rest are sent again. Blocking; call before the strand runs.
+  Status recover();
+
+  // Takes a delivery whose row is already committed, and sends it.
+  void enqueue(store::DeliveryRow row);
+
+  void on_report(const DeliveryReport& report);
+
+  // Stops sending new deliveries; `done` once nothing is in flight (or after timeout_ms).
+  void drain(std::int64_t timeout_ms, std::function<void()> done);
+
+  std::size_t depth() const { return open_.size(); }
+  std::size_t in_flight() const { return in_flight_; }
+  std::map<DeliveryState, std::size_t> count_by_state() const;
+
+ private:
+  struct Open {
+    store::DeliveryRow row;
+    std::map<std::string, DeliveryState> segments;  // network id -> state
+  };
+
+  void dispatch(const std::string& id);
+  void send_now(const std::string& id);
+  void persist(const store::DeliveryRow& row, std::function<void()> after = {});
+  void retry_later(Open& o, const std::string& reason, bool count_attempt);
+  void finish(const std::string& id, DeliveryState state, const std::string& reason);
+  void arm_timer();
+  void on_timer();
+  void check_drained();
+  Open* find(const std::string& id);
+
+  boost::asio::any_io_executor strand_;
+  store::Store& store_;
+  const ConnectorRegistry& connectors_;
+  OutboxOptions options_;
+  OutboxHooks hooks_;
+  std::unordered_map<std::string, Open> open_;
+  std::unordered_map<std::string, std::string> by_network_id_;  // "connector\nnetwork id" -> delivery
+  std::multimap<std::int64_t, std::string> waiting_;            // next attempt -> delivery
+  boost::asio::steady_timer timer_;
+  std::int64_t timer_at_ = 0;
+  std::size_t in_flight_ = 0;
+  bool draining_ = false;
+  std::function<void()> drained_;
+  std::shared_ptr<boost::asio::steady_timer> drain_timer_;
+
+  Counter& sent_;
+  Counter& retries_;
+  Counter& unknown_;
+  Counter& failed_;
+  Counter& delivered_;
+};
+
+}  // namespace passerelle

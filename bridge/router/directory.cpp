@@ -1,0 +1,104 @@
+#include "router/directory.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace passerelle {
+namespace {
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+}  // namespace
+
+Directory::Directory(const config::Config& cfg) : default_cap_(cfg.sms.default_monthly_cap) {
+  for (const auto& j : cfg.access.allow_jids) allow_jids_.insert(lower(j));
+  for (const auto& d : cfg.access.allow_domains) allow_domains_.insert(lower(d));
+}
+
+void Directory::put(Person p) {
+  remove(p.name);
+  for (const auto& a : p.addresses) by_address_[a] = p.name;
+  if (!p.phone.empty()) by_address_[Address{Network::sms, p.phone}] = p.name;
+  const std::string name = p.name;
+  people_[name] = std::move(p);
+}
+
+void Directory::remove(const std::string& name) {
+  auto it = people_.find(name);
+  if (it == people_.end()) return;
+  for (auto a = by_address_.begin(); a != by_address_.end();)
+    a = a->second == name ? by_address_.erase(a) : std::next(a);
+  people_.erase(it);
+}
+
+const Person* Directory::person(const std::string& name) const {
+  auto it = people_.find(name);
+  return it == people_.end() ? nullptr : &it->second;
+}
+
+const Person* Directory::person_of(const Address& a) const {
+  auto it = by_address_.find(a);
+  return it == by_address_.end() ? nullptr : person(it->second);
+}
+
+void Directory::add_account(const Address& account, const std::string& connector, const std::string& person_name) {
+  accounts_[account] = connector;
+  if (!person_name.empty()) by_address_.emplace(account, person_name);
+}
+
+std::optional<std::string> Directory::account_connector(const Address& account) const {
+  auto it = accounts_.find(account);
+  if (it == accounts_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Directory::clients_online(const Address& account) const {
+  auto it = online_.find(account);
+  // Unknown means the account's connector has not logged in yet: assume the person may
+  // be online rather than send an SMS they would not want.
+  return it == online_.end() ? true : it->second;
+}
+
+bool Directory::person_online(const Person& p) const {
+  bool any_account = false;
+  for (const auto& a : p.addresses) {
+    if (!is_account(a)) continue;
+    any_account = true;
+    if (clients_online(a)) return true;
+  }
+  return !any_account ? true : false;
+}
+
+bool Directory::allowed(const Address& user) const {
+  if (user.network != Network::xmpp) return false;
+  if (allow_jids_.count(user.id)) return true;
+  const auto at = user.id.find('@');
+  const std::string domain = at == std::string::npos ? user.id : user.id.substr(at + 1);
+  return allow_domains_.count(domain) > 0;
+}
+
+std::string Directory::payer_for(const Address& user) const {
+  if (const Person* p = person_of(user)) return p->name;
+  return user.str();
+}
+
+std::int64_t Directory::cap_for(const std::string& payer) const {
+  if (const Person* p = person(payer)) return p->monthly_cap;
+  return default_cap_;
+}
+
+Person person_from_row(const store::PersonRow& row) {
+  Person p{row.name, row.phone, row.sms_fallback, row.monthly_cap, row.source, {}};
+  for (const auto& a : row.addresses)
+    if (auto addr = parse_address(a); addr.ok()) p.addresses.push_back(*addr);
+  return p;
+}
+
+store::PersonRow row_from_person(const Person& p) {
+  store::PersonRow r{p.name, p.phone, p.sms_fallback, p.monthly_cap, p.source, {}};
+  for (const auto& a : p.addresses) r.addresses.push_back(a.str());
+  return r;
+}
+
+}  // namespace passerelle

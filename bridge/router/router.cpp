@@ -1,0 +1,453 @@
+#include "router/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "core/ulid.hpp"
+#include "router/keywords.hpp"
+
+namespace passerelle {
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+OutboxOptions outbox_options(const config::DeliverySection& d) {
+  OutboxOptions o;
+  o.retry_initial_ms = d.retry_initial_ms;
+  o.retry_max_ms = d.retry_max_ms;
+  o.max_attempts = d.max_attempts;
+  o.expire_after_ms = static_cast<std::int64_t>(d.expire_after_s) * 1000;
+  return o;
+}
+
+void ack_with(const AckFn& ack, Status st) {
+  if (ack) ack(std::move(st));
+}
+
+}  // namespace
+
+Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, store::Store& store,
+               const ConnectorRegistry& connectors, Metrics& metrics, SegmentCounter count_segments)
+    : strand_(strand),
+      cfg_(cfg),
+      store_(store),
+      connectors_(connectors),
+      metrics_(metrics),
+      count_segments_(std::move(count_segments)),
+      phones_(cfg.bridge.default_country),
+      directory_(cfg),
+      sms_(cfg.sms),
+      outbox_(strand, store, connectors, metrics, outbox_options(cfg.delivery),
+              OutboxHooks{[this](const store::DeliveryRow& d) { on_delivered(d); },
+                          [this](const store::DeliveryRow& d) { on_failed(d); }, nullptr}),
+      routing_seconds_(metrics.histogram("passerelle_routing_seconds",
+                                         "Time from a message's arrival to its commit and hand-off",
+                                         {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                          0.25, 1})),
+      refused_(metrics.counter("passerelle_messages_refused_total", "Messages refused by policy or validation")) {}
+
+Status Router::load() {
+  const auto now = now_ms();
+  sms_.set_month(month_of(now));
+  // Configured people are written to the store (the configuration wins over what a
+  // previous run stored for the same name); registered ones come from the store.
+  std::vector<store::PersonRow> rows;
+  for (const auto& p : cfg_.people) {
+    store::PersonRow r{p.name, p.phone, p.sms_fallback, p.monthly_cap, "config", p.addresses};
+    rows.push_back(std::move(r));
+  }
+  auto st = store_.run_sync([&](store::Db& db) -> Status {
+    for (const auto& r : rows)
+      if (auto s = store::upsert_person(db, r, now); !s.ok()) return s;
+    if (auto s = store::load_people(db, [&](store::PersonRow r) { directory_.put(person_from_row(r)); }); !s.ok())
+      return s;
+    if (auto s = store::load_threads(db, [&](store::ThreadRow t) { sms_.load_thread(std::move(t)); }); !s.ok())
+      return s;
+    if (auto s = store::load_optouts(db, [&](std::string p) { sms_.set_opted_out(p, true); }); !s.ok()) return s;
+    if (auto s = store::load_conversations(
+            db, [&](std::string id, std::string l, std::string r) { conversations_[l + '\n' + r] = id; });
+        !s.ok())
+      return s;
+    return store::load_spend(db, sms_.month(), [&](std::string payer, std::int64_t t) { sms_.add_spend(payer, t); });
+  });
+  if (!st.ok()) return st;
+  for (const auto& a : cfg_.xmpp.accounts)
+    if (auto addr = make_address(Network::xmpp, a.jid); addr.ok()) directory_.add_account(*addr, "xmpp-client", a.person);
+  spdlog::info("router: {} people, {} SMS threads", directory_.size(), sms_.thread_count());
+  return outbox_.recover();
+}
+
+void Router::handle(InboundEvent event) {
+  std::visit(overloaded{
+                 [this](InboundMessage& m) { on_message(m); },
+                 [](InboundChatState&) {
+                   // SMS carries no typing; chat states between XMPP users never reach
+                   // the router (their own server relays them).
+                 },
+                 [this](InboundPresence& p) { on_presence(p); },
+                 [](InboundSubscription& s) {
+                   spdlog::debug("router: subscription {} -> {}", s.from.str(), s.to.str());
+                 },
+                 [this](DeliveryReport& r) { outbox_.on_report(r); },
+                 [this](AccountStateEvent& a) {
+                   spdlog::info("{}{}{}: {}{}{}", a.connector, a.account.empty() ? "" : " ", a.account,
+                                link_state_name(a.state), a.reason.empty() ? "" : ": ", a.reason);
+                 },
+                 [this](Registration& r) { on_registration(r); },
+             },
+             event);
+}
+
+void Router::on_message(InboundMessage& m) {
+  metrics_.counter("passerelle_messages_in_total", "Messages received, by network",
+                   {{"network", std::string(network_name(m.from.network))}})
+      .inc();
+  if (m.from.network == Network::sms) return on_sms_message(m);
+  if (directory_.is_account(m.to)) return on_account_message(m);
+  if (m.from.network == Network::xmpp && m.to.network != Network::xmpp) return on_gateway_message(m);
+  refused_.inc();
+  ack_with(m.ack, Error::missing("passerelle does not route messages to " + m.to.str()));
+}
+
+// An XMPP user writes to a puppet: "+33611111111@sms.<domain>".
+void Router::on_gateway_message(InboundMessage& m) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!directory_.allowed(m.from)) {
+    refused_.inc();
+    spdlog::warn("router: {} is not allowed to use the bridge", m.from.str());
+    return ack_with(m.ack, Error::forbidden("you are not allowed to use this bridge"));
+  }
+  if (m.to.network != Network::sms) {
+    refused_.inc();
+    return ack_with(m.ack, Error::missing(std::string(network_label(m.to.network)) + " is not available here"));
+  }
+  if (m.body.empty()) return ack_with(m.ack, {});  // nothing to send (e.g. a chat state only)
+  auto phone = phones_.parse_for_sms(m.to.id, cfg_.bridge.allow_fixed_line);
+  if (!phone.ok()) {
+    refused_.inc();
+    return ack_with(m.ack, phone.error());
+  }
+  NewMessage nm;
+  nm.to = Address{Network::sms, phone->e164};
+  nm.body = cfg_.sms.prefix_sender ? "[" + std::string(network_label(m.from.network)) + "] " + m.from.id + ": " + m.body
+                                   : m.body;
+  nm.origin_connector = m.connector;
+  nm.origin_id = m.origin_id;
+  nm.notify = m.from;
+  nm.notify_from = nm.to;
+  nm.notify_origin = m.origin_id;
+  nm.request_receipt = m.wants_receipt;
+  nm.conv_local = m.from;
+  nm.conv_remote = nm.to;
+  if (auto st = plan_sms(nm, directory_.payer_for(m.from)); !st.ok()) {
+    refused_.inc();
+    return ack_with(m.ack, st.error());
+  }
+  const std::string sender = sms_.choose_sender(phone->e164, nm.to.str(), m.from.str());
+  nm.from = Address{Network::sms, sender};
+  // The phone's replies on this sender number come back as the puppet, to the user.
+  nm.thread = store::ThreadRow{sender, phone->e164, nm.to.str(), m.from.str(), {}, 0};
+  commit(std::move(nm), std::move(m.ack), t0);
+}
+
+// A message to a linked account (XMPP client mode): SMS to the person's phone only while
+// none of their own clients is online.
+void Router::on_account_message(InboundMessage& m) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Person* p = directory_.person_of(m.to);
+  if (!p || m.body.empty() || directory_.clients_online(m.to) || !p->sms_fallback || p->phone.empty())
+    return ack_with(m.ack, {});
+  if (sms_.opted_out(p->phone)) {
+    spdlog::info("router: {} is offline but their phone opted out of SMS", p->name);
+    return ack_with(m.ack, {});
+  }
+  NewMessage nm;
+  nm.to = Address{Network::sms, p->phone};
+  nm.body = "[" + std::string(network_label(m.from.network)) + "] " + m.from.id + ": " + m.body;
+  nm.origin_connector = m.connector;
+  nm.origin_id = m.origin_id;
+  nm.notify = m.from;
+  nm.notify_from = m.to;
+  nm.notify_origin = m.origin_id;
+  nm.request_receipt = m.wants_receipt;
+  nm.conv_local = m.to;
+  nm.conv_remote = m.from;
+  if (auto st = plan_sms(nm, p->name); !st.ok()) {
+    // The message is with the bridge's resource only; say so in the log and let the
+    // sender know it did not reach the phone.
+    spdlog::warn("router: offline fallback for {} refused: {}", p->name, st.error().message);
+    notify(OutboundError{m.to, m.from, m.origin_id, st.error()}, m.to, m.from);
+    return ack_with(m.ack, {});
+  }
+  const std::string sender = sms_.choose_sender(p->phone, m.to.str(), m.from.str());
+  nm.from = Address{Network::sms, sender};
+  nm.thread = store::ThreadRow{sender, p->phone, m.to.str(), m.from.str(), {}, 0};
+  commit(std::move(nm), std::move(m.ack), t0);
+}
+
+// A phone writes to one of the sender numbers.
+void Router::on_sms_message(InboundMessage& m) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string phone = m.from.id;
+  const std::string sender = m.to.id;
+  if (!sms_.is_sender_number(sender)) {
+    spdlog::warn("router: SMS from {} to {}, which is not one of sms.sender_numbers; dropped", phone, sender);
+    return ack_with(m.ack, {});
+  }
+  switch (parse_sms_command(m.body)) {
+    case SmsCommand::stop:
+    case SmsCommand::start: {
+      const bool stop = parse_sms_command(m.body) == SmsCommand::stop;
+      sms_.set_opted_out(phone, stop);
+      store_.submit([phone, stop](store::Db& db) { return store::set_optout(db, phone, stop, now_ms()); },
+                    [this, ack = m.ack, phone, sender, stop](Status st) {
+                      ack_with(ack, st);
+                      if (st.ok())
+                        boost::asio::post(strand_, [this, phone, sender, stop] {
+                          send_sms_notice(sender, phone,
+                                          stop ? "passerelle: you will receive no more SMS from this service. "
+                                                 "Reply START to resume."
+                                               : "passerelle: SMS resumed. Reply STOP to stop.");
+                        });
+                    });
+      spdlog::info("router: {} sent {}", phone, stop ? "STOP" : "START");
+      return;
+    }
+    case SmsCommand::help:
+      ack_with(m.ack, {});
+      return send_sms_notice(sender, phone, cfg_.sms.help_text);
+    case SmsCommand::none:
+      break;
+  }
+  std::optional<store::ThreadRow> thread;
+  std::string body = m.body;
+  if (auto addressed = parse_addressed(m.body)) {
+    auto target = parse_address(addressed->target);
+    if (target.ok()) thread = sms_.thread_with(phone, target->str());
+    if (!thread) {
+      ack_with(m.ack, {});
+      return send_sms_notice(sender, phone,
+                             "passerelle: " + addressed->target + " has not written to you here. " + cfg_.sms.help_text);
+    }
+    body = addressed->text;
+  } else {
+    thread = sms_.latest_thread(sender, phone);
+  }
+  if (!thread) {
+    ack_with(m.ack, {});
+    return send_sms_notice(sender, phone, cfg_.sms.help_text);
+  }
+  auto local = parse_address(thread->local);
+  auto remote = parse_address(thread->remote);
+  if (!local.ok() || !remote.ok()) return ack_with(m.ack, Error{Errc::internal, "bad thread", false, 0});
+  NewMessage nm;
+  nm.from = *local;
+  nm.to = *remote;
+  nm.body = body;
+  nm.origin_connector = m.connector;
+  nm.origin_id = m.origin_id;
+  nm.notify = m.from;
+  nm.notify_from = Address{Network::sms, sender};
+  nm.conv_local = *remote;
+  nm.conv_remote = *local;
+  if (local->network == Network::xmpp) {  // a linked account answers: the conversation is the account's
+    nm.conv_local = *local;
+    nm.conv_remote = *remote;
+  }
+  nm.connector = connector_for(nm.from, nm.to);
+  if (nm.connector.empty()) return ack_with(m.ack, Error::missing("no connector can deliver to " + nm.to.str()));
+  // Keep this thread the latest on its sender number.
+  nm.thread = store::ThreadRow{sender, phone, thread->local, thread->remote, {}, 0};
+  commit(std::move(nm), std::move(m.ack), t0);
+}
+
+Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
+  const std::string& phone = nm.to.id;
+  if (sms_.opted_out(phone))
+    return Error::forbidden(phone + " has opted out of SMS from this bridge (it sent STOP)");
+  auto route = sms_.route(phone);
+  if (!route.ok()) return route.error();
+  nm.route = *route;
+  nm.connector = route->connector;
+  nm.segments = std::max(1, count_segments_(nm.body));
+  nm.payer = payer;
+  sms_.set_month(month_of(now_ms()));
+  const auto cost = route->price_per_segment * nm.segments;
+  const auto cap = directory_.cap_for(payer);
+  if (cap > 0 && sms_.spent(payer) + cost > cap)
+    return Error::limit("monthly SMS spending cap reached (" + std::to_string(sms_.spent(payer)) + " of " +
+                        std::to_string(cap) + " spent, this message costs " + std::to_string(cost) +
+                        "); nothing was sent");
+  return {};
+}
+
+void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_point t0) {
+  const auto now = now_ms();
+  bool created = false;
+  const std::string conv = conversation_id(nm.conv_local, nm.conv_remote, created);
+  store::MessageRow msg{new_ulid(), conv, nm.from.str(), nm.to.str(), nm.body, nm.origin_connector, nm.origin_id, now};
+  store::DeliveryRow d;
+  d.id = new_ulid();
+  d.message_id = msg.id;
+  d.connector = nm.connector;
+  d.sender = nm.from.str();
+  d.recipient = nm.to.str();
+  d.body = nm.body;
+  d.kind = static_cast<int>(nm.kind);
+  d.request_receipt = nm.request_receipt;
+  d.notify = nm.notify.id.empty() ? std::string() : nm.notify.str();
+  d.notify_from = nm.notify_from.id.empty() ? std::string() : nm.notify_from.str();
+  d.notify_origin = nm.notify_origin;
+  d.payer = nm.payer;
+  d.state = DeliveryState::routed;
+  d.segments = nm.segments;
+  d.created_ms = d.updated_ms = now;
+  std::optional<store::ThreadRow> thread;
+  if (nm.thread)
+    thread = sms_.touch_thread(nm.thread->sender_number, nm.thread->phone, nm.thread->local, nm.thread->remote, conv,
+                               now);
+  const bool charged = !nm.payer.empty();
+  if (charged) {
+    sms_.add_spend(nm.payer, nm.route.price_per_segment * nm.segments);
+    metrics_.counter("passerelle_sms_segments_total", "SMS segments submitted for sending", {{"smsc", nm.route.smsc}})
+        .inc(static_cast<std::uint64_t>(nm.segments));
+    metrics_.counter("passerelle_sms_spend_total", "SMS spend, in tariff units", {{"smsc", nm.route.smsc}})
+        .inc(static_cast<std::uint64_t>(nm.route.price_per_segment * nm.segments));
+  }
+  auto duplicate = std::make_shared<bool>(false);
+  store_.submit(
+      [msg, d, thread, charged, route = nm.route, month = sms_.month(), created, conv, local = nm.conv_local.str(),
+       remote = nm.conv_remote.str(), duplicate](store::Db& db) -> Status {
+        auto inserted = store::insert_message(db, msg);
+        if (!inserted.ok()) return inserted.error();
+        if (!*inserted) {
+          *duplicate = true;
+          return {};
+        }
+        if (created)
+          if (auto s = store::upsert_conversation(db, conv, local, remote, msg.created_ms); !s.ok()) return s;
+        if (auto s = store::insert_delivery(db, d); !s.ok()) return s;
+        if (thread)
+          if (auto s = store::upsert_thread(db, *thread); !s.ok()) return s;
+        if (charged)
+          if (auto s = store::insert_charges(db, d.id, d.payer, route.smsc, d.segments, route.price_per_segment, month,
+                                             msg.created_ms);
+              !s.ok())
+            return s;
+        return {};
+      },
+      [this, d, ack = std::move(ack), duplicate, t0, charged, payer = nm.payer,
+       cost = nm.route.price_per_segment * nm.segments](Status st) mutable {
+        boost::asio::post(strand_, [this, d = std::move(d), ack = std::move(ack), duplicate, st = std::move(st), t0,
+                                    charged, payer, cost]() mutable {
+          if (!st.ok() || *duplicate) {
+            if (charged) sms_.add_spend(payer, -cost);  // nothing new was sent
+            if (!st.ok()) spdlog::error("router: cannot store message: {}", st.error().message);
+            ack_with(ack, st.ok() ? Status{} : Status{Error::transient("the bridge cannot store messages right now")});
+            return;
+          }
+          ack_with(ack, {});
+          outbox_.enqueue(std::move(d));
+          routing_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        });
+      });
+}
+
+void Router::send_sms_notice(const std::string& sender, const std::string& phone, const std::string& text) {
+  NewMessage nm;
+  nm.from = Address{Network::sms, sender};
+  nm.to = Address{Network::sms, phone};
+  nm.body = text;
+  nm.kind = MessageKind::notice;
+  nm.origin_connector = "passerelle";
+  nm.conv_local = nm.from;
+  nm.conv_remote = nm.to;
+  auto route = sms_.route(phone);
+  if (!route.ok()) return;
+  nm.route = *route;
+  nm.connector = route->connector;
+  nm.segments = std::max(1, count_segments_(text));
+  nm.payer = "passerelle";  // the bridge's own notices: charged to the operator, never capped
+  commit(std::move(nm), nullptr, std::chrono::steady_clock::now());
+}
+
+std::string Router::connector_for(const Address& from, const Address& to) const {
+  if (auto c = directory_.account_connector(from)) return *c;
+  if (to.network == Network::xmpp && from.network != Network::xmpp) return "xmpp";
+  if (to.network == Network::sms) {
+    auto r = sms_.route(to.id);
+    return r.ok() ? r->connector : std::string();
+  }
+  return {};
+}
+
+std::string Router::conversation_id(const Address& local, const Address& remote, bool& created) {
+  const std::string key = local.str() + '\n' + remote.str();
+  auto it = conversations_.find(key);
+  created = it == conversations_.end();
+  if (created) it = conversations_.emplace(key, new_ulid()).first;
+  return it->second;
+}
+
+void Router::notify(OutboundEvent ev, const Address& from, const Address& to) {
+  const std::string name = connector_for(from, to);
+  if (to.network == Network::sms) return;  // phones hear of failures only through help texts
+  if (Connector* c = connectors_.find(name)) c->send(std::move(ev));
+}
+
+void Router::on_delivered(const store::DeliveryRow& d) {
+  if (!d.request_receipt || d.notify.empty()) return;
+  auto to = parse_address(d.notify);
+  auto from = parse_address(d.notify_from);
+  if (to.ok() && from.ok()) notify(OutboundReceipt{*from, *to, d.notify_origin}, *from, *to);
+}
+
+void Router::on_failed(const store::DeliveryRow& d) {
+  if (d.notify.empty()) return;
+  auto to = parse_address(d.notify);
+  auto from = parse_address(d.notify_from);
+  if (!to.ok() || !from.ok()) return;
+  Error e{Errc::unavailable, "your message to " + d.recipient + " was not delivered: " + d.reason, false, 0};
+  notify(OutboundError{*from, *to, d.notify_origin, e}, *from, *to);
+}
+
+void Router::on_presence(const InboundPresence& p) {
+  if (p.who == p.observer && directory_.is_account(p.who)) {
+    const bool online = is_online(p.presence.state);
+    directory_.set_clients_online(p.who, online);
+    spdlog::info("router: {} clients {}", p.who.str(), online ? "online" : "offline (SMS fallback active)");
+  }
+}
+
+void Router::on_registration(Registration& r) {
+  if (!directory_.allowed(r.user)) return ack_with(r.ack, Error::forbidden("you are not allowed to use this bridge"));
+  const std::string name = r.user.str();
+  if (r.remove) {
+    directory_.remove(name);
+    store_.submit([name](store::Db& db) { return store::delete_person(db, name); },
+                  [ack = r.ack](Status st) { ack_with(ack, st); });
+    return;
+  }
+  auto phone = phones_.parse_for_sms(r.phone, cfg_.bridge.allow_fixed_line);
+  if (!phone.ok()) return ack_with(r.ack, phone.error());
+  Person p;
+  if (const Person* existing = directory_.person_of(r.user)) p = *existing;
+  if (p.name.empty()) {
+    p.name = name;
+    p.source = "registration";
+    p.monthly_cap = cfg_.sms.default_monthly_cap;
+    p.addresses.push_back(r.user);
+  }
+  p.phone = phone->e164;
+  directory_.put(p);
+  store_.submit([row = row_from_person(p)](store::Db& db) { return store::upsert_person(db, row, now_ms()); },
+                [ack = r.ack](Status st) { ack_with(ack, st); });
+}
+
+}  // namespace passerelle

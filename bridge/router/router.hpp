@@ -1,0 +1,101 @@
+#pragma once
+// The router (DESIGN.md §3): for every inbound event, who it is for and how to reach
+// them. It owns the in-memory routing state (directory, SMS plan, conversations) and the
+// outbox, and runs on the core strand: `handle` is posted there by the bus. Every
+// accepted message is committed to the store, with its deliveries, before the network
+// that brought it is answered.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "bus/events.hpp"
+#include "config/config.hpp"
+#include "connector/registry.hpp"
+#include "core/metrics.hpp"
+#include "delivery/outbox.hpp"
+#include "phone/phone.hpp"
+#include "router/directory.hpp"
+#include "router/sms_plan.hpp"
+#include "store/store.hpp"
+
+namespace passerelle {
+
+// How many SMS segments a text needs (the SMS codec's segmenter). Injected so that the
+// core does not depend on a connector.
+using SegmentCounter = std::function<int(std::string_view utf8)>;
+
+class Router {
+ public:
+  Router(boost::asio::any_io_executor strand, const config::Config& cfg, store::Store& store,
+         const ConnectorRegistry& connectors, Metrics& metrics, SegmentCounter count_segments);
+
+  // Start-up, before the strand runs: loads people, threads, opt-outs, spend and the
+  // outbox, and writes the configured people to the store. Blocking.
+  Status load();
+
+  void handle(InboundEvent event);
+
+  // Shutdown: stop sending, wait for in-flight deliveries (bounded), then `done`.
+  void drain(std::int64_t timeout_ms, std::function<void()> done) { outbox_.drain(timeout_ms, std::move(done)); }
+
+  const Outbox& outbox() const { return outbox_; }
+  const Directory& directory() const { return directory_; }
+
+ private:
+  struct NewMessage {
+    Address from, to;             // as the message travels on the network
+    std::string body;             // as delivered (prefix included)
+    std::string origin_connector, origin_id;
+    Address notify, notify_from;  // who hears of failure / receipt, and as whom
+    std::string notify_origin;
+    bool request_receipt = false;
+    std::string connector;        // where it goes out
+    std::string payer;            // charged for SMS segments; empty: not SMS
+    SmsRoute route;
+    int segments = 0;
+    MessageKind kind = MessageKind::chat;
+    Address conv_local, conv_remote;
+    std::optional<store::ThreadRow> thread;
+  };
+
+  void on_message(InboundMessage& m);
+  void on_gateway_message(InboundMessage& m);
+  void on_account_message(InboundMessage& m);
+  void on_sms_message(InboundMessage& m);
+  void on_presence(const InboundPresence& p);
+  void on_registration(Registration& r);
+
+  // Validates and prices an SMS to `phone`; fills route/segments/payer of `nm`.
+  Status plan_sms(NewMessage& nm, const std::string& payer);
+  // Commits the message with its delivery, then acks and hands the delivery out.
+  void commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_point t0);
+  // A short text from the bridge itself to a phone (help, STOP confirmation).
+  void send_sms_notice(const std::string& sender, const std::string& phone, const std::string& text);
+  // Tells `to` about a delivery's outcome through the connector that speaks as `from`.
+  void notify(OutboundEvent ev, const Address& from, const Address& to);
+  std::string connector_for(const Address& from, const Address& to) const;
+  std::string conversation_id(const Address& local, const Address& remote, bool& created);
+
+  void on_delivered(const store::DeliveryRow& d);
+  void on_failed(const store::DeliveryRow& d);
+
+  boost::asio::any_io_executor strand_;
+  const config::Config& cfg_;
+  store::Store& store_;
+  const ConnectorRegistry& connectors_;
+  Metrics& metrics_;
+  SegmentCounter count_segments_;
+  PhoneNumbers phones_;
+  Directory directory_;
+  SmsPlan sms_;
+  Outbox outbox_;
+  std::map<std::string, std::string> conversations_;  // local '\n' remote -> id
+  Histogram& routing_seconds_;
+  Counter& refused_;
+};
+
+}  // namespace passerelle
