@@ -400,6 +400,12 @@ function onConnection(session) {
   sessions.add(S);
   counters.connections++;
   socket.setNoDelay(true);
+  // Answers written while one chunk of input is parsed leave in one writev, not one
+  // write(2) per PDU (the package writes each PDU separately): about 1.5x throughput.
+  socket.prependListener('readable', () => {
+    socket.cork();
+    process.nextTick(() => socket.uncork());
+  });
   diag(`session ${S.id}: connected from port ${S.remotePort}`);
 
   session.on('pdu', (pdu) => {
