@@ -78,7 +78,7 @@ Result<Config> parse_config(std::string_view text, const std::string& name_for_e
   detail::read_networks(root, c);
   root.finish();
   if (!ctx.errors.empty()) return Error::invalid(ctx.joined_errors());
-  c.warnings = std::move(ctx.warnings);
+  c.warnings = ctx.sorted_warnings();
   return c;
 }
 

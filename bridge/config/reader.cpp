@@ -61,26 +61,46 @@ std::string describe_node(const toml::node& n, bool secret) {
   }
 }
 
-void Context::error(const toml::source_region* where, std::string_view key, std::string_view message) {
-  Entry e;
+namespace {
+
+Context::Entry entry(const toml::source_region* where, const std::string& file, std::string_view key,
+                     std::string_view message) {
+  Context::Entry e;
   if (where != nullptr) {
     e.line = where->begin.line;
     e.column = where->begin.column;
   }
   e.text = fmt::format("{}: {}: {}", line_of(where, file), key, message);
-  errors.push_back(std::move(e));
+  return e;
+}
+
+std::vector<const Context::Entry*> by_position(const std::vector<Context::Entry>& entries) {
+  std::vector<const Context::Entry*> sorted;
+  for (const auto& e : entries) sorted.push_back(&e);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Context::Entry* a, const Context::Entry* b) {
+    return std::tie(a->line, a->column) < std::tie(b->line, b->column);
+  });
+  return sorted;
+}
+
+}  // namespace
+
+void Context::error(const toml::source_region* where, std::string_view key, std::string_view message) {
+  errors.push_back(entry(where, file, key, message));
 }
 
 void Context::warn(const toml::source_region* where, std::string_view key, std::string_view message) {
-  warnings.push_back(fmt::format("{}: {}: {}", line_of(where, file), key, message));
+  warnings.push_back(entry(where, file, key, message));
+}
+
+std::vector<std::string> Context::sorted_warnings() const {
+  std::vector<std::string> out;
+  for (const Entry* e : by_position(warnings)) out.push_back(e->text);
+  return out;
 }
 
 std::string Context::joined_errors(std::size_t limit) const {
-  std::vector<const Entry*> sorted;
-  for (const auto& e : errors) sorted.push_back(&e);
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
-    return std::tie(a->line, a->column) < std::tie(b->line, b->column);
-  });
+  const auto sorted = by_position(errors);
   std::string out;
   for (std::size_t i = 0; i < sorted.size() && i < limit; ++i) {
     if (i) out += '\n';

@@ -26,12 +26,14 @@ struct Context {
     std::string text;
   };
   std::vector<Entry> errors;
-  std::vector<std::string> warnings;
+  std::vector<Entry> warnings;
 
   void error(const toml::source_region* where, std::string_view key, std::string_view message);
   void warn(const toml::source_region* where, std::string_view key, std::string_view message);
   // Errors sorted by position, at most `limit` of them, one per line.
   std::string joined_errors(std::size_t limit = 20) const;
+  // Warnings sorted by position.
+  std::vector<std::string> sorted_warnings() const;
 };
 
 // Normalises or rejects a string value: returns "" if `value` is fine (possibly

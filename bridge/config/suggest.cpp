@@ -1,6 +1,7 @@
 #include "config/suggest.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace passerelle::config {
 
@@ -31,6 +32,18 @@ std::optional<std::string> nearest(std::string_view word, const std::vector<std:
     const std::size_t d = edit_distance(word, c);
     if (d < best_d && d < std::max(word.size(), c.size())) {
       best_d = d;
+      best = c;
+    }
+  }
+  if (best) return best;
+  // Otherwise one word extending the other: "warning" -> "warn", "token" -> "token_file".
+  std::size_t best_extra = SIZE_MAX;
+  for (const auto& c : candidates) {
+    const auto& shorter = c.size() < word.size() ? std::string_view(c) : word;
+    const auto& longer = c.size() < word.size() ? word : std::string_view(c);
+    if (shorter.size() >= 3 && longer.substr(0, shorter.size()) == shorter &&
+        longer.size() - shorter.size() < best_extra) {
+      best_extra = longer.size() - shorter.size();
       best = c;
     }
   }
