@@ -8,7 +8,6 @@ import os
 import re
 import struct
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -115,8 +114,7 @@ class SmscSimTest(procs.HarnessTestCase):
         status, mid2 = c.submit_sm(SRC, DST, b"later", registered_delivery=1)
         self.assertEqual(status, ESME_ROK)
         c.close()
-        time.sleep(0.5)
-        self.assertEqual(smsc.stats()["receipts_pending"], 1)
+        self.assertEqual(smsc.wait_for_stat("receipts_pending", 1)["receipts_sent"], 1)
         c2 = self.client(smsc)
         dr2 = c2.next_deliver_sm(timeout=5)
         self.assertEqual(dr2.tlvs[TLV_RECEIPTED_MESSAGE_ID], mid2.encode() + b"\x00")
