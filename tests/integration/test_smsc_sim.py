@@ -8,6 +8,7 @@ import os
 import re
 import struct
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -129,7 +130,6 @@ class SmscSimTest(procs.HarnessTestCase):
         text = "Long reply with GSM extension characters {[|]}~^€\\ and more " * 4
         answer = {}
 
-        import threading
         t = threading.Thread(target=lambda: answer.update(
             smsc.mo("+" + DST, "+" + SRC, text, split=3, order=[2, 1, 3])))
         t.start()
@@ -166,7 +166,6 @@ class SmscSimTest(procs.HarnessTestCase):
         smsc = self.smsc(mo_timeout_ms=500)
         self.assertFalse(smsc.mo("+1", "+2", "x")["ok"])
         c = self.client(smsc)
-        import threading
         answer = {}
         t = threading.Thread(target=lambda: answer.update(smsc.mo("+" + DST, "+" + SRC, "x")))
         t.start()
