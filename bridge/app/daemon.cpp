@@ -1,0 +1,155 @@
+#include "app/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "app/connectors.hpp"
+#include "bus/bus.hpp"
+#include "core/metrics.hpp"
+#include "http/admin_server.hpp"
+#include "router/router.hpp"
+#include "store/store.hpp"
+
+namespace passerelle {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::int64_t kDrainTimeoutMs = 5000;
+
+AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router, const store::Store& store) {
+  boost::json::object doc;
+  boost::json::array list;
+  bool ready = true;
+  for (const auto& c : connectors.all()) {
+    const auto st = c->status();
+    if (st.state != LinkState::up) ready = false;
+    list.push_back(boost::json::object{{"name", c->name()},
+                                       {"network", std::string(network_name(c->network()))},
+                                       {"state", std::string(link_state_name(st.state))},
+                                       {"detail", st.detail},
+                                       {"reconnects", st.reconnects},
+                                       {"queue", st.queue_depth}});
+  }
+  doc["ready"] = ready;
+  doc["connectors"] = std::move(list);
+  doc["outbox"] = boost::json::object{{"open", router.outbox().depth()}, {"in_flight", router.outbox().in_flight()}};
+  doc["store"] = boost::json::object{{"queue", store.stats().queue_depth}, {"commits", store.stats().commits}};
+  return AdminResponse{ready ? 200 : 503, "application/json", boost::json::serialize(doc) + "\n"};
+}
+
+AdminResponse metrics_page(Metrics& metrics, const ConnectorRegistry& connectors, const Router& router,
+                           const store::Store& store, const Bus& bus) {
+  metrics.gauge("passerelle_outbox_depth", "Open deliveries in the outbox").set(double(router.outbox().depth()));
+  metrics.gauge("passerelle_outbox_in_flight", "Deliveries handed to a connector, not yet answered")
+      .set(double(router.outbox().in_flight()));
+  const auto by_state = router.outbox().count_by_state();
+  for (auto s : {DeliveryState::routed, DeliveryState::sent, DeliveryState::acked}) {
+    auto it = by_state.find(s);
+    metrics.gauge("passerelle_deliveries_open", "Open deliveries by state", {{"state", std::string(delivery_state_name(s))}})
+        .set(it == by_state.end() ? 0.0 : double(it->second));
+  }
+  const auto ss = store.stats();
+  metrics.gauge("passerelle_store_queue", "Writes waiting for the store's writer").set(double(ss.queue_depth));
+  metrics.gauge("passerelle_store_commits", "Transactions committed since start").set(double(ss.commits));
+  metrics.gauge("passerelle_bus_pending", "Events waiting on the bus").set(double(bus.pending()));
+  for (const auto& c : connectors.all()) {
+    const auto st = c->status();
+    metrics.gauge("passerelle_connector_up", "1 when the connector's link is up", {{"connector", c->name()}})
+        .set(st.state == LinkState::up ? 1 : 0);
+    metrics.gauge("passerelle_connector_reconnects", "Reconnections since start", {{"connector", c->name()}})
+        .set(double(st.reconnects));
+    metrics.gauge("passerelle_connector_queue", "Work queued in the connector", {{"connector", c->name()}})
+        .set(double(st.queue_depth));
+  }
+  return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
+}
+
+}  // namespace
+
+int run_daemon(const config::Config& cfg) {
+  std::error_code fs_ec;
+  std::filesystem::create_directories(cfg.bridge.data_dir, fs_ec);
+  if (fs_ec) {
+    spdlog::error("cannot create bridge.data_dir '{}': {}", cfg.bridge.data_dir, fs_ec.message());
+    return 1;
+  }
+  ::chmod(cfg.bridge.data_dir.c_str(), 0700);  // it holds the database and keys
+  ::umask(0077);                               // and so do the files created in it
+
+  store::StoreOptions so;
+  so.batch_max = cfg.store.batch_max;
+  so.batch_delay_ms = cfg.store.batch_delay_ms;
+  auto store = store::Store::open(cfg.store.path, so);
+  if (!store.ok()) {
+    spdlog::error("{}", store.error().message);
+    return 1;
+  }
+  spdlog::info("store: {} (schema {})", cfg.store.path, (*store)->schema_version());
+
+  asio::io_context io;
+  auto core = asio::make_strand(io);
+  Metrics metrics;
+  ConnectorRegistry connectors;
+  std::unique_ptr<Router> router;
+  Bus bus(core, [&router](InboundEvent ev) { router->handle(std::move(ev)); });
+  make_connectors(io, cfg, bus, connectors);
+  router = std::make_unique<Router>(core, cfg, **store, connectors, metrics, sms_segment_counter());
+  if (auto st = router->load(); !st.ok()) {
+    spdlog::error("cannot load state: {}", st.error().message);
+    return 1;
+  }
+
+  AdminServer http(io, core,
+                   AdminHandlers{[&] { return readyz(connectors, *router, **store); },
+                                 [&] { return metrics_page(metrics, connectors, *router, **store, bus); }},
+                   cfg.http.token);
+  if (auto st = http.start(cfg.http.listen); !st.ok()) {
+    spdlog::error("{}", st.error().message);
+    return 1;
+  }
+  for (const auto& c : connectors.all()) c->start();
+  spdlog::info("passerelle running: {} connector(s), domain {}", connectors.all().size(), cfg.bridge.domain);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool stopping = false;
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    stopping = true;
+    spdlog::info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http.stop();
+    asio::post(core, [&] {
+      router->drain(kDrainTimeoutMs, [&] {
+        auto remaining = std::make_shared<std::size_t>(connectors.all().size());
+        auto finish = [&io] {
+          spdlog::info("connectors stopped");
+          io.stop();
+        };
+        if (*remaining == 0) return finish();
+        for (const auto& c : connectors.all())
+          c->stop([&core, remaining, finish] {
+            asio::post(core, [remaining, finish] {
+              if (--*remaining == 0) finish();
+            });
+          });
+      });
+    });
+  });
+
+  std::thread worker([&io] { io.run(); });
+  io.run();
+  worker.join();
+  (*store)->close();
+  spdlog::info("passerelle stopped{}", stopping ? " cleanly" : "");
+  return 0;
+}
+
+}  // namespace passerelle

@@ -1,0 +1,50 @@
+#pragma once
+// Admin HTTP (DESIGN.md §8): /healthz, /readyz, /metrics over Boost.Beast, one coroutine
+// per connection on the shared io_context. GET and HEAD only; bounded headers, no body,
+// idle timeout, and a cap on concurrent connections (refused with 503 past it).
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace passerelle {
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+struct AdminHandlers {
+  // Each runs on the core strand (so it may read the router's state) and returns what
+  // to send. `readyz` answers 200 when every connector is up, else 503.
+  std::function<AdminResponse()> readyz;
+  std::function<AdminResponse()> metrics;
+};
+
+class AdminServer {
+ public:
+  AdminServer(boost::asio::io_context& io, boost::asio::any_io_executor core_strand, AdminHandlers handlers,
+              std::string token);
+  // Binds `listen` ("127.0.0.1:8480", "[::1]:8480"); port 0 picks a free port.
+  Status start(const std::string& listen);
+  void stop();
+  unsigned short port() const { return port_; }
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+  unsigned short port_ = 0;
+};
+
+// Splits "host:port" / "[v6]:port". Errors say what is wrong.
+Result<std::pair<std::string, unsigned short>> split_host_port(const std::string& listen);
+bool is_loopback_host(const std::string& host);
+
+}  // namespace passerelle
