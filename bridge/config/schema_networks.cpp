@@ -82,8 +82,8 @@ void read_xmpp(Reader r, XmppSection& x, const std::vector<PersonEntry>& people)
   r.boolean("enabled", x.enabled);
   r.string("component_host", x.component_host, check_host);
   r.integer("component_port", x.component_port, 1, 65535);
-  r.secret("secret", x.secret);
-  if (x.enabled && x.secret.empty() && !r.has("secret_file"))
+  const bool secret_ok = r.secret("secret", x.secret);
+  if (x.enabled && x.secret.empty() && secret_ok)
     r.error("secret", "the component secret is empty while xmpp.enabled is true; set secret or secret_file");
   r.strings("networks", x.networks, [](std::string& v) -> std::string {
     for (const auto& n : kSubdomainNetworks)

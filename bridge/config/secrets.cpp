@@ -13,8 +13,11 @@ Result<std::string> read_secret_file(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0)
     return Error::invalid("cannot read secret file '" + path + "': " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return Error::invalid("secret file '" + path + "' is not a regular file");
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::invalid("cannot read secret file '" + path + "': permission denied or I/O error");
+  if (!in)
+    return Error::invalid("cannot read secret file '" + path + "': " +
+                          (errno != 0 ? std::strerror(errno) : "open failed"));
   std::string line;
   std::getline(in, line);
   if (in.bad()) return Error::invalid("cannot read secret file '" + path + "': I/O error");

@@ -97,6 +97,9 @@ TEST(Secrets, EmptyComponentSecretIsAnErrorWhileXmppIsEnabled) {
   EXPECT_EQ(errors_of("[xmpp]\nsecret = \"\"\n"),
             "passerelle.toml:2:10: xmpp.secret: the component secret is empty while xmpp.enabled is true; set "
             "secret or secret_file");
+  EXPECT_EQ(errors_of("[xmpp]\nsecret = \"\"\nsecret_file = \"\"\n"),
+            "passerelle.toml:2:10: xmpp.secret: the component secret is empty while xmpp.enabled is true; set "
+            "secret or secret_file");
   EXPECT_EQ(config_of("[xmpp]\nenabled = false\nsecret = \"\"\n").xmpp.secret, "");
 }
 
