@@ -149,7 +149,13 @@ void Outbox::on_report(const DeliveryReport& rep) {
   if (id.empty()) {
     auto it = by_network_id_.find(nid_key(rep.connector, rep.network_id));
     if (it == by_network_id_.end()) {
-      spdlog::debug("outbox: report for unknown network id {} on {}", rep.network_id, rep.connector);
+      const auto key = nid_key(rep.connector, rep.network_id);
+      if (early_reports_.emplace(key, rep).second) early_order_.push_back(key);
+      while (early_order_.size() > kMaxEarlyReports) {
+        spdlog::debug("outbox: dropping a report for unknown network id");
+        early_reports_.erase(early_order_.front());
+        early_order_.pop_front();
+      }
       return;
     }
     id = it->second;
@@ -189,7 +195,17 @@ void Outbox::on_report(const DeliveryReport& rep) {
         if (!receipts_follow) {
           open_.erase(id);
           for (const auto& nid : rep.network_ids) by_network_id_.erase(nid_key(rep.connector, nid));
+          break;
         }
+        // Receipts that overtook this result.
+        std::vector<DeliveryReport> early;
+        for (const auto& nid : rep.network_ids) {
+          auto e = early_reports_.find(nid_key(rep.connector, nid));
+          if (e == early_reports_.end()) continue;
+          early.push_back(std::move(e->second));
+          early_reports_.erase(e);
+        }
+        for (const auto& e : early) on_report(e);
         break;
       }
       case DeliveryState::failed:

@@ -7,6 +7,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,6 +84,11 @@ class Outbox {
   std::unordered_map<std::string, Open> open_;
   std::unordered_map<std::string, std::string> by_network_id_;  // "connector\nnetwork id" -> delivery
   std::multimap<std::int64_t, std::string> waiting_;            // next attempt -> delivery
+  // Delivery reports that arrived before the send result that names their network id
+  // (an SMSC may send the receipt right behind submit_sm_resp). Bounded: oldest dropped.
+  std::map<std::string, DeliveryReport> early_reports_;
+  std::deque<std::string> early_order_;
+  static constexpr std::size_t kMaxEarlyReports = 10000;
   boost::asio::steady_timer timer_;
   std::int64_t timer_at_ = 0;
   std::size_t in_flight_ = 0;

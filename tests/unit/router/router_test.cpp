@@ -1,0 +1,408 @@
+// The router and outbox together, on a real store, with fake connectors that record
+// what they are asked to send.
+
+#include "router/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <filesystem>
+
+#include "core/ulid.hpp"
+
+namespace passerelle {
+namespace {
+
+namespace asio = boost::asio;
+
+class FakeConnector : public Connector {
+ public:
+  FakeConnector(std::string name, Network n, bool receipts) : name_(std::move(name)), network_(n), receipts_(receipts) {}
+  const std::string& name() const override { return name_; }
+  Network network() const override { return network_; }
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.receipts = receipts_;
+    return c;
+  }
+  void start() override {}
+  void stop(std::function<void()> done) override { done(); }
+  void send(OutboundEvent ev) override { sent.push_back(std::move(ev)); }
+  ConnectorStatus status() const override { return {LinkState::up, "", 0, 0}; }
+
+  std::vector<OutboundMessage> messages() const {
+    std::vector<OutboundMessage> out;
+    for (const auto& e : sent)
+      if (auto* m = std::get_if<OutboundMessage>(&e)) out.push_back(*m);
+    return out;
+  }
+  template <typename T>
+  std::vector<T> of() const {
+    std::vector<T> out;
+    for (const auto& e : sent)
+      if (auto* m = std::get_if<T>(&e)) out.push_back(*m);
+    return out;
+  }
+  std::vector<OutboundEvent> sent;
+
+ private:
+  std::string name_;
+  Network network_;
+  bool receipts_;
+};
+
+Address addr(const std::string& s) { return parse_address(s).value(); }
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("passerelle-router-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    cfg_.bridge.domain = "example.org";
+    cfg_.access.allow_domains = {"example.org"};
+    cfg_.sms.sender_numbers = {"+33700000001"};
+    cfg_.sms.default_monthly_cap = 1000;
+    config::Smsc smsc;
+    smsc.name = "primary";
+    smsc.prefixes = {"+"};
+    smsc.tariff = {{"+", 5}};
+    cfg_.sms.smsc = {smsc};
+    cfg_.delivery.retry_initial_ms = 1;
+    cfg_.delivery.retry_max_ms = 2;
+    cfg_.delivery.max_attempts = 3;
+    config::XmppAccount bob;
+    bob.jid = "bob@example.org";
+    bob.person = "bob";
+    cfg_.xmpp.accounts = {bob};
+    config::PersonEntry p;
+    p.name = "bob";
+    p.phone = "+33622222222";
+    p.monthly_cap = 0;
+    p.addresses = {"xmpp:bob@example.org"};
+    cfg_.people = {p};
+  }
+  void TearDown() override {
+    router_.reset();
+    if (store_) store_->close();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void start() {
+    auto s = store::Store::open((dir_ / "db").string(), {});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+    registry_ = std::make_unique<ConnectorRegistry>();
+    auto sms = std::make_unique<FakeConnector>("smpp:primary", Network::sms, true);
+    auto xmpp = std::make_unique<FakeConnector>("xmpp", Network::xmpp, false);
+    auto client = std::make_unique<FakeConnector>("xmpp-client", Network::xmpp, false);
+    sms_ = sms.get();
+    xmpp_ = xmpp.get();
+    client_ = client.get();
+    registry_->add(std::move(sms));
+    registry_->add(std::move(xmpp));
+    registry_->add(std::move(client));
+    router_ = std::make_unique<Router>(strand_, cfg_, *store_, *registry_, metrics_,
+                                       [](std::string_view text) { return static_cast<int>((text.size() + 152) / 153); });
+    ASSERT_TRUE(router_->load().ok());
+    settle();
+  }
+
+  void restart() {
+    router_.reset();
+    store_->close();
+    store_.reset();
+    start();
+  }
+
+  // Runs the io_context until nothing is left: a no-op store job is a barrier (jobs
+  // and their callbacks run in order), then whatever the callbacks posted runs.
+  void settle() {
+    for (int quiet = 0; quiet < 2;) {
+      if (store_) (void)store_->run_sync([](store::Db&) -> Status { return {}; });
+      io_.restart();
+      quiet = io_.poll() == 0 ? quiet + 1 : 0;
+    }
+  }
+
+  Status message(const std::string& connector, const std::string& from, const std::string& to, const std::string& body,
+                 const std::string& origin = new_ulid(), bool receipt = false) {
+    auto result = std::make_shared<std::optional<Status>>();
+    InboundMessage m;
+    m.connector = connector;
+    m.from = from.rfind("sms:", 0) == 0 ? addr(from) : addr(from);
+    m.to = to.rfind("sms:", 0) == 0 ? Address{Network::sms, to.substr(4)} : addr(to);
+    m.body = body;
+    m.origin_id = origin;
+    m.wants_receipt = receipt;
+    m.ack = [result](Status st) { *result = st; };
+    router_->handle(std::move(m));
+    settle();
+    EXPECT_TRUE(result->has_value()) << "no ack";
+    return result->value_or(Error::missing("no ack"));
+  }
+
+  void report(DeliveryReport r) {
+    router_->handle(std::move(r));
+    settle();
+  }
+
+  void ack_last_sms(std::vector<std::string> ids) {
+    auto m = sms_->messages().back();
+    DeliveryReport r;
+    r.connector = "smpp:primary";
+    r.delivery_id = m.delivery_id;
+    r.state = DeliveryState::acked;
+    r.network_ids = ids;
+    r.segments = static_cast<int>(ids.size());
+    report(r);
+  }
+
+  void presence(const std::string& account, bool online) {
+    InboundPresence p;
+    p.connector = "xmpp-client";
+    p.who = p.observer = addr(account);
+    p.presence.state = online ? PresenceState::available : PresenceState::offline;
+    router_->handle(p);
+    settle();
+  }
+
+  std::int64_t charged(const std::string& payer) {
+    std::int64_t total = 0;
+    EXPECT_TRUE(store_
+                    ->run_sync([&](store::Db& db) {
+                      return store::load_spend(db, month_of(now_ms()), [&](const std::string& p, std::int64_t t) {
+                        if (p == payer) total = t;
+                      });
+                    })
+                    .ok());
+    return total;
+  }
+
+  std::filesystem::path dir_;
+  config::Config cfg_;
+  asio::io_context io_;
+  asio::strand<asio::io_context::executor_type> strand_{asio::make_strand(io_)};
+  Metrics metrics_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ConnectorRegistry> registry_;
+  std::unique_ptr<Router> router_;
+  FakeConnector* sms_ = nullptr;
+  FakeConnector* xmpp_ = nullptr;
+  FakeConnector* client_ = nullptr;
+};
+
+TEST_F(RouterTest, XmppUserWritesToAPhoneAndTheReplyComesBack) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:06 11 11 11 11", "hello", "o1", true).ok());
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  const auto out = sms_->messages()[0];
+  EXPECT_EQ(out.from.str(), "sms:+33700000001");
+  EXPECT_EQ(out.to.str(), "sms:+33611111111");
+  EXPECT_EQ(out.body, "[XMPP] alice@example.org: hello");
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 5);
+
+  // Acked with two segment ids, then a receipt per segment: one XEP-0184 receipt.
+  ack_last_sms({"m1", "m2"});
+  report({"smpp:primary", "", "m1", DeliveryState::delivered, {}, "", 0, false, 0});
+  EXPECT_TRUE(xmpp_->of<OutboundReceipt>().empty());  // one segment is not the message
+  report({"smpp:primary", "", "m2", DeliveryState::delivered, {}, "", 0, false, 0});
+  ASSERT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>()[0].origin_id, "o1");
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>()[0].from.str(), "sms:+33611111111");
+
+  // The phone answers the sender number: it reaches alice from the phone's puppet.
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].from.str(), "sms:+33611111111");
+  EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:alice@example.org");
+  EXPECT_EQ(xmpp_->messages()[0].body, "hi alice");
+}
+
+TEST_F(RouterTest, ReceiptThatOvertakesTheSubmitResultIsKept) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "o1", true).ok());
+  report({"smpp:primary", "", "m1", DeliveryState::delivered, {}, "", 0, false, 0});
+  ack_last_sms({"m1"});
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+}
+
+TEST_F(RouterTest, StrangersAndBadNumbersAreRefusedAndNothingIsSent) {
+  start();
+  auto st = message("xmpp", "xmpp:mallory@evil.example", "sms:+33611111111", "spam");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::not_allowed);
+  st = message("xmpp", "xmpp:alice@example.org", "sms:12", "hi");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::invalid_input);
+  st = message("xmpp", "xmpp:alice@example.org", "sms:01 42 68 53 00", "hi");  // fixed line
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::not_allowed);
+  EXPECT_TRUE(sms_->sent.empty());
+}
+
+TEST_F(RouterTest, SpendingCapStopsSendingWithAClearError) {
+  cfg_.sms.default_monthly_cap = 12;  // 5 per segment: two messages, not three
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "one").ok());
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "two").ok());
+  auto st = message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "three");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::limit_exceeded);
+  EXPECT_NE(st.error().message.find("cap"), std::string::npos);
+  EXPECT_EQ(sms_->messages().size(), 2u);
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 10);
+  // The cap survives a restart: the charging records are the truth.
+  restart();
+  EXPECT_FALSE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "four").ok());
+}
+
+TEST_F(RouterTest, FailureBeforeSendingRefundsAndTellsTheSender) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "o9").ok());
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 5);
+  auto m = sms_->messages().back();
+  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RINVDSTADR", 0x0b, false, 0});
+  ASSERT_EQ(xmpp_->of<OutboundError>().size(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundError>()[0].origin_id, "o9");
+  EXPECT_NE(xmpp_->of<OutboundError>()[0].error.message.find("ESME_RINVDSTADR"), std::string::npos);
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 0);
+}
+
+TEST_F(RouterTest, RetryableFailuresAreRetriedThenGivenUp) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+  for (int i = 0; i < 3; ++i) {
+    auto m = sms_->messages().back();
+    EXPECT_EQ(m.attempt, i + 1);
+    report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RMSGQFUL", 0x14, true, 0});
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    settle();
+  }
+  EXPECT_EQ(sms_->messages().size(), 3u);  // max_attempts
+  ASSERT_EQ(xmpp_->of<OutboundError>().size(), 1u);
+  EXPECT_NE(xmpp_->of<OutboundError>()[0].error.message.find("gave up after 3 attempts"), std::string::npos);
+}
+
+TEST_F(RouterTest, UnknownOutcomeIsResentAndCounted) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+  auto m = sms_->messages().back();
+  report({"smpp:primary", m.delivery_id, "", DeliveryState::unknown, {}, "connection lost", 0, false, 0});
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  settle();
+  ASSERT_EQ(sms_->messages().size(), 2u);
+  EXPECT_EQ(sms_->messages()[1].delivery_id, m.delivery_id);
+  EXPECT_NE(metrics_.render().find("passerelle_deliveries_total{outcome=\"unknown\"} 1"), std::string::npos);
+}
+
+TEST_F(RouterTest, DuplicateOriginIsNotSentTwice) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "same").ok());
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "same").ok());
+  EXPECT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 5);
+}
+
+TEST_F(RouterTest, StopAndStart) {
+  start();
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", " Stop ").ok());
+  ASSERT_EQ(sms_->messages().size(), 1u);  // the confirmation
+  EXPECT_NE(sms_->messages()[0].body.find("START"), std::string::npos);
+  auto st = message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("STOP"), std::string::npos);
+  restart();  // the opt-out is durable
+  EXPECT_FALSE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "START").ok());
+  EXPECT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+}
+
+TEST_F(RouterTest, RepliesThreadToTheLatestAndAtPicksAnother) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice").ok());
+  ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave").ok());
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "to the latest").ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:dave@example.org");
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "@xmpp:alice@example.org hi a").ok());
+  ASSERT_EQ(xmpp_->messages().size(), 2u);
+  EXPECT_EQ(xmpp_->messages()[1].to.str(), "xmpp:alice@example.org");
+  EXPECT_EQ(xmpp_->messages()[1].body, "hi a");
+  // Nobody this phone has talked to: a help SMS, never a delivery.
+  const auto before = sms_->messages().size();
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "@xmpp:eve@example.org x").ok());
+  EXPECT_EQ(xmpp_->messages().size(), 2u);
+  ASSERT_EQ(sms_->messages().size(), before + 1);
+  EXPECT_EQ(sms_->messages().back().to.str(), "sms:+33611111111");
+  // A phone nobody wrote to gets help, and threads survive a restart.
+  ASSERT_TRUE(message("smpp:primary", "sms:+33699999999", "sms:+33700000001", "who is this").ok());
+  EXPECT_EQ(sms_->messages().back().to.str(), "sms:+33699999999");
+  restart();
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "after restart").ok());
+  EXPECT_EQ(xmpp_->messages().back().to.str(), "xmpp:alice@example.org");
+}
+
+TEST_F(RouterTest, OfflineFallbackOnlyWhileThePersonIsOffline) {
+  start();
+  presence("xmpp:bob@example.org", true);
+  ASSERT_TRUE(message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "are you there").ok());
+  EXPECT_TRUE(sms_->sent.empty());  // bob's own client has it
+  presence("xmpp:bob@example.org", false);
+  ASSERT_TRUE(message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "call me").ok());
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].to.str(), "sms:+33622222222");
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] carol@other.example: call me");
+  EXPECT_EQ(charged("bob"), 5);
+  // Bob answers by SMS: it leaves from his own account, to carol.
+  ASSERT_TRUE(message("smpp:primary", "sms:+33622222222", "sms:+33700000001", "on my way").ok());
+  ASSERT_EQ(client_->messages().size(), 1u);
+  EXPECT_EQ(client_->messages()[0].from.str(), "xmpp:bob@example.org");
+  EXPECT_EQ(client_->messages()[0].to.str(), "xmpp:carol@other.example");
+  EXPECT_EQ(client_->messages()[0].body, "on my way");
+}
+
+TEST_F(RouterTest, QueuedDeliveriesSurviveARestart) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "one").ok());
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "two").ok());
+  ack_last_sms({"m2"});  // "two" acked, "one" handed over with no answer
+  restart();
+  // "one" had an unknown outcome: it is sent again; "two" waits for its receipt.
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] alice@example.org: one");
+  EXPECT_EQ(router_->outbox().depth(), 2u);
+  report({"smpp:primary", "", "m2", DeliveryState::delivered, {}, "", 0, false, 0});
+  EXPECT_EQ(router_->outbox().depth(), 1u);
+}
+
+TEST_F(RouterTest, RegistrationLinksAPhone) {
+  start();
+  auto result = std::make_shared<std::optional<Status>>();
+  Registration r;
+  r.connector = "xmpp";
+  r.user = addr("xmpp:alice@example.org");
+  r.phone = "06 33 33 33 33";
+  r.ack = [result](Status st) { *result = st; };
+  router_->handle(std::move(r));
+  settle();
+  ASSERT_TRUE(result->has_value());
+  EXPECT_TRUE((*result)->ok());
+  auto* p = router_->directory().person_of(addr("xmpp:alice@example.org"));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->phone, "+33633333333");
+  Registration bad;
+  bad.user = addr("xmpp:alice@example.org");
+  bad.phone = "not a number";
+  bad.ack = [result](Status st) { *result = st; };
+  router_->handle(std::move(bad));
+  settle();
+  EXPECT_FALSE((*result)->ok());
+}
+
+}  // namespace
+}  // namespace passerelle
