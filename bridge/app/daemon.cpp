@@ -88,6 +88,7 @@ int run_daemon(const config::Config& cfg) {
   store::StoreOptions so;
   so.batch_max = cfg.store.batch_max;
   so.batch_delay_ms = cfg.store.batch_delay_ms;
+  so.synchronous_full = cfg.store.synchronous == "full";
   auto store = store::Store::open(cfg.store.path, so);
   if (!store.ok()) {
     spdlog::error("{}", store.error().message);

@@ -38,7 +38,8 @@ struct HttpSection {
 struct StoreSection {
   std::string path = "passerelle.db";  // resolved against bridge.data_dir by the loader
   int batch_max = 512;
-  int batch_delay_ms = 2;
+  int batch_delay_ms = 0;
+  std::string synchronous = "full";  // "full" | "normal"
 
   friend bool operator==(const StoreSection&, const StoreSection&) = default;
 };
@@ -48,6 +49,7 @@ struct DeliverySection {
   int retry_max_ms = 300000;
   int max_attempts = 8;
   int expire_after_s = 86400;
+  std::string on_unknown = "resend";  // "resend" | "fail"
 
   friend bool operator==(const DeliverySection&, const DeliverySection&) = default;
 };

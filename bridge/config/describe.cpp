@@ -51,10 +51,11 @@ std::string describe(const Config& c) {
                      listen && listen->loopback ? "loopback" : "NOT loopback", set(c.http.token),
                      c.http.tls_cert_file.empty() ? "off" : c.http.tls_cert_file + " / " + c.http.tls_key_file);
   const auto& st = c.store;
-  out += fmt::format("store: {}, batches of up to {} writes within {} ms\n", st.path, st.batch_max, st.batch_delay_ms);
+  out += fmt::format("store: {}, batches of up to {} writes within {} ms, synchronous {}\n", st.path, st.batch_max,
+                     st.batch_delay_ms, st.synchronous);
   const auto& d = c.delivery;
-  out += fmt::format("delivery: retry {}..{} ms, at most {} attempts, expire after {} s\n", d.retry_initial_ms,
-                     d.retry_max_ms, d.max_attempts, d.expire_after_s);
+  out += fmt::format("delivery: retry {}..{} ms, at most {} attempts, expire after {} s, on unknown outcome {}\n",
+                     d.retry_initial_ms, d.retry_max_ms, d.max_attempts, d.expire_after_s, d.on_unknown);
   out += fmt::format("access: JIDs {}; domains {}\n", list(c.access.allow_jids), list(c.access.allow_domains));
   const auto& x = c.xmpp;
   out += fmt::format("xmpp: {}, component {}:{}, secret {}, networks {}, reconnect {}..{} ms, {} linked account(s)\n",

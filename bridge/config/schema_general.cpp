@@ -104,6 +104,7 @@ void read_store(Reader r, StoreSection& s) {
   r.string("path", s.path, check_non_empty);
   r.integer("batch_max", s.batch_max, 1, 100000);
   r.integer("batch_delay_ms", s.batch_delay_ms, 0, 10000);
+  r.choice("synchronous", s.synchronous, {"full", "normal"});
   r.finish();
 }
 
@@ -113,6 +114,7 @@ void read_delivery(Reader r, DeliverySection& d) {
   check_order(r, "retry_initial_ms", d.retry_initial_ms, "retry_max_ms", d.retry_max_ms);
   r.integer("max_attempts", d.max_attempts, 1, 1000);
   r.integer("expire_after_s", d.expire_after_s, 1, INT_MAX);
+  r.choice("on_unknown", d.on_unknown, {"resend", "fail"});
   r.finish();
 }
 

@@ -23,6 +23,7 @@ OutboxOptions outbox_options(const config::DeliverySection& d) {
   o.retry_max_ms = d.retry_max_ms;
   o.max_attempts = d.max_attempts;
   o.expire_after_ms = static_cast<std::int64_t>(d.expire_after_s) * 1000;
+  o.resend_unknown = d.on_unknown == "resend";
   return o;
 }
 

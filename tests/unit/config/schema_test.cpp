@@ -219,3 +219,18 @@ TEST(Schema, TlsFilesMustExist) {
 
 }  // namespace
 }  // namespace passerelle::config
+
+namespace passerelle::config::testing {
+namespace {
+
+TEST(Schema, DurabilityChoices) {
+  auto c = config_of("[store]\nsynchronous = \"normal\"\n[delivery]\non_unknown = \"fail\"\n");
+  EXPECT_EQ(c.store.synchronous, "normal");
+  EXPECT_EQ(c.delivery.on_unknown, "fail");
+  const auto e = errors_of("[store]\nsynchronous = \"sometimes\"\n[delivery]\non_unknown = \"maybe\"\n");
+  EXPECT_NE(e.find("passerelle.toml:2:15: store.synchronous"), std::string::npos) << e;
+  EXPECT_NE(e.find("delivery.on_unknown"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace passerelle::config::testing
