@@ -109,6 +109,12 @@ int run_daemon(const config::Config& cfg) {
     return 1;
   }
 
+  if (auto hp = split_host_port(cfg.http.listen); !hp.ok() || !is_loopback_host(hp->first)) {
+    spdlog::error("http.listen {}: only loopback addresses are served (no TLS listener yet); "
+                  "use 127.0.0.1 or ::1 behind a TLS reverse proxy",
+                  cfg.http.listen);
+    return 1;
+  }
   AdminServer http(io, core,
                    AdminHandlers{[&] { return readyz(connectors, *router, **store); },
                                  [&] { return metrics_page(metrics, connectors, *router, **store, bus); }},
