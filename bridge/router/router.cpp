@@ -51,7 +51,11 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
                                          "Time from a message's arrival to its commit and hand-off",
                                          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                           0.25, 1})),
-      refused_(metrics.counter("passerelle_messages_refused_total", "Messages refused by policy or validation")) {}
+      refused_(metrics.counter("passerelle_messages_refused_total", "Messages refused by policy or validation")) {
+  for (Network n : kAllNetworks)
+    messages_in_[static_cast<size_t>(n)] = &metrics.counter(
+        "passerelle_messages_in_total", "Messages received, by network", {{"network", std::string(network_name(n))}});
+}
 
 Status Router::load() {
   const auto now = now_ms();
@@ -106,9 +110,7 @@ void Router::handle(InboundEvent event) {
 }
 
 void Router::on_message(InboundMessage& m) {
-  metrics_.counter("passerelle_messages_in_total", "Messages received, by network",
-                   {{"network", std::string(network_name(m.from.network))}})
-      .inc();
+  messages_in_[static_cast<size_t>(m.from.network)]->inc();
   if (m.from.network == Network::sms) return on_sms_message(m);
   if (directory_.is_account(m.to)) return on_account_message(m);
   if (m.from.network == Network::xmpp && m.to.network != Network::xmpp) return on_gateway_message(m);
@@ -129,7 +131,7 @@ void Router::on_gateway_message(InboundMessage& m) {
     return ack_with(m.ack, Error::missing(std::string(network_label(m.to.network)) + " is not available here"));
   }
   if (m.body.empty()) return ack_with(m.ack, {});  // nothing to send (e.g. a chat state only)
-  auto phone = phones_.parse_for_sms(m.to.id, cfg_.bridge.allow_fixed_line);
+  auto phone = parse_phone_for_sms(m.to.id);
   if (!phone.ok()) {
     refused_.inc();
     return ack_with(m.ack, phone.error());
@@ -386,6 +388,16 @@ std::string Router::connector_for(const Address& from, const Address& to) const 
     return r.ok() ? r->connector : std::string();
   }
   return {};
+}
+
+Result<PhoneNumber> Router::parse_phone_for_sms(const std::string& text) {
+  if (auto it = phone_cache_.find(text); it != phone_cache_.end()) return it->second;
+  auto parsed = phones_.parse_for_sms(text, cfg_.bridge.allow_fixed_line);
+  if (parsed.ok()) {
+    if (phone_cache_.size() >= kPhoneCacheMax) phone_cache_.clear();
+    phone_cache_.emplace(text, *parsed);
+  }
+  return parsed;
 }
 
 std::string Router::conversation_id(const Address& local, const Address& remote, bool& created) {

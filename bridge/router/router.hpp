@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "bus/events.hpp"
 #include "config/config.hpp"
@@ -79,6 +80,7 @@ class Router {
   void notify(OutboundEvent ev, const Address& from, const Address& to);
   std::string connector_for(const Address& from, const Address& to) const;
   std::string conversation_id(const Address& local, const Address& remote, bool& created);
+  Result<PhoneNumber> parse_phone_for_sms(const std::string& text);
 
   void on_delivered(const store::DeliveryRow& d);
   void on_failed(const store::DeliveryRow& d);
@@ -94,6 +96,11 @@ class Router {
   SmsPlan sms_;
   Outbox outbox_;
   std::map<std::string, std::string> conversations_;  // local '\n' remote -> id
+  // Numbers as typed -> parsed (libphonenumber is costly; the same recipients recur).
+  // Cleared when full rather than evicted one by one: it refills from the traffic.
+  std::unordered_map<std::string, PhoneNumber> phone_cache_;
+  static constexpr std::size_t kPhoneCacheMax = 65536;
+  Counter* messages_in_[std::size(kAllNetworks)] = {};
   Histogram& routing_seconds_;
   Counter& refused_;
 };

@@ -94,15 +94,19 @@ void Store::run_batch(std::deque<std::pair<Job, Done>>& batch) {
   results.reserve(batch.size());
   Status begun = db_->exec("BEGIN IMMEDIATE");
   if (begun.ok()) {
+    // Savepoint statements are prepared once; sqlite3_exec would parse them per job.
+    auto savepoint = db_->prepare("SAVEPOINT job");
+    auto release = db_->prepare("RELEASE job");
+    auto rollback = db_->prepare("ROLLBACK TO job");
     for (auto& [job, done] : batch) {
-      (void)db_->exec("SAVEPOINT job");
-      Status st = job(*db_);
-      if (st.ok()) {
-        (void)db_->exec("RELEASE job");
-      } else {
-        (void)db_->exec("ROLLBACK TO job");
-        (void)db_->exec("RELEASE job");
+      if (!savepoint.ok() || !release.ok() || !rollback.ok()) {
+        results.push_back(Error{Errc::internal, "sqlite: cannot prepare savepoints", false, 0});
+        continue;
       }
+      Status st = (*savepoint)->run();
+      if (st.ok()) st = job(*db_);
+      if (!st.ok()) (void)(*rollback)->run();
+      (void)(*release)->run();
       results.push_back(std::move(st));
     }
     Status committed = db_->exec("COMMIT");

@@ -1,0 +1,170 @@
+// Router + durable store alone (bench/RESULTS.md, "core"): N XMPP→SMS messages through
+// the router, the SQLite outbox (group commit) and a connector that acknowledges at once
+// and then reports delivery. Prints messages/s and p50/p99 of the time from handing a
+// message to the router to its acknowledgement (stored, routed, handed out), and the
+// time until it is delivered (every state change durable).
+//
+//   bench_router [messages=100000] [in_flight=2000] [synchronous=full|normal]
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <semaphore>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "bus/bus.hpp"
+#include "router/router.hpp"
+
+namespace asio = boost::asio;
+using namespace passerelle;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+class InstantSmsc : public Connector {
+ public:
+  explicit InstantSmsc(EventSink& sink) : sink_(sink) {}
+  const std::string& name() const override { return name_; }
+  Network network() const override { return Network::sms; }
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.receipts = true;
+    return c;
+  }
+  void start() override {}
+  void stop(std::function<void()> done) override { done(); }
+  void send(OutboundEvent ev) override {
+    auto* m = std::get_if<OutboundMessage>(&ev);
+    if (!m) return;
+    const std::string nid = std::to_string(next_id_++);
+    DeliveryReport acked;
+    acked.connector = name_;
+    acked.delivery_id = m->delivery_id;
+    acked.state = DeliveryState::acked;
+    acked.network_ids = {nid};
+    acked.segments = 1;
+    sink_.publish(std::move(acked));
+    DeliveryReport dlr;
+    dlr.connector = name_;
+    dlr.network_id = nid;
+    dlr.state = DeliveryState::delivered;
+    sink_.publish(std::move(dlr));
+  }
+  ConnectorStatus status() const override { return {LinkState::up, "", 0, 0}; }
+
+ private:
+  EventSink& sink_;
+  std::string name_ = "smpp:primary";
+  std::atomic<std::uint64_t> next_id_{1};
+};
+
+class NullXmpp : public Connector {
+ public:
+  const std::string& name() const override { return name_; }
+  Network network() const override { return Network::xmpp; }
+  Capabilities capabilities() const override { return {}; }
+  void start() override {}
+  void stop(std::function<void()> done) override { done(); }
+  void send(OutboundEvent ev) override {
+    if (std::holds_alternative<OutboundReceipt>(ev)) receipts.fetch_add(1);
+  }
+  ConnectorStatus status() const override { return {LinkState::up, "", 0, 0}; }
+  std::atomic<std::uint64_t> receipts{0};
+
+ private:
+  std::string name_ = "xmpp";
+};
+
+double pct(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * double(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int total = argc > 1 ? std::atoi(argv[1]) : 100000;
+  const int window = argc > 2 ? std::atoi(argv[2]) : 2000;
+  const std::string sync = argc > 3 ? argv[3] : "full";
+  spdlog::set_level(spdlog::level::warn);
+
+  const auto dir = std::filesystem::temp_directory_path() / ("passerelle-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  config::Config cfg;
+  cfg.sms.sender_numbers = {"+33700000001", "+33700000002", "+33700000003"};
+  cfg.sms.default_monthly_cap = 0;
+  config::Smsc smsc;
+  smsc.name = "primary";
+  cfg.sms.smsc = {smsc};
+  auto store = store::Store::open((dir / "bench.db").string(), {4096, 0, sync == "full"});
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.error().message.c_str());
+    return 1;
+  }
+
+  asio::io_context io;
+  auto core = asio::make_strand(io);
+  Metrics metrics;
+  ConnectorRegistry registry;
+  std::unique_ptr<Router> router;
+  Bus bus(core, [&](InboundEvent ev) { router->handle(std::move(ev)); }, 1 << 22);
+  registry.add(std::make_unique<InstantSmsc>(bus));
+  auto xmpp = std::make_unique<NullXmpp>();
+  auto* receipts = xmpp.get();
+  registry.add(std::move(xmpp));
+  router = std::make_unique<Router>(core, cfg, **store, registry, metrics,
+                                    [](std::string_view s) { return static_cast<int>((s.size() + 152) / 153); });
+  if (!router->load().ok()) return 1;
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+
+  std::vector<double> ack_us(static_cast<size_t>(total));
+  std::atomic<int> acked{0};
+  std::counting_semaphore<> slots(window);  // the producer blocks instead of spinning
+  const auto t0 = Clock::now();
+  for (int i = 0; i < total; ++i) {
+    slots.acquire();
+    InboundMessage m;
+    m.connector = "xmpp";
+    m.from = Address{Network::xmpp, "user" + std::to_string(i % 500) + "@example.org"};
+    m.to = Address{Network::sms, "+336" + std::to_string(10000000 + i % 5000)};
+    m.body = "benchmark message number " + std::to_string(i);
+    m.origin_id = "o" + std::to_string(i);
+    m.wants_receipt = true;
+    const auto sent = Clock::now();
+    m.ack = [&, i, sent](Status st) {
+      if (!st.ok()) std::fprintf(stderr, "refused: %s\n", st.error().message.c_str());
+      ack_us[static_cast<size_t>(i)] = std::chrono::duration<double, std::micro>(Clock::now() - sent).count();
+      acked.fetch_add(1);
+      slots.release();
+    };
+    bus.publish(std::move(m));
+  }
+  while (acked.load() < total) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double accept_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  while (receipts->receipts.load() < static_cast<std::uint64_t>(total))
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double delivered_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto stats = (*store)->stats();
+  work.reset();
+  io.stop();
+  runner.join();
+  (*store)->close();
+  std::filesystem::remove_all(dir);
+
+  std::printf("messages=%d in_flight=%d synchronous=%s\n", total, window, sync.c_str());
+  std::printf("accepted (stored+routed): %.0f msg/s, ack latency p50 %.0f us p99 %.0f us\n", total / accept_s,
+              pct(ack_us, 0.50), pct(ack_us, 0.99));
+  std::printf("delivered (receipt sent, every state durable): %.0f msg/s\n", total / delivered_s);
+  std::printf("store: %llu jobs in %llu commits (%.1f jobs/commit)\n", (unsigned long long)stats.jobs,
+              (unsigned long long)stats.commits, double(stats.jobs) / double(std::max<std::uint64_t>(1, stats.commits)));
+  return 0;
+}
