@@ -137,6 +137,7 @@ void ComponentSession::on_message(const xml::Element& m) {
   in.origin_id = msg.id;
   in.wants_receipt = msg.wants_receipt;
   in.received_ms = env_.now_ms ? env_.now_ms() : 0;
+  if (!msg.id.empty()) remember_sender(user->id, msg.id, from->full());
   // On refusal, the stanza error goes back to the very resource that wrote.
   const std::string puppet = to_jid->bare();
   const std::string sender = from->full();
@@ -147,6 +148,21 @@ void ComponentSession::on_message(const xml::Element& m) {
     send(message_error(puppet, sender, origin, stanza_error_for(st.error())));
   });
   env_.publish(std::move(in));
+}
+
+void ComponentSession::remember_sender(const std::string& user_bare, const std::string& origin_id,
+                                       const std::string& full) {
+  auto key = std::make_pair(user_bare, origin_id);
+  if (senders_.insert_or_assign(key, full).second) senders_order_.push_back(std::move(key));
+  while (senders_order_.size() > kSendersKept) {
+    senders_.erase(senders_order_.front());
+    senders_order_.pop_front();
+  }
+}
+
+std::string ComponentSession::sender_of(const std::string& user_bare, const std::string& origin_id) const {
+  auto it = senders_.find({user_bare, origin_id});
+  return it == senders_.end() ? std::string() : it->second;
 }
 
 // ---- presence --------------------------------------------------------------------------
@@ -383,10 +399,18 @@ Result<std::string> ComponentSession::send(const OutboundEvent& event) {
           return id;
         } else if constexpr (std::is_same_v<T, OutboundReceipt>) {
           const std::string id = env_.next_id();
-          env_.send(receipt(from, to, id, ev.origin_id));
+          const std::string full = sender_of(ev.to.id, ev.origin_id);
+          env_.send(receipt(from, full.empty() ? to : full, id, ev.origin_id));
           return id;
         } else if constexpr (std::is_same_v<T, OutboundError>) {
-          env_.send(message_error(from, to, ev.origin_id, stanza_error_for(ev.error)));
+          const std::string full = sender_of(ev.to.id, ev.origin_id);
+          if (!full.empty()) {
+            env_.send(message_error(from, full, ev.origin_id, stanza_error_for(ev.error)));
+          } else {
+            // The server drops an error to a bare JID: say it in words instead.
+            const std::string id = env_.next_id();
+            env_.send(chat_message(from, to, id, "[not delivered] " + ev.error.message, false));
+          }
           return ev.origin_id;
         } else if constexpr (std::is_same_v<T, OutboundChatState>) {
           env_.send(chat_state_message(from, to, ev.state));

@@ -4,7 +4,10 @@
 // events into stanzas from puppets. No I/O: the connector feeds it stanzas from its Link
 // and gives it a SessionEnv; unit tests do the same with fakes.
 
+#include <deque>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "config/config.hpp"
 #include "jid.hpp"
@@ -46,10 +49,17 @@ class ComponentSession {
   xml::Element domain_info() const;
   xml::Element puppet_info() const;
   bool always_reachable() const;  // puppets on sms/rcs: a phone is always reachable
+  // Which resource wrote a message: errors and receipts go back to it, because a
+  // type='error' message to a bare JID is dropped by the server (RFC 6121 §8.5.2.1.1).
+  void remember_sender(const std::string& user_bare, const std::string& origin_id, const std::string& full);
+  std::string sender_of(const std::string& user_bare, const std::string& origin_id) const;
+  static constexpr std::size_t kSendersKept = 4096;
 
   ComponentOptions opts_;
   SessionEnv env_;
   std::string domain_;
+  std::map<std::pair<std::string, std::string>, std::string> senders_;  // (bare, origin id) -> full JID
+  std::deque<std::pair<std::string, std::string>> senders_order_;      // oldest first
 };
 
 }  // namespace passerelle::xmpp

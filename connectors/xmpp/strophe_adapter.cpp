@@ -94,6 +94,29 @@ xmpp_stanza_t* to_stanza(xmpp_ctx_t* ctx, const xml::Element& e) {
   return s;
 }
 
+// Works around a libstrophe 0.12 crash in component mode (Debian bookworm ships
+// 0.12.2): after the XEP-0114 handshake, every received stanza goes through the
+// stream-management bookkeeping, which dereferences conn->sm_state, and only
+// xmpp_connect_client() allocates it, so a component segfaults on the first stanza
+// (seen against Prosody 0.12: SIGSEGV right after <handshake/>). We hand the component
+// connection an (unused, SM stays disabled) state: xmpp_connect_client() on a scratch
+// connection allocates one, then fails at once on an empty host (no I/O), and the state
+// is moved over with the public get/set API.
+void give_sm_state(xmpp_ctx_t* ctx, xmpp_conn_t* component) {
+  xmpp_conn_t* scratch = xmpp_conn_new(ctx);
+  if (!scratch) return;
+  xmpp_conn_set_jid(scratch, "sm-state@localhost");
+  xmpp_conn_set_flags(scratch, XMPP_CONN_FLAG_DISABLE_TLS | XMPP_CONN_FLAG_DISABLE_SM);
+  const int rc = xmpp_connect_client(
+      scratch, "", 0, [](xmpp_conn_t*, xmpp_conn_event_t, int, xmpp_stream_error_t*, void*) {}, nullptr);
+  if (rc != XMPP_EOK && xmpp_conn_is_disconnected(scratch)) {
+    if (xmpp_sm_state_t* st = xmpp_conn_get_sm_state(scratch)) {
+      if (xmpp_conn_set_sm_state(component, st) != XMPP_EOK) xmpp_free_sm_state(st);  // it has one already
+    }
+  }
+  xmpp_conn_release(scratch);
+}
+
 }  // namespace
 
 // ---- Context -------------------------------------------------------------------------
@@ -218,6 +241,9 @@ Status Connection::connect(const ConnectParams& p) {
   impl_->is_up = false;
   impl_->attempt_live = true;
   if (p.component) {
+    xmpp_conn_set_flags(c, XMPP_CONN_FLAG_DISABLE_SM);
+    give_sm_state(impl_->ctx->ctx, c);
+    impl_->ctx->last_error.clear();
     rc = xmpp_connect_component(c, p.host.c_str(), p.port, &Impl::on_conn, impl_.get());
   } else {
     // No stream management: we do not resume sessions, and a new login is a new

@@ -218,8 +218,18 @@ TEST_F(ComponentTest, OutboundEvents) {
   ASSERT_TRUE(s->send(OutboundReceipt{m.from, m.to, "o1"}));
   EXPECT_EQ(fake.sent.back(), "<message from='+33611111111@sms.example.org' to='alice@example.org' id='id2'>"
                               "<received xmlns='urn:xmpp:receipts' id='o1'/></message>");
+  // No idea which resource wrote "o1": the server would drop an error to the bare JID,
+  // so the words go as a chat message.
   ASSERT_TRUE(s->send(OutboundError{m.from, m.to, "o1", Error::limit("monthly SMS cap reached")}));
-  EXPECT_NE(fake.sent.back().find("type='error' id='o1'><error type='modify'><policy-violation"), std::string::npos);
+  EXPECT_NE(fake.sent.back().find("type='chat'"), std::string::npos);
+  EXPECT_NE(fake.sent.back().find("<body>[not delivered] monthly SMS cap reached</body>"), std::string::npos);
+  // Once the message was seen, errors and receipts go to the resource that wrote it.
+  feed("<message from='alice@example.org/pc' to='+33611111111@sms.example.org' type='chat' id='o9'><body>x</body></message>");
+  ASSERT_TRUE(s->send(OutboundError{m.from, m.to, "o9", Error::limit("monthly SMS cap reached")}));
+  EXPECT_NE(fake.sent.back().find("to='alice@example.org/pc' type='error' id='o9'><error type='modify'><policy-violation"),
+            std::string::npos);
+  ASSERT_TRUE(s->send(OutboundReceipt{m.from, m.to, "o9"}));
+  EXPECT_NE(fake.sent.back().find("to='alice@example.org/pc'"), std::string::npos);
   ASSERT_TRUE(s->send(OutboundChatState{m.from, m.to, ChatState::paused}));
   EXPECT_NE(fake.sent.back().find("<paused xmlns="), std::string::npos);
   ASSERT_TRUE(s->send(OutboundSubscription{m.from, m.to, SubscriptionAction::subscribe}));
