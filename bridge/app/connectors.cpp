@@ -1,5 +1,7 @@
 #include "app/connectors.hpp"
 
+#include "smpp/codec/segmenter.hpp"
+
 namespace passerelle {
 
 void make_connectors(boost::asio::io_context& io, const config::Config& cfg, EventSink& sink,
@@ -11,7 +13,10 @@ void make_connectors(boost::asio::io_context& io, const config::Config& cfg, Eve
 }
 
 SegmentCounter sms_segment_counter() {
-  return [](std::string_view utf8) { return static_cast<int>((utf8.size() + 152) / 153); };
+  return [](std::string_view utf8) {
+    auto n = smpp::count_segments(utf8);
+    return n.ok() && n->segments <= smpp::kMaxSegments ? static_cast<int>(n->segments) : -1;
+  };
 }
 
 }  // namespace passerelle

@@ -278,7 +278,9 @@ Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
   if (!route.ok()) return route.error();
   nm.route = *route;
   nm.connector = route->connector;
-  nm.segments = std::max(1, count_segments_(nm.body));
+  nm.segments = count_segments_(nm.body);
+  if (nm.segments < 1)
+    return Error::invalid("this message cannot be sent by SMS: it is longer than 255 segments or not valid UTF-8");
   nm.payer = payer;
   sms_.set_month(month_of(now_ms()));
   const auto cost = route->price_per_segment * nm.segments;

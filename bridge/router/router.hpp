@@ -25,8 +25,9 @@
 
 namespace passerelle {
 
-// How many SMS segments a text needs (the SMS codec's segmenter). Injected so that the
-// core does not depend on a connector.
+// How many SMS segments a text needs (the SMS codec's segmenter), or -1 when it cannot be
+// sent as SMS (invalid UTF-8, more than 255 segments). Injected so that the core does not
+// depend on a connector.
 using SegmentCounter = std::function<int(std::string_view utf8)>;
 
 class Router {

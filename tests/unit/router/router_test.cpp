@@ -107,7 +107,10 @@ class RouterTest : public ::testing::Test {
     registry_->add(std::move(xmpp));
     registry_->add(std::move(client));
     router_ = std::make_unique<Router>(strand_, cfg_, *store_, *registry_, metrics_,
-                                       [](std::string_view text) { return static_cast<int>((text.size() + 152) / 153); });
+                                       [](std::string_view text) {
+                                         const auto n = static_cast<int>((text.size() + 152) / 153);
+                                         return n > 255 ? -1 : n;
+                                       });
     ASSERT_TRUE(router_->load().ok());
     settle();
   }
@@ -243,6 +246,15 @@ TEST_F(RouterTest, StrangersAndBadNumbersAreRefusedAndNothingIsSent) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, Errc::not_allowed);
   EXPECT_TRUE(sms_->sent.empty());
+}
+
+TEST_F(RouterTest, TooLongForSmsIsRefusedBeforeAnythingIsCharged) {
+  start();
+  auto st = message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(40000, 'a'));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::invalid_input);
+  EXPECT_TRUE(sms_->sent.empty());
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 0);
 }
 
 TEST_F(RouterTest, SpendingCapStopsSendingWithAClearError) {
