@@ -124,16 +124,28 @@ void give_sm_state(xmpp_ctx_t* ctx, xmpp_conn_t* component) {
 struct Context::Impl {
   xmpp_log_t log{};
   xmpp_ctx_t* ctx = nullptr;
-  std::string last_error;  // last warning/error libstrophe logged in this run_once turn
+  // The last warning/error libstrophe logged, and when. libstrophe's log has no
+  // connection pointer: a disconnect without a stream error borrows it when recent,
+  // which on a context with several connections is a best guess.
+  std::string last_error;
+  std::chrono::steady_clock::time_point last_error_at{};
+  bool mute = false;
+  std::string recent_error(std::chrono::seconds within = std::chrono::seconds(5)) {
+    if (last_error.empty() || std::chrono::steady_clock::now() - last_error_at > within) return {};
+    std::string e = std::move(last_error);
+    last_error.clear();
+    return e;
+  }
 
   static void on_log(void* userdata, xmpp_log_level_t level, const char* area, const char* msg) {
     // Debug and info carry raw stream data (SASL exchanges, handshake digests): never
     // forwarded. Warnings and errors are short library diagnostics.
-    if (level < XMPP_LEVEL_WARN) return;
     auto* self = static_cast<Impl*>(userdata);
+    if (level < XMPP_LEVEL_WARN || self->mute) return;
     std::string line = std::string(area ? area : "strophe") + ": " + (msg ? msg : "");
     if (line.find("SENT") != std::string::npos || line.find("RECV") != std::string::npos) return;
     self->last_error = line;
+    self->last_error_at = std::chrono::steady_clock::now();
     if (level == XMPP_LEVEL_ERROR)
       spdlog::warn("[xmpp] libstrophe {}", line);
     else
@@ -153,7 +165,6 @@ Context::~Context() {
 }
 
 void Context::run_once(std::chrono::milliseconds timeout) {
-  impl_->last_error.clear();
   xmpp_run_once(impl_->ctx, static_cast<unsigned long>(timeout.count()));
 }
 
@@ -186,8 +197,8 @@ struct Connection::Impl {
       if (se->text && *se->text) reason += std::string(" (") + se->text + ")";
     } else if (error != 0) {
       reason = std::strerror(error);
-    } else if (!self->ctx->last_error.empty()) {
-      reason = self->ctx->last_error;
+    } else if (std::string recent = self->ctx->recent_error(); !recent.empty()) {
+      reason = std::move(recent);
     } else {
       reason = was_up ? "connection closed" : "connection closed before the stream was established";
     }
@@ -238,12 +249,14 @@ Status Connection::connect(const ConnectParams& p) {
   // TCP keep-alive so a dead peer is noticed without traffic.
   xmpp_conn_set_sockopt_callback(c, xmpp_sockopt_cb_keepalive);
   int rc = 0;
+  impl_->ctx->last_error.clear();
   impl_->is_up = false;
   impl_->attempt_live = true;
   if (p.component) {
     xmpp_conn_set_flags(c, XMPP_CONN_FLAG_DISABLE_SM);
+    impl_->ctx->mute = true;  // its scratch connection fails on purpose
     give_sm_state(impl_->ctx->ctx, c);
-    impl_->ctx->last_error.clear();
+    impl_->ctx->mute = false;
     rc = xmpp_connect_component(c, p.host.c_str(), p.port, &Impl::on_conn, impl_.get());
   } else {
     // No stream management: we do not resume sessions, and a new login is a new
@@ -259,10 +272,8 @@ Status Connection::connect(const ConnectParams& p) {
   }
   if (rc != XMPP_EOK) {
     impl_->attempt_live = false;
-    std::string why = impl_->ctx->last_error.empty() ? "could not start connecting to " +
-                                                           (p.host.empty() ? p.jid : p.host) + ":" +
-                                                           std::to_string(p.port)
-                                                     : impl_->ctx->last_error;
+    std::string why = impl_->ctx->recent_error();
+    if (why.empty()) why = "could not start connecting to " + (p.host.empty() ? p.jid : p.host) + ":" + std::to_string(p.port);
     return Error::transient(why);
   }
   return {};

@@ -316,6 +316,19 @@ class ClientModeTest(XmppTestCase):
         got = carol.wait_message(lambda s: s.body == "hello from the bridge")
         self.assertEqual(got.frm, f"bob@{DOMAIN}/passerelle")
 
+    def test_wrong_password_is_reported_without_the_password(self):
+        self.start_prosody()
+        d = Driver(self.tmp, ["--domain", DOMAIN, "--host", "127.0.0.1", "--account", f"bob@{DOMAIN}",
+                              "--password", "not-bobs-pw", "--c2s-port", str(self.prosody.c2s_port)],
+                   name="xmpp_client_driver")
+        self.addCleanup(d.quit)
+        ev = d.wait("link", lambda e: e["state"] == "backing_off", timeout=15)
+        self.assertIn("login refused", ev["reason"])
+        self.assertIn(f"check the password of bob@{DOMAIN}", ev["reason"])
+        d.quit()
+        for path in self.tmp.glob("xmpp_client_driver.*.log"):
+            self.assertNotIn("not-bobs-pw", path.read_text(errors="replace"), path)
+
     def test_alone_at_login_reports_offline(self):
         self.start_prosody()
         d = self.start_client()
