@@ -200,7 +200,8 @@ struct Connection::Impl {
     } else if (std::string recent = self->ctx->recent_error(); !recent.empty()) {
       reason = std::move(recent);
     } else {
-      reason = was_up ? "connection closed" : "connection closed before the stream was established";
+      // libstrophe 0.12 reports neither errno nor which step failed here.
+      reason = was_up ? "connection closed" : "no stream: connection refused, or closed before the stream opened";
     }
     if (self->handlers.on_down) self->handlers.on_down(std::move(reason));
   }
