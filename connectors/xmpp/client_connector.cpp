@@ -24,7 +24,6 @@ void XmppClientConnector::setup(strophe::Context& ctx) {
       continue;
     }
     jid->resource = a.resource.empty() ? "passerelle" : a.resource;
-    const std::string bare = Address{Network::xmpp, jid->bare()}.id;
     ClientOptions o;
     o.connector_name = name();
     o.account = *jid;
