@@ -1,0 +1,173 @@
+// Inbound PDUs of SmppConnector: delivery receipts and mobile-originated messages
+// (SMPP 3.4 §4.6 deliver_sm, §4.7 data_sm). All on the connector's strand.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+#include "smpp/codec/receipt.hpp"
+#include "smpp/codec/status.hpp"
+#include "smpp/connector/smpp_connector.hpp"
+
+namespace passerelle::smpp {
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// An SMPP address as a passerelle sms address: digits become E.164 ("+" added); an
+// alphanumeric sender is kept as it is (the router cannot reply to it anyway).
+Address sms_address(const std::string& addr) {
+  const std::string id = !addr.empty() && addr[0] == '+' ? addr : "+" + addr;
+  if (auto a = make_address(Network::sms, id)) return *a;
+  return Address{Network::sms, addr};
+}
+
+ShortMessageBody as_short_message(const DataSmBody& d) {
+  ShortMessageBody b;
+  b.service_type = d.service_type;
+  b.source_addr_ton = d.source_addr_ton;
+  b.source_addr_npi = d.source_addr_npi;
+  b.source_addr = d.source_addr;
+  b.dest_addr_ton = d.dest_addr_ton;
+  b.dest_addr_npi = d.dest_addr_npi;
+  b.destination_addr = d.destination_addr;
+  b.esm_class = d.esm_class;
+  b.registered_delivery = d.registered_delivery;
+  b.data_coding = d.data_coding;
+  b.tlvs = d.tlvs;
+  if (!b.tlvs.message_payload) b.tlvs.message_payload = std::string();
+  return b;
+}
+
+}  // namespace
+
+void SmppConnector::on_request(Link& link, const std::shared_ptr<Conn>& conn, Pdu pdu) {
+  ShortMessageBody sm;
+  if (const auto* d = pdu.as<DataSmBody>()) {
+    sm = as_short_message(*d);
+  } else if (const auto* b = pdu.as<ShortMessageBody>()) {
+    sm = *b;
+  } else {
+    link.respond(conn, make_generic_nack(pdu.sequence_number, status::invalid_cmd_id));
+    return;
+  }
+  if (is_receipt(sm)) {
+    // Receipts are idempotent state updates: answer at once.
+    handle_receipt(sm);
+    link.respond(conn, make_response(pdu, status::ok));
+    return;
+  }
+  handle_mo(link, conn, pdu, sm);
+}
+
+void SmppConnector::handle_receipt(const ShortMessageBody& sm) {
+  auto r = receipt_of(sm);
+  if (!r) {
+    log_->warn("delivery receipt from {} without a message id; ignored", sm.source_addr);
+    return;
+  }
+  DeliveryReport rep;
+  rep.connector = name_;
+  rep.network_id = r->message_id;
+  rep.state = r->state;
+  rep.reason = "stat:" + (r->stat.empty() ? std::string("?") : r->stat);
+  if (!r->err.empty()) rep.reason += " err:" + r->err;
+  log_->info("receipt for {}: {} ({})", r->message_id, delivery_state_name(r->state), rep.reason);
+  sink_.publish(std::move(rep));
+}
+
+void SmppConnector::log_dropped(const std::vector<DroppedPartial>& dropped) {
+  for (const auto& d : dropped) {
+    log_->warn("incomplete SMS from {} (ref {}, {}/{} parts) dropped: {}", d.source, d.ref,
+               d.received, d.total, drop_reason_name(d.reason));
+  }
+}
+
+void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
+                              const ShortMessageBody& sm) {
+  auto part = part_of(sm);
+  if (!part) {
+    log_->warn("SMS from {} with a malformed UDH: {}; refused", sm.source_addr,
+               part.error().message);
+    link.respond(conn, make_response(pdu, status::perm_app_error));
+    return;
+  }
+  auto res = reassembler_.add(std::move(*part), now_ms());
+  log_dropped(res.dropped);
+  using O = Reassembler::Outcome;
+  switch (res.outcome) {
+    case O::incomplete:
+    case O::duplicate:
+      link.respond(conn, make_response(pdu, status::ok));
+      return;
+    case O::rejected:
+      log_->warn("SMS part from {} refused: {}", sm.source_addr,
+                 res.error ? res.error->message : "");
+      link.respond(conn, make_response(pdu, status::temp_app_error));
+      return;
+    case O::undecodable:
+      log_->warn("SMS from {} is not text (data_coding 0x{:02X}): {}; refused", sm.source_addr,
+                 sm.data_coding, res.error ? res.error->message : "");
+      link.respond(conn, make_response(pdu, status::perm_app_error));
+      return;
+    case O::complete:
+      break;
+  }
+  Reassembled& msg = *res.message;
+  InboundMessage in;
+  in.connector = name_;
+  in.from = sms_address(msg.source);
+  in.to = sms_address(msg.destination);
+  in.body = std::move(msg.text);
+  in.origin_id =
+      name_ + ":" + msg.source + ":" +
+      (msg.concat ? std::to_string(msg.concat->ref) : std::to_string(pdu.sequence_number));
+  in.received_ms = wall_ms();
+  log_->info("SMS from {} to {} ({})", msg.source, msg.destination, in.origin_id);
+  log_->debug("SMS body from {}: {}", msg.source, in.body);
+  // The deliver_sm_resp waits for the core (DESIGN.md §4: commit before acknowledging).
+  // The AckFn may run on any thread; it posts back to the strand.
+  const Pdu resp_ok = make_response(pdu, status::ok);
+  const Pdu resp_retry = make_response(pdu, status::temp_app_error);
+  in.ack = [this, alive = std::weak_ptr<int>(alive_), wconn = std::weak_ptr<Conn>(conn), lk = &link,
+            resp_ok, resp_retry, origin = in.origin_id](Status st) {
+    if (alive.expired()) return;
+    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st] {
+      if (alive.expired()) return;
+      auto c = wconn.lock();
+      if (!c || c->closed) {
+        log_->warn("{} acknowledged after its connection closed; the SMSC will redeliver it",
+                   origin);
+        return;
+      }
+      if (!st)
+        log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin,
+                   st.error().message);
+      lk->respond(c, st ? resp_ok : resp_retry);
+    });
+  };
+  sink_.publish(std::move(in));
+}
+
+asio::awaitable<void> SmppConnector::housekeeping() {
+  while (!stopping_) {
+    housekeeping_timer_.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await housekeeping_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || stopping_) break;
+    log_dropped(reassembler_.expire(now_ms()));
+  }
+}
+
+}  // namespace passerelle::smpp

@@ -1,0 +1,118 @@
+#pragma once
+// The SMS connector for one SMSC (DESIGN.md §6 smpp): an SMPP 3.4 ESME bound as a
+// transceiver, or as a transmitter plus a receiver (two connections), per config::Smsc.
+//
+// Threads: every public method may be called from any thread and never blocks; the work
+// runs on the connector's own strand. Events go to the EventSink from that strand.
+// Lifetime: destroy only after stop()'s `done` ran, or after the io_context has stopped.
+//
+// Outbound: OutboundMessage → segments (GSM 7-bit or UCS-2, 8-bit concatenation refs) →
+// submit_sm, at most `window` outstanding and `throughput` per second. Results are
+// DeliveryReport events with the OutboundMessage's delivery_id:
+//   acked   all segments accepted; network_ids = each segment's message_id
+//   failed  a permanent error status (protocol_status, status name in reason), or the
+//           pending queue is full / the connector stopped (retryable = true)
+//   unknown a segment was written but got no response (timeout, connection lost); it is
+//           never resent, and reason names the segments.
+// ESME_RTHROTTLED / ESME_RMSGQFUL pause the whole link and resend the same segment.
+//
+// Inbound: delivery receipts → DeliveryReport{network_id}; mobile-originated messages are
+// reassembled and published as InboundMessage; the last part's deliver_sm_resp waits for
+// the AckFn (ESME_ROK, or ESME_RX_T_APPN so the SMSC redelivers).
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "connector/connector.hpp"
+#include "smpp/codec/reassembler.hpp"
+#include "smpp/codec/segmenter.hpp"
+#include "smpp/session/link.hpp"
+
+namespace passerelle::smpp {
+
+class SmppConnector final : public Connector, private LinkOwner {
+ public:
+  // Messages accepted but not fully submitted yet. Past this, send() reports failed with
+  // retryable = true and the outbox tries again later.
+  static constexpr std::size_t kMaxQueue = 1024;
+
+  SmppConnector(asio::io_context& io, const config::Smsc& smsc, const config::SmsSection& sms,
+                EventSink& sink);
+  ~SmppConnector() override;
+
+  const std::string& name() const override { return name_; }
+  Network network() const override { return Network::sms; }
+  Capabilities capabilities() const override;
+  void start() override;
+  void stop(std::function<void()> done) override;
+  void send(OutboundEvent event) override;
+  ConnectorStatus status() const override;
+
+ private:
+  struct OutMsg;
+  enum class SegState : std::uint8_t { queued, written, acked, failed, unknown };
+
+  // LinkOwner, on the strand.
+  void on_link_state(Link& link, LinkState s, const std::string& reason) override;
+  void on_link_up(Link& link) override;
+  void on_request(Link& link, const std::shared_ptr<Conn>& conn, Pdu pdu) override;
+  void on_window_change() override { pump(); }
+
+  // Outbound (smpp_connector.cpp), on the strand.
+  void accept(OutboundMessage m);
+  void pump();
+  void arm_pump(Clock::time_point at);
+  Link* tx_link();
+  void on_submit_resp(const std::shared_ptr<OutMsg>& m, std::size_t idx, Link* link,
+                      const Pdu* resp);
+  void finish_if_done(const std::shared_ptr<OutMsg>& m);
+  void report_failed(const OutboundMessage& m, std::string reason, bool retryable, int status = 0);
+  void publish_state();
+  void maybe_finish_stop();
+
+  // Inbound (inbound.cpp), on the strand.
+  void handle_receipt(const ShortMessageBody& sm);
+  void handle_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
+                 const ShortMessageBody& sm);
+  void log_dropped(const std::vector<DroppedPartial>& dropped);
+  asio::awaitable<void> housekeeping();
+
+  Strand strand_;
+  config::Smsc smsc_;
+  config::SmsSection sms_;
+  EventSink& sink_;
+  std::string name_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // AckFns check it
+
+  std::deque<std::shared_ptr<OutMsg>> queue_;  // messages with segments still to write
+  std::size_t in_flight_ = 0;                  // accepted, not yet reported
+  std::uint8_t next_ref_ = 0;
+  asio::steady_timer pump_timer_;
+  Clock::time_point pump_at_ = Clock::time_point::max();
+  double tokens_ = 1;
+  Clock::time_point refill_at_ = Clock::now();
+  Clock::time_point pause_until_{};
+  int throttle_level_ = 0;
+
+  Reassembler reassembler_;
+  asio::steady_timer housekeeping_timer_;
+  bool started_ = false;
+  bool stopping_ = false;
+  std::size_t links_stopped_ = 0;
+  std::function<void()> stop_done_;
+
+  std::string last_reason_;       // words of the latest link state change
+  mutable std::mutex status_mu_;  // status() is called from any thread
+  ConnectorStatus status_;
+};
+
+}  // namespace passerelle::smpp
