@@ -1,0 +1,328 @@
+// SmppConnector against the in-process FakeSmsc on 127.0.0.1 port 0.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "fake_smsc.hpp"
+#include "smpp/codec/segmenter.hpp"
+#include "smpp/codec/status.hpp"
+#include "smpp/connector/smpp_connector.hpp"
+
+namespace passerelle::smpp {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Sink : public EventSink {
+ public:
+  void publish(InboundEvent e) override {
+    std::lock_guard l(mu_);
+    events.push_back(std::move(e));
+  }
+  template <typename T>
+  std::vector<T> of() {
+    std::lock_guard l(mu_);
+    std::vector<T> out;
+    for (auto& e : events) {
+      if (auto* t = std::get_if<T>(&e)) out.push_back(*t);
+    }
+    return out;
+  }
+  bool has_state(LinkState s) {
+    for (auto& e : of<AccountStateEvent>()) {
+      if (e.state == s) return true;
+    }
+    return false;
+  }
+  std::vector<InboundEvent> events;
+
+ private:
+  std::mutex mu_;
+};
+
+class SmppSession : public ::testing::Test {
+ protected:
+  SmppSession() : smsc_(io_) {
+    cfg_.name = "test";
+    cfg_.port = smsc_.port();
+    cfg_.system_id = "esme";
+    cfg_.password = "pw";
+    cfg_.throughput = 1000;
+    cfg_.enquire_link_s = 30;
+    cfg_.response_timeout_s = 1;
+    cfg_.reconnect_initial_ms = 20;
+    cfg_.reconnect_max_ms = 100;
+  }
+  ~SmppSession() override {
+    if (conn_) {
+      bool done = false;
+      conn_->stop([&] { done = true; });
+      run_until([&] { return done; }, 3s);
+    }
+  }
+  void start() {
+    conn_ = std::make_unique<SmppConnector>(io_, cfg_, sms_, sink_);
+    conn_->start();
+    ASSERT_TRUE(run_until([&] { return conn_->status().state == LinkState::up; }, 2s));
+  }
+  template <typename Pred>
+  bool run_until(Pred pred, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      if (io_.stopped()) io_.restart();
+      io_.run_one_for(10ms);
+    }
+    return true;
+  }
+  void settle(std::chrono::milliseconds d) {
+    run_until([] { return false; }, d);
+  }
+  OutboundMessage msg(std::string body, std::string id = "d1") {
+    OutboundMessage m;
+    m.delivery_id = std::move(id);
+    m.from = Address{Network::sms, "+33700000001"};
+    m.to = Address{Network::sms, "+33612345678"};
+    m.body = std::move(body);
+    return m;
+  }
+  std::vector<DeliveryReport> reports() { return sink_.of<DeliveryReport>(); }
+
+  boost::asio::io_context io_;
+  test::FakeSmsc smsc_;
+  config::Smsc cfg_;
+  config::SmsSection sms_;
+  Sink sink_;
+  std::unique_ptr<SmppConnector> conn_;
+};
+
+TEST_F(SmppSession, BindsAndSubmits) {
+  start();
+  ASSERT_EQ(smsc_.binds, 1);
+  const auto* bind = smsc_.received.front().as<BindBody>();
+  EXPECT_EQ(smsc_.received.front().id(), CommandId::bind_transceiver);
+  EXPECT_EQ(bind->system_id, "esme");
+  EXPECT_EQ(bind->interface_version, 0x34);
+  EXPECT_EQ(conn_->name(), "smpp:test");
+  EXPECT_TRUE(sink_.has_state(LinkState::connecting));
+
+  conn_->send(msg("hello"));
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 2s));
+  auto r = reports().front();
+  EXPECT_EQ(r.delivery_id, "d1");
+  EXPECT_EQ(r.state, DeliveryState::acked);
+  EXPECT_EQ(r.network_ids, std::vector<std::string>{"id1"});
+  EXPECT_EQ(r.segments, 1);
+  auto sub = smsc_.of(CommandId::submit_sm).front().as<ShortMessageBody>();
+  EXPECT_EQ(sub->source_addr, "33700000001");
+  EXPECT_EQ(sub->source_addr_ton, 1);
+  EXPECT_EQ(sub->source_addr_npi, 1);
+  EXPECT_EQ(sub->destination_addr, "33612345678");
+  EXPECT_EQ(sub->dest_addr_ton, 1);
+  EXPECT_EQ(sub->registered_delivery, 1);
+  EXPECT_EQ(sub->data_coding, 0);
+  EXPECT_EQ(sub->short_message, "hello");
+}
+
+TEST_F(SmppSession, WindowLimitsOutstandingSubmits) {
+  cfg_.window = 2;
+  std::vector<Pdu> held;
+  smsc_.on_submit = [&](const Pdu& p) {
+    held.push_back(p);
+    return std::nullopt;
+  };
+  cfg_.response_timeout_s = 5;
+  start();
+  conn_->send(msg(std::string(400, 'a')));  // 3 segments
+  ASSERT_TRUE(run_until([&] { return held.size() == 2; }, 2s));
+  settle(100ms);
+  EXPECT_EQ(held.size(), 2u);
+  smsc_.send(make_response(held[0], 0, "s1"));
+  ASSERT_TRUE(run_until([&] { return held.size() == 3; }, 2s));
+  smsc_.send(make_response(held[1], 0, "s2"));
+  smsc_.send(make_response(held[2], 0, "s3"));
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 2s));
+  auto r = reports().front();
+  EXPECT_EQ(r.state, DeliveryState::acked);
+  EXPECT_EQ(r.segments, 3);
+  EXPECT_EQ(r.network_ids, (std::vector<std::string>{"s1", "s2", "s3"}));
+  auto first = held[0].as<ShortMessageBody>();
+  EXPECT_EQ(first->esm_class & kEsmUdhi, kEsmUdhi);
+  EXPECT_EQ(first->short_message.substr(0, 3), std::string("\x05\x00\x03", 3));
+}
+
+TEST_F(SmppSession, ThrottledPausesThenResendsSameSegment) {
+  int n = 0;
+  smsc_.on_submit = [&](const Pdu&) {
+    return ++n == 1 ? std::make_pair(status::throttled, std::string())
+                    : std::make_pair(0u, std::string("ok1"));
+  };
+  start();
+  const auto t0 = std::chrono::steady_clock::now();
+  conn_->send(msg("hi there"));
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 3s));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 200ms);
+  auto subs = smsc_.of(CommandId::submit_sm);
+  ASSERT_EQ(subs.size(), 2u);
+  EXPECT_EQ(subs[0].as<ShortMessageBody>()->short_message,
+            subs[1].as<ShortMessageBody>()->short_message);
+  EXPECT_EQ(reports().front().state, DeliveryState::acked);
+  EXPECT_EQ(reports().front().network_ids, std::vector<std::string>{"ok1"});
+}
+
+TEST_F(SmppSession, PermanentErrorFails) {
+  smsc_.on_submit = [](const Pdu&) {
+    return std::make_pair(status::invalid_dst_addr, std::string());
+  };
+  start();
+  conn_->send(msg(std::string(200, 'b')));  // 2 segments: the second is not sent
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 2s));
+  auto r = reports().front();
+  EXPECT_EQ(r.state, DeliveryState::failed);
+  EXPECT_EQ(r.protocol_status, 0x0B);
+  EXPECT_NE(r.reason.find("ESME_RINVDSTADR"), std::string::npos);
+  EXPECT_FALSE(r.retryable);
+  EXPECT_EQ(smsc_.of(CommandId::submit_sm).size(), 1u);
+}
+
+TEST_F(SmppSession, DropAfterWriteIsUnknownAndUnwrittenSegmentsGoAfterReconnect) {
+  cfg_.window = 1;
+  cfg_.response_timeout_s = 5;
+  int n = 0;
+  smsc_.on_submit = [&](const Pdu&) -> std::optional<std::pair<std::uint32_t, std::string>> {
+    if (++n == 1) return std::nullopt;  // segment 1 written, never answered
+    return std::make_pair(0u, std::string("seg2"));
+  };
+  start();
+  conn_->send(msg(std::string(200, 'c')));
+  ASSERT_TRUE(run_until([&] { return n == 1; }, 2s));
+  smsc_.drop();
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 3s));
+  EXPECT_EQ(smsc_.connections, 2);
+  auto r = reports().front();
+  EXPECT_EQ(r.state, DeliveryState::unknown);
+  EXPECT_NE(r.reason.find("segment(s) 1 of 2"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.network_ids, std::vector<std::string>{"seg2"});
+  EXPECT_EQ(n, 2);  // segment 1 was not resent
+  EXPECT_TRUE(sink_.has_state(LinkState::backing_off));
+}
+
+TEST_F(SmppSession, ReceiptBecomesDeliveryReport) {
+  start();
+  ShortMessageBody dlr;
+  dlr.source_addr = "33612345678";
+  dlr.destination_addr = "33700000001";
+  dlr.esm_class = kEsmDeliveryReceipt;
+  dlr.short_message =
+      "id:abc123 sub:001 dlvrd:001 submit date:2311231200 done date:2311231201 stat:DELIVRD "
+      "err:000 text:";
+  smsc_.send(make_pdu(CommandId::deliver_sm, 500, dlr));
+  ASSERT_TRUE(run_until([&] { return !smsc_.of(CommandId::deliver_sm_resp).empty(); }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp).front().sequence_number, 500u);
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp).front().command_status, 0u);
+  auto r = reports();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].network_id, "abc123");
+  EXPECT_EQ(r[0].state, DeliveryState::delivered);
+  EXPECT_EQ(r[0].connector, "smpp:test");
+}
+
+TEST_F(SmppSession, MoReassembledAndAnsweredOnlyAfterAck) {
+  start();
+  auto segs = segment(std::string(170, 'm') + " end", 42);
+  ASSERT_EQ(segs->count(), 2u);
+  auto part = [&](std::size_t i, std::uint32_t seq) {
+    ShortMessageBody b;
+    b.source_addr = "33611111111";
+    b.destination_addr = "33700000001";
+    b.esm_class = kEsmUdhi;
+    b.short_message = segs->payloads[i];
+    return make_pdu(CommandId::deliver_sm, seq, b);
+  };
+  smsc_.send(part(1, 11));  // out of order
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 1; }, 2s));
+  smsc_.send(part(0, 12));
+  ASSERT_TRUE(run_until([&] { return !sink_.of<InboundMessage>().empty(); }, 2s));
+  settle(50ms);
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp).size(), 1u);  // last part waits for the ack
+  auto in = sink_.of<InboundMessage>().front();
+  EXPECT_EQ(in.body, std::string(170, 'm') + " end");
+  EXPECT_EQ(in.from.str(), "sms:+33611111111");
+  EXPECT_EQ(in.to.str(), "sms:+33700000001");
+  EXPECT_EQ(in.origin_id, "smpp:test:33611111111:42");
+  std::thread([ack = in.ack] { ack(Status{}); }).join();  // any thread
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 2; }, 2s));
+  auto resp = smsc_.of(CommandId::deliver_sm_resp)[1];
+  EXPECT_EQ(resp.sequence_number, 12u);
+  EXPECT_EQ(resp.command_status, 0u);
+
+  // A refusal asks the SMSC to redeliver.
+  ShortMessageBody single;
+  single.source_addr = "33611111111";
+  single.short_message = "again";
+  smsc_.send(make_pdu(CommandId::deliver_sm, 13, single));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 2; }, 2s));
+  sink_.of<InboundMessage>()[1].ack(Error::transient("store busy"));
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 3; }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[2].command_status, status::temp_app_error);
+}
+
+TEST_F(SmppSession, UnknownCommandGetsGenericNackAndLengthLieReconnects) {
+  start();
+  smsc_.send_raw({0, 0, 0, 0x10, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 99});  // query_sm
+  ASSERT_TRUE(run_until([&] { return !smsc_.of(CommandId::generic_nack).empty(); }, 2s));
+  auto nack = smsc_.of(CommandId::generic_nack).front();
+  EXPECT_EQ(nack.sequence_number, 99u);
+  EXPECT_EQ(nack.command_status, status::invalid_cmd_id);
+  smsc_.send_raw({0, 0, 0, 0x05, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 1});  // length 5
+  ASSERT_TRUE(run_until([&] { return smsc_.binds == 2; }, 2s));
+}
+
+TEST_F(SmppSession, UnansweredEnquireLinkIsStalled) {
+  cfg_.enquire_link_s = 1;
+  cfg_.response_timeout_s = 1;
+  smsc_.answer_enquire = false;
+  start();
+  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::stalled); }, 3s));
+  EXPECT_EQ(conn_->status().state, LinkState::stalled);
+  EXPECT_NE(conn_->status().detail.find("enquire_link"), std::string::npos);
+}
+
+TEST_F(SmppSession, BindRefusedBacksOffWithReason) {
+  smsc_.bind_status = status::bind_failed;
+  conn_ = std::make_unique<SmppConnector>(io_, cfg_, sms_, sink_);
+  conn_->start();
+  ASSERT_TRUE(run_until([&] { return smsc_.binds >= 2; }, 2s));
+  bool seen = false;
+  for (auto& e : sink_.of<AccountStateEvent>()) {
+    seen = seen ||
+           (e.state == LinkState::backing_off && e.reason == "bind refused: ESME_RBINDFAIL (0x0D)");
+  }
+  EXPECT_TRUE(seen);
+  conn_->send(msg("queued while down"));
+  smsc_.bind_status = 0;
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 2s));
+  EXPECT_EQ(reports().front().state, DeliveryState::acked);
+}
+
+TEST_F(SmppSession, StopUnbindsAndTransmitterReceiverBindsTwice) {
+  cfg_.bind = "transmitter+receiver";
+  start();
+  EXPECT_EQ(smsc_.binds, 2);
+  EXPECT_EQ(
+      smsc_.of(CommandId::bind_transmitter).size() + smsc_.of(CommandId::bind_receiver).size(), 2u);
+  bool done = false;
+  conn_->stop([&] { done = true; });
+  ASSERT_TRUE(run_until([&] { return done; }, 3s));
+  EXPECT_GE(smsc_.of(CommandId::unbind).size(), 1u);
+  EXPECT_EQ(conn_->status().state, LinkState::disabled);
+  conn_->send(msg("after stop"));
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 1s));
+  EXPECT_TRUE(reports().front().retryable);
+  conn_.reset();
+}
+
+}  // namespace
+}  // namespace passerelle::smpp
