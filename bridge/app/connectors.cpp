@@ -2,11 +2,26 @@
 
 #include "smpp/codec/segmenter.hpp"
 
+#ifdef PASSERELLE_WITH_XMPP
+#include "xmpp/factory.hpp"
+#endif
+#ifdef PASSERELLE_WITH_SMPP
+#include "smpp/connector/smpp_connector.hpp"
+#endif
+
 namespace passerelle {
 
 void make_connectors(boost::asio::io_context& io, const config::Config& cfg, EventSink& sink,
                      ConnectorRegistry& registry) {
   (void)io;
+#ifdef PASSERELLE_WITH_XMPP
+  if (cfg.xmpp.enabled)
+    for (auto& c : make_xmpp_connectors(cfg, sink)) registry.add(std::move(c));
+#endif
+#ifdef PASSERELLE_WITH_SMPP
+  if (cfg.sms.enabled)
+    for (const auto& smsc : cfg.sms.smsc) registry.add(std::make_unique<smpp::SmppConnector>(io, smsc, cfg.sms, sink));
+#endif
   (void)cfg;
   (void)sink;
   (void)registry;
