@@ -1,0 +1,260 @@
+"""The XMPP <-> SMS stories end to end: the daemon between a real Prosody (users driven
+by slixmpp) and the SMSC simulator on npm smpp, all on 127.0.0.1.
+
+    /usr/bin/python3 -m unittest tests.integration.test_sms_stories -v
+"""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lib.bridge import Bridge, smsc_table  # noqa: E402
+from lib.procs import HarnessTestCase, wait_until  # noqa: E402
+from lib.smsc import Smsc  # noqa: E402
+from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+
+DOMAIN = "example.org"
+SMS = f"sms.{DOMAIN}"
+PHONE = "+33611111111"
+BOB_PHONE = "+33622222222"
+SENDER = "+33700000001"
+SECRET = "component-secret"
+PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
+GSM_400 = ("The quick brown fox jumps over the lazy dog; {braces} [brackets] cost 5 EUR. " * 6)[:400]
+
+
+@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
+                     "needs the passerelle binary and Prosody")
+class SmsStories(HarnessTestCase):
+    def setUp(self):
+        super().setUp()
+        self.prosody = Prosody(self.tmp, domain=DOMAIN, networks=("sms",), secret=SECRET)
+        self.prosody.write_config()
+        for user, pw in PASSWORDS.items():
+            self.prosody.register(user, pw)
+        self.prosody.start()
+        self.users = []
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def smsc(self, name="smsc", **options):
+        s = Smsc(self.tmp, name=name, receipts=True, **options)
+        s.start()
+        self.addCleanup(s.stop)
+        return s
+
+    def bridge(self, smscs, *, people=(), accounts=(), sms=None, access=None, delivery=None, start=True):
+        config = {
+            "xmpp": {"enabled": True, "component_host": "127.0.0.1",
+                     "component_port": self.prosody.component_port, "secret": SECRET,
+                     "networks": ["sms"], "reconnect_initial_ms": 200, "reconnect_max_ms": 1000,
+                     "accounts": list(accounts)},
+            "sms": {"enabled": True, "sender_numbers": [SENDER], **(sms or {}),
+                    "smsc": [smsc_table(name, s.port, reconnect_initial_ms=200, reconnect_max_ms=1000,
+                                        enquire_link_s=5, **opts)
+                             for name, s, opts in smscs]},
+            "people": list(people),
+        }
+        if access is not None:
+            config["access"] = access
+        if delivery is not None:
+            config["delivery"] = delivery
+        b = Bridge(self.tmp, config)
+        self.addCleanup(b.stop)
+        if start:
+            b.start()
+            self.wait_links_up(b)
+        return b
+
+    def wait_links_up(self, b, timeout=20):
+        def up():
+            doc = b.get_json("/readyz")
+            return doc.get("ready") and all(c["state"] == "up" for c in doc["connectors"])
+        wait_until(up, timeout=timeout, message="every link up on /readyz")
+
+    def user(self, name, priority=0):
+        u = XmppUser(f"{name}@{DOMAIN}", PASSWORDS[name], self.prosody.c2s_port, priority=priority)
+        u.start()
+        self.users.append(u)
+        self.addCleanup(u.stop)
+        return u
+
+    def mo(self, smsc, source, text, **kw):
+        answer = smsc.mo(source, SENDER, text, **kw)
+        self.assertTrue(answer.get("ok"), answer)
+        self.assertEqual(answer.get("status"), 0, answer)
+        return answer
+
+    # -- 1. chat with any phone ----------------------------------------------------------
+
+    def test_chat_with_any_phone(self):
+        smsc = self.smsc()
+        self.bridge([("primary", smsc, {})])
+        alice = self.user("alice")
+
+        # A short message with a receipt request: one SMS, then a receipt from the puppet.
+        sid = alice.send_message(f"{PHONE}@{SMS}", "hello phone", receipt=True)
+        [sms] = smsc.wait_for_messages(1)
+        self.assertEqual(sms["destination_addr"], PHONE.lstrip("+"))
+        self.assertEqual(sms["source_addr"], SENDER.lstrip("+"))
+        self.assertEqual(sms["data_coding"], 0)
+        self.assertEqual(sms["text"], f"[XMPP] alice@{DOMAIN}: hello phone")
+        receipt = alice.wait_receipt(sid, timeout=15)
+        self.assertEqual(receipt.bare_from, f"{PHONE}@{SMS}")
+
+        # 400 GSM characters (with extension-table characters): three concatenated parts.
+        smsc.clear()
+        sid = alice.send_message(f"{PHONE}@{SMS}", GSM_400, receipt=True)
+        parts = smsc.wait_for_messages(3)
+        self.assertEqual(len(parts), 3)
+        self.assertTrue(all(p["concat"]["total"] == 3 for p in parts), parts)
+        self.assertEqual(len({p["concat"]["ref"] for p in parts}), 1)
+        self.assertEqual(sorted(p["concat"]["seq"] for p in parts), [1, 2, 3])
+        self.assertTrue(all(p["esm_class"] & 0x40 for p in parts))
+        joined = "".join(p["text"] for p in sorted(parts, key=lambda p: p["concat"]["seq"]))
+        self.assertEqual(joined, f"[XMPP] alice@{DOMAIN}: " + GSM_400)
+        alice.wait_receipt(sid, timeout=15)  # only once every part is delivered
+
+        # Emoji: UCS-2.
+        smsc.clear()
+        alice.send_message(f"{PHONE}@{SMS}", "on my way 🚲 à tout de suite")
+        [sms] = smsc.wait_for_messages(1)
+        self.assertEqual(sms["data_coding"], 8)
+        self.assertTrue(sms["text"].endswith("on my way 🚲 à tout de suite"), sms)
+
+        # The phone answers with a concatenated UCS-2 SMS, parts out of order.
+        reply = "Réponse longue du téléphone 📱 " * 4
+        self.mo(smsc, PHONE, reply, encoding="ucs2", split=2, order=[2, 1])
+        msg = alice.wait_message(lambda s: s.body == reply, timeout=15)
+        self.assertEqual(msg.bare_from, f"{PHONE}@{SMS}")
+
+    # -- 2. offline fallback with a linked XMPP account ----------------------------------
+
+    def test_offline_fallback_both_ways_and_not_while_online(self):
+        smsc = self.smsc()
+        self.bridge(
+            [("primary", smsc, {})],
+            people=[{"name": "bob", "phone": BOB_PHONE, "addresses": [f"xmpp:bob@{DOMAIN}"]}],
+            accounts=[{"jid": f"bob@{DOMAIN}", "password": PASSWORDS["bob"], "host": "127.0.0.1",
+                       "port": self.prosody.c2s_port, "person": "bob", "tls": "disabled"}])
+        carol = self.user("carol")
+
+        # Bob is offline everywhere: carol's message reaches his phone.
+        carol.send_message(f"bob@{DOMAIN}", "are you coming tonight?")
+        [sms] = smsc.wait_for_messages(1, timeout=15)
+        self.assertEqual(sms["destination_addr"], BOB_PHONE.lstrip("+"))
+        self.assertEqual(sms["text"], f"[XMPP] carol@{DOMAIN}: are you coming tonight?")
+
+        # His SMS answer leaves from his own account, to carol.
+        self.mo(smsc, BOB_PHONE, "yes, at 8")
+        answer = carol.wait_message(lambda s: s.body == "yes, at 8", timeout=15)
+        self.assertEqual(answer.bare_from, f"bob@{DOMAIN}")
+
+        # Bob comes online: his client gets carol's next message, and no SMS leaves.
+        bob = self.user("bob", priority=1)
+        time.sleep(1.0)  # the bridge's resource drops to negative priority
+        smsc.clear()
+        carol.send_message(f"bob@{DOMAIN}", "great, see you")
+        bob.wait_message(lambda s: s.body == "great, see you", timeout=15)
+        time.sleep(1.5)
+        self.assertEqual(smsc.messages(), [])
+
+    # -- 3. two SMSCs, throttling and a dropped connection --------------------------------
+
+    def test_two_smscs_throttled_and_dropped_nothing_lost(self):
+        fr = self.smsc("fr", throttle_every=4, drop_after=9)
+        uk = self.smsc("uk")
+        b = self.bridge([("fr", fr, {"prefixes": ["+33"], "window": 4}),
+                         ("uk", uk, {"prefixes": ["+44"]})],
+                        sms={"sender_numbers": [SENDER]},
+                        delivery={"retry_initial_ms": 100, "retry_max_ms": 500})
+        alice = self.user("alice")
+        count = 20
+        for i in range(count):
+            alice.send_message(f"+3361111{i:04d}@{SMS}", f"fr {i}")
+            alice.send_message(f"+44791112{i:04d}@{SMS}", f"uk {i}")
+
+        def accepted(smsc, prefix):
+            return {m["text"] for m in smsc.messages() if m.get("command_status") == 0
+                    and m["text"].startswith(f"[XMPP] alice@{DOMAIN}: {prefix}")}
+
+        wait_until(lambda: len(accepted(fr, "fr")) == count and len(accepted(uk, "uk")) == count,
+                   timeout=60, message="every message accepted by its SMSC")
+        self.assertTrue(all(m["text"].split(": ", 1)[1].startswith("uk") for m in uk.messages()))
+        self.assertTrue(all(m["text"].split(": ", 1)[1].startswith("fr") for m in fr.messages()))
+        stats = fr.stats()
+        self.assertGreater(stats["by_status"].get("0x58", 0), 0, stats)
+        self.assertEqual(stats["dropped"], 1, stats)
+        # Duplicates only where the outcome was unknown, and counted.
+        texts = [m["text"] for m in fr.messages() if m.get("command_status") == 0]
+        dups = len(texts) - len(set(texts))
+        unknown = b.metric("passerelle_deliveries_total", outcome="unknown") or 0
+        self.assertLessEqual(dups, unknown)
+        self.assertGreaterEqual(unknown, 1)  # the dropped submit_sm
+
+    # -- 4. kill -9 with messages queued ----------------------------------------------------
+
+    def test_kill9_with_hundreds_queued_then_all_delivered(self):
+        smsc = self.smsc(delay_ms=200)
+        b = self.bridge([("primary", smsc, {"window": 1, "throughput": 5})],
+                        sms={"default_monthly_cap": 0})
+        alice = self.user("alice")
+        count = 300
+        for i in range(count):
+            alice.send_message(f"{PHONE}@{SMS}", f"queued {i}")
+        wait_until(lambda: (b.metric("passerelle_messages_in_total", network="xmpp") or 0) >= count,
+                   timeout=60, message="all messages accepted")
+        b.kill9()
+        self.assertLess(len(smsc.messages()), count)  # most were still queued
+        smsc.configure(delay_ms=0)
+        b.config["sms"]["smsc"][0]["throughput"] = 500
+        b.config["sms"]["smsc"][0]["window"] = 10
+        b.write_config()
+        b.restart()
+
+        def delivered():
+            return {m["text"] for m in smsc.messages() if m.get("command_status") == 0}
+        wait_until(lambda: len(delivered()) == count, timeout=180, message="all 300 delivered after restart")
+
+    # -- 5. spending cap, and users who may not use the bridge ------------------------------
+
+    def test_spending_cap_and_forbidden_user(self):
+        smsc = self.smsc()
+        self.bridge([("primary", smsc, {"tariff": {"+": 5}})],
+                    sms={"default_monthly_cap": 12},
+                    access={"allow_jids": [f"alice@{DOMAIN}"], "allow_domains": []})
+        alice = self.user("alice")
+        dave = self.user("dave")
+        for i in range(2):
+            alice.send_message(f"{PHONE}@{SMS}", f"paid {i}")
+        smsc.wait_for_messages(2)
+        sid = alice.send_message(f"{PHONE}@{SMS}", "over the cap")
+        err = alice.wait_error(lambda s: s.id == sid, timeout=10)
+        self.assertEqual(err.error_condition, "policy-violation")
+        self.assertIn("cap", err.error_text or "")
+
+        sid = dave.send_message(f"{PHONE}@{SMS}", "let me in")
+        err = dave.wait_error(lambda s: s.id == sid, timeout=10)
+        self.assertEqual(err.error_condition, "forbidden")
+        time.sleep(1.0)
+        self.assertEqual(len(smsc.messages()), 2)
+
+    # -- 6. bad input ------------------------------------------------------------------------
+
+    def test_bad_numbers_get_stanza_errors(self):
+        smsc = self.smsc()
+        self.bridge([("primary", smsc, {})])
+        alice = self.user("alice")
+        for bad in ("12", "not-a-number", "+999123"):
+            sid = alice.send_message(f"{bad}@{SMS}", "hi")
+            err = alice.wait_error(lambda s, sid=sid: s.id == sid, timeout=10)
+            self.assertIn(err.error_condition, ("bad-request", "jid-malformed", "item-not-found"), err)
+        time.sleep(0.5)
+        self.assertEqual(smsc.messages(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
