@@ -243,11 +243,6 @@ void Outbox::on_report(const DeliveryReport& rep) {
 
   // A delivery report for one network id (one SMS segment): merge into one state.
   o->segments[rep.network_id] = rep.state;
-  store_.submit(
-      [n = store::NetworkIdRow{rep.connector, rep.network_id, id, rep.state}](store::Db& db) {
-        return store::upsert_network_id(db, n);
-      },
-      [](Status) {});
   bool all_delivered = true, any_failed = false;
   for (const auto& [nid, s] : o->segments) {
     if (s == DeliveryState::failed || s == DeliveryState::unknown) any_failed = true;
@@ -257,6 +252,14 @@ void Outbox::on_report(const DeliveryReport& rep) {
     finish(id, DeliveryState::failed, rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
   } else if (all_delivered && static_cast<int>(o->segments.size()) >= std::max(1, r.segments)) {
     finish(id, DeliveryState::delivered, {});
+  } else {
+    // Still open: remember this segment's state across a restart. (A finished delivery
+    // needs no per-segment rows: its final state says it all.)
+    store_.submit(
+        [n = store::NetworkIdRow{rep.connector, rep.network_id, id, rep.state}](store::Db& db) {
+          return store::upsert_network_id(db, n);
+        },
+        [](Status) {});
   }
 }
 

@@ -9,7 +9,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
   auto db = Db::open(path);
   if (!db.ok()) return db.error();
   Db& d = **db;
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY",
+                             "PRAGMA cache_size=-65536"}) {
     if (auto st = d.exec(pragma); !st.ok()) return st.error();
   }
   if (auto st = d.exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !st.ok())
