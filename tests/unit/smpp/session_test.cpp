@@ -114,7 +114,9 @@ TEST_F(SmppSession, BindsAndSubmits) {
   EXPECT_EQ(r.state, DeliveryState::acked);
   EXPECT_EQ(r.network_ids, std::vector<std::string>{"id1"});
   EXPECT_EQ(r.segments, 1);
-  auto sub = smsc_.of(CommandId::submit_sm).front().as<ShortMessageBody>();
+  const auto subs = smsc_.of(CommandId::submit_sm);
+  ASSERT_EQ(subs.size(), 1u);
+  const auto* sub = subs.front().as<ShortMessageBody>();
   EXPECT_EQ(sub->source_addr, "33700000001");
   EXPECT_EQ(sub->source_addr_ton, 1);
   EXPECT_EQ(sub->source_addr_npi, 1);
