@@ -205,8 +205,12 @@ class SmsStories(HarnessTestCase):
         count = 300
         for i in range(count):
             alice.send_message(f"{PHONE}@{SMS}", f"queued {i}")
-        wait_until(lambda: (b.metric("passerelle_messages_in_total", network="xmpp") or 0) >= count,
-                   timeout=60, message="all messages accepted")
+        # XEP-0114 has no acknowledgements: a message is the bridge's once it is committed,
+        # that is once it is in the outbox (open) or already delivered.
+        def committed():
+            return ((b.metric("passerelle_outbox_depth") or 0) +
+                    (b.metric("passerelle_deliveries_total", outcome="delivered") or 0))
+        wait_until(lambda: committed() >= count, timeout=60, message="all messages committed")
         b.kill9()
         self.assertLess(len(smsc.messages()), count)  # most were still queued
         smsc.configure(delay_ms=0)

@@ -84,7 +84,7 @@ void SmppConnector::handle_receipt(const ShortMessageBody& sm) {
   rep.state = r->state;
   rep.reason = "stat:" + (r->stat.empty() ? std::string("?") : r->stat);
   if (!r->err.empty()) rep.reason += " err:" + r->err;
-  log_->info("receipt for {}: {} ({})", r->message_id, delivery_state_name(r->state), rep.reason);
+  log_->debug("receipt for {}: {} ({})", r->message_id, delivery_state_name(r->state), rep.reason);
   sink_.publish(std::move(rep));
 }
 
@@ -135,7 +135,7 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
       name_ + ":" + msg.source + ":" +
       (msg.concat ? std::to_string(msg.concat->ref) : std::to_string(pdu.sequence_number));
   in.received_ms = wall_ms();
-  log_->info("SMS from {} to {} ({})", msg.source, msg.destination, in.origin_id);
+  log_->debug("SMS from {} to {} ({})", msg.source, msg.destination, in.origin_id);
   log_->debug("SMS body from {}: {}", msg.source, in.body);
   // The deliver_sm_resp waits for the core (DESIGN.md §4: commit before acknowledging).
   // The AckFn may run on any thread; it posts back to the strand.

@@ -319,7 +319,7 @@ void SmppConnector::finish_if_done(const std::shared_ptr<OutMsg>& m) {
   } else {
     r.state = DeliveryState::acked;
   }
-  log_->info("delivery {}: {} ({} segment(s)){}", r.delivery_id, delivery_state_name(r.state), n,
+  log_->debug("delivery {}: {} ({} segment(s)){}", r.delivery_id, delivery_state_name(r.state), n,
              r.reason.empty() ? "" : ": " + r.reason);
   sink_.publish(std::move(r));
   publish_state();
