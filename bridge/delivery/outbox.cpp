@@ -85,8 +85,15 @@ Outbox::Open* Outbox::find(const std::string& id) {
 
 void Outbox::enqueue(store::DeliveryRow row) {
   const std::string id = row.id;
+  const bool recorded_as_sent = row.state == DeliveryState::sent;
   open_[id].row = std::move(row);
-  dispatch(id);
+  if (!recorded_as_sent || draining_) {
+    if (recorded_as_sent) open_[id].row.state = DeliveryState::routed;
+    dispatch(id);
+    return;
+  }
+  ++in_flight_;
+  send_now(id);
 }
 
 void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after) {

@@ -48,7 +48,10 @@ class Outbox {
   // an unknown outcome; the rest are sent again. Blocking; call before the strand runs.
   Status recover();
 
-  // Takes a delivery whose row is already committed, and sends it.
+  // Takes a delivery whose row is already committed, and sends it. A row committed in
+  // state `sent` (attempt 1 recorded with the message itself, saving a write) goes to its
+  // connector at once; a crash before that leaves it "sent" in the store, so restart
+  // treats it as an unknown outcome: at least once, never silently dropped.
   void enqueue(store::DeliveryRow row);
 
   void on_report(const DeliveryReport& report);

@@ -310,7 +310,8 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
   d.notify_from = nm.notify_from.id.empty() ? std::string() : nm.notify_from.str();
   d.notify_origin = nm.notify_origin;
   d.payer = nm.payer;
-  d.state = DeliveryState::routed;
+  d.state = DeliveryState::sent;  // handed to its connector as soon as this commits
+  d.attempts = 1;
   d.segments = nm.segments;
   d.created_ms = d.updated_ms = now;
   std::optional<store::ThreadRow> thread;

@@ -61,16 +61,16 @@ Status upsert_conversation(Db& db, const std::string& id, const std::string& loc
 
 Status insert_delivery(Db& db, const DeliveryRow& d) {
   return run(db,
-             "INSERT INTO deliveries(id, message_id, connector, sender, recipient, body, kind, request_receipt, "
+             "INSERT INTO deliveries(id, message_id, connector, sender, recipient, kind, request_receipt, "
              "notify, notify_from, notify_origin, payer, state, attempts, next_attempt_ms, segments, reason, "
-             "unknown_outcomes, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+             "unknown_outcomes, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
              [&](Stmt& s) {
                s.bind(1, d.id).bind(2, d.message_id).bind(3, d.connector).bind(4, d.sender);
-               s.bind(5, d.recipient).bind(6, d.body).bind(7, d.kind).bind(8, d.request_receipt ? 1 : 0);
-               s.bind(9, d.notify).bind(10, d.notify_from).bind(11, d.notify_origin).bind(12, d.payer);
-               s.bind(13, delivery_state_name(d.state)).bind(14, d.attempts).bind(15, d.next_attempt_ms);
-               s.bind(16, d.segments).bind(17, d.reason).bind(18, d.unknown_outcomes);
-               s.bind(19, d.created_ms).bind(20, d.updated_ms);
+               s.bind(5, d.recipient).bind(6, d.kind).bind(7, d.request_receipt ? 1 : 0);
+               s.bind(8, d.notify).bind(9, d.notify_from).bind(10, d.notify_origin).bind(11, d.payer);
+               s.bind(12, delivery_state_name(d.state)).bind(13, d.attempts).bind(14, d.next_attempt_ms);
+               s.bind(15, d.segments).bind(16, d.reason).bind(17, d.unknown_outcomes);
+               s.bind(18, d.created_ms).bind(19, d.updated_ms);
              });
 }
 
@@ -159,10 +159,11 @@ Status delete_person(Db& db, const std::string& name) {
 
 Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row) {
   return each(db,
-              "SELECT id, message_id, connector, sender, recipient, body, kind, request_receipt, notify, "
-              "notify_from, notify_origin, payer, state, attempts, next_attempt_ms, segments, reason, "
-              "unknown_outcomes, created_ms, updated_ms FROM deliveries "
-              "WHERE state NOT IN ('delivered','read','failed') ORDER BY created_ms",
+              "SELECT d.id, d.message_id, d.connector, d.sender, d.recipient, m.body, d.kind, d.request_receipt, "
+              "d.notify, d.notify_from, d.notify_origin, d.payer, d.state, d.attempts, d.next_attempt_ms, "
+              "d.segments, d.reason, d.unknown_outcomes, d.created_ms, d.updated_ms FROM deliveries d "
+              "JOIN messages m ON m.id = d.message_id "
+              "WHERE d.state NOT IN ('delivered','read','failed') ORDER BY d.created_ms",
               [&](Stmt& s) {
                 DeliveryRow d;
                 d.id = s.col_text(0);

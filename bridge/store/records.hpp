@@ -19,7 +19,8 @@ struct MessageRow {
 };
 
 struct DeliveryRow {
-  std::string id, message_id, connector, sender, recipient, body;
+  std::string id, message_id, connector, sender, recipient;
+  std::string body;  // not stored with the delivery: it is the message's
   int kind = 0;
   bool request_receipt = false;
   std::string notify, notify_from, notify_origin, payer;

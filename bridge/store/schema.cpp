@@ -47,8 +47,7 @@ CREATE TABLE deliveries (
   message_id TEXT NOT NULL,
   connector TEXT NOT NULL,
   sender TEXT NOT NULL,
-  recipient TEXT NOT NULL,
-  body TEXT NOT NULL,
+  recipient TEXT NOT NULL,  -- the body is the message's (messages.body)
   kind INTEGER NOT NULL DEFAULT 0,
   request_receipt INTEGER NOT NULL DEFAULT 0,
   notify TEXT NOT NULL DEFAULT '',        -- who hears of failure/receipt (address)
@@ -64,7 +63,8 @@ CREATE TABLE deliveries (
   created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL
 );
-CREATE INDEX deliveries_open ON deliveries(state) WHERE state NOT IN ('delivered','read','failed');
+-- No index on state: it changes at every step of a delivery and an index would be
+-- rewritten each time; open deliveries are read once, at start-up.
 CREATE INDEX deliveries_message ON deliveries(message_id);
 CREATE TABLE network_ids (
   connector TEXT NOT NULL,

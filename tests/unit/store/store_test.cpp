@@ -126,6 +126,8 @@ TEST_F(StoreTest, DeliveriesRoundTripAndOnlyOpenOnesLoad) {
   done_row.id = "D2";
   done_row.state = DeliveryState::delivered;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+    MessageRow m{"M1", "c1", d.sender, d.recipient, "hello", "xmpp", "", 1};
+    if (auto r = insert_message(db, m); !r.ok()) return r.error();
     if (auto st = insert_delivery(db, d); !st.ok()) return st;
     if (auto st = insert_delivery(db, done_row); !st.ok()) return st;
     d.state = DeliveryState::acked;
@@ -139,6 +141,7 @@ TEST_F(StoreTest, DeliveriesRoundTripAndOnlyOpenOnesLoad) {
   EXPECT_EQ(open[0].id, "D1");
   EXPECT_EQ(open[0].state, DeliveryState::acked);
   EXPECT_EQ(open[0].attempts, 2);
+  EXPECT_EQ(open[0].body, "hello");  // the message's body
 }
 
 TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
