@@ -24,6 +24,7 @@ Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store, const C
       options_(options),
       hooks_(std::move(hooks)),
       timer_(strand_),
+      sweep_timer_(strand_),
       sent_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "sent"}})),
       retries_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "retried"}})),
       unknown_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "unknown"}})),
@@ -44,7 +45,10 @@ Status Outbox::recover() {
   for (auto& r : rows) {
     const std::string id = r.id;
     Connector* c = connectors_.find(r.connector);
-    if (r.state == DeliveryState::acked && (!c || !c->capabilities().receipts)) continue;  // nothing more to come
+    if (r.state == DeliveryState::acked &&
+        (!c || !c->capabilities().receipts ||
+         (options_.expire_after_ms > 0 && r.created_ms + options_.expire_after_ms < now_ms())))
+      continue;  // nothing more to come
     auto& o = open_[id];
     o.row = std::move(r);
     if (o.row.state == DeliveryState::sent) {
@@ -74,7 +78,10 @@ Status Outbox::recover() {
     by_network_id_[nid_key(n.connector, n.network_id)] = n.delivery_id;
   }
   spdlog::info("outbox: {} open deliveries ({} to send, {} with unknown outcome)", open_.size(), resumed, unknown);
-  if (!waiting_.empty()) boost::asio::post(strand_, [this] { arm_timer(); });
+  boost::asio::post(strand_, [this] {
+    arm_timer();
+    sweep_expired();
+  });
   return {};
 }
 
@@ -88,7 +95,14 @@ void Outbox::enqueue(store::DeliveryRow row) {
   const bool recorded_as_sent = row.state == DeliveryState::sent;
   open_[id].row = std::move(row);
   if (!recorded_as_sent || draining_) {
-    if (recorded_as_sent) open_[id].row.state = DeliveryState::routed;
+    if (recorded_as_sent) {
+      // Shutting down: it will not go out now. Record that it was never handed over, so
+      // that the restart sends it as a first attempt and not as an unknown outcome.
+      auto& r = open_[id].row;
+      r.state = DeliveryState::routed;
+      r.attempts = 0;
+      persist(r);
+    }
     dispatch(id);
     return;
   }
@@ -125,6 +139,13 @@ void Outbox::send_now(const std::string& id) {
   auto* o = find(id);
   if (!o) return;
   const auto& r = o->row;
+  if (hooks_.refuse) {
+    if (auto why = hooks_.refuse(r)) {
+      --in_flight_;
+      finish(id, DeliveryState::failed, *why);
+      return;
+    }
+  }
   Connector* c = connectors_.find(r.connector);
   if (!c) {
     --in_flight_;
@@ -157,7 +178,11 @@ void Outbox::on_report(const DeliveryReport& rep) {
     auto it = by_network_id_.find(nid_key(rep.connector, rep.network_id));
     if (it == by_network_id_.end()) {
       const auto key = nid_key(rep.connector, rep.network_id);
-      if (early_reports_.emplace(key, rep).second) early_order_.push_back(key);
+      auto [slot, inserted] = early_reports_.try_emplace(key, rep);
+      if (inserted)
+        early_order_.push_back(key);
+      else
+        slot->second = rep;  // a later report of the same id supersedes (ENROUTE, then DELIVRD)
       while (early_order_.size() > kMaxEarlyReports) {
         spdlog::debug("outbox: dropping a report for unknown network id");
         early_reports_.erase(early_order_.front());
@@ -187,6 +212,7 @@ void Outbox::on_report(const DeliveryReport& rep) {
           o->segments[nid] = DeliveryState::acked;
           by_network_id_[nid_key(rep.connector, nid)] = id;
         }
+        if (hooks_.acked) hooks_.acked(r);
         Connector* c = connectors_.find(r.connector);
         const bool receipts_follow = c && c->capabilities().receipts && !rep.network_ids.empty();
         store_.submit(
@@ -217,7 +243,9 @@ void Outbox::on_report(const DeliveryReport& rep) {
       }
       case DeliveryState::failed:
         land();
-        if (rep.retryable) {
+        // Segments the network accepted before the failure: they were sent (and charged).
+        for (const auto& nid : rep.network_ids) o->segments[nid] = DeliveryState::acked;
+        if (rep.retryable && rep.network_ids.empty()) {
           retry_later(*o, rep.reason, true);
         } else {
           finish(id, DeliveryState::failed, rep.reason);
@@ -250,15 +278,19 @@ void Outbox::on_report(const DeliveryReport& rep) {
 
   // A delivery report for one network id (one SMS segment): merge into one state.
   o->segments[rep.network_id] = rep.state;
-  bool all_delivered = true, any_failed = false;
+  bool all_final = true, any_failed = false, any_unknown = false;
   for (const auto& [nid, s] : o->segments) {
-    if (s == DeliveryState::failed || s == DeliveryState::unknown) any_failed = true;
-    if (s != DeliveryState::delivered && s != DeliveryState::read) all_delivered = false;
+    any_failed |= s == DeliveryState::failed;
+    any_unknown |= s == DeliveryState::unknown;
+    all_final &= is_final(s);
   }
-  if (any_failed && rep.state == DeliveryState::failed) {
+  if (any_failed) {
     finish(id, DeliveryState::failed, rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
-  } else if (all_delivered && static_cast<int>(o->segments.size()) >= std::max(1, r.segments)) {
-    finish(id, DeliveryState::delivered, {});
+  } else if (all_final) {
+    // Every segment the network named has its final state (some SMSCs give one id for
+    // all segments of a message).
+    finish(id, any_unknown ? DeliveryState::unknown : DeliveryState::delivered,
+           any_unknown ? "the network does not know whether it was delivered" : "");
   } else {
     // Still open: remember this segment's state across a restart. (A finished delivery
     // needs no per-segment rows: its final state says it all.)
@@ -308,9 +340,11 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
       [](Status st) {
         if (!st.ok()) spdlog::error("outbox: cannot record final state: {}", st.error().message);
       });
-  if (state == DeliveryState::failed) {
+  if (refund && hooks_.refunded) hooks_.refunded(r);
+  if (state == DeliveryState::failed || state == DeliveryState::unknown) {
     failed_.inc();
-    spdlog::warn("outbox: delivery {} to {} failed: {}", r.id, r.recipient, r.reason);
+    spdlog::warn("outbox: delivery {} to {} {}: {}", r.id, r.recipient,
+                 state == DeliveryState::failed ? "failed" : "has an unknown outcome", r.reason);
     if (hooks_.failed) hooks_.failed(r);
   } else if (state == DeliveryState::delivered || state == DeliveryState::read) {
     delivered_.inc();
@@ -346,9 +380,34 @@ void Outbox::on_timer() {
   arm_timer();
 }
 
+void Outbox::sweep_expired() {
+  if (options_.expire_after_ms <= 0) return;
+  const auto cutoff = now_ms() - options_.expire_after_ms;
+  std::vector<std::string> expired;
+  for (const auto& [id, o] : open_)
+    if (o.row.state == DeliveryState::acked && o.row.created_ms < cutoff) expired.push_back(id);
+  for (const auto& id : expired) {
+    // Accepted by the network, but no receipt came in time: it stays "acked" (the
+    // network has it; we just never heard more) and leaves memory.
+    auto it = open_.find(id);
+    for (const auto& [nid, s] : it->second.segments) by_network_id_.erase(nid_key(it->second.row.connector, nid));
+    store::DeliveryRow row = std::move(it->second.row);
+    open_.erase(it);
+    row.reason = "no delivery report within delivery.expire_after_s";
+    row.updated_ms = now_ms();
+    persist(row);
+  }
+  if (!expired.empty()) spdlog::info("outbox: {} acknowledged deliveries expired without a receipt", expired.size());
+  sweep_timer_.expires_after(std::chrono::seconds(60));
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) sweep_expired();
+  });
+}
+
 void Outbox::drain(std::int64_t timeout_ms, std::function<void()> done) {
   draining_ = true;
   timer_.cancel();
+  sweep_timer_.cancel();
   drained_ = std::move(done);
   if (in_flight_ == 0) {
     check_drained();

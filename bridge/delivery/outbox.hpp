@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -26,9 +27,13 @@
 namespace passerelle {
 
 struct OutboxHooks {
+  std::function<void(const store::DeliveryRow&)> acked;      // the network took it
   std::function<void(const store::DeliveryRow&)> delivered;  // reached the recipient
-  std::function<void(const store::DeliveryRow&)> failed;     // for good; tell the sender
+  std::function<void(const store::DeliveryRow&)> failed;     // for good (or unknown and not resent): tell the sender
   std::function<void(const store::DeliveryRow&)> unknown;    // outcome unknown, resent
+  std::function<void(const store::DeliveryRow&)> refunded;   // its charges were removed: nothing left the bridge
+  // Asked before every attempt: a reason not to send it (e.g. the phone sent STOP since).
+  std::function<std::optional<std::string>(const store::DeliveryRow&)> refuse;
 };
 
 struct OutboxOptions {
@@ -76,6 +81,7 @@ class Outbox {
   void finish(const std::string& id, DeliveryState state, const std::string& reason);
   void arm_timer();
   void on_timer();
+  void sweep_expired();
   void check_drained();
   Open* find(const std::string& id);
 
@@ -94,6 +100,7 @@ class Outbox {
   static constexpr std::size_t kMaxEarlyReports = 10000;
   boost::asio::steady_timer timer_;
   std::int64_t timer_at_ = 0;
+  boost::asio::steady_timer sweep_timer_;  // expires acked deliveries whose receipt never came
   std::size_t in_flight_ = 0;
   bool draining_ = false;
   std::function<void()> drained_;

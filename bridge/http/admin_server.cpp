@@ -8,7 +8,9 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http.hpp>
+#include <openssl/crypto.h>
 #include <charconv>
 
 namespace passerelle {
@@ -68,7 +70,10 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        spdlog::warn("http: accept failed: {}", ec.message());
+        // e.g. out of file descriptors: pause instead of spinning on the same error.
+        spdlog::warn("http: accept failed: {}; pausing 100 ms", ec.message());
+        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
       asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
@@ -80,7 +85,9 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       co_return AdminResponse{405, "text/plain; charset=utf-8", "only GET and HEAD are served here\n"};
     if (!token.empty()) {
       const auto auth = req[http::field::authorization];
-      if (auth != "Bearer " + token)
+      const std::string expected = "Bearer " + token;
+      // Constant time in the token's content.
+      if (auth.size() != expected.size() || CRYPTO_memcmp(auth.data(), expected.data(), expected.size()) != 0)
         co_return AdminResponse{401, "text/plain; charset=utf-8", "missing or wrong bearer token\n"};
     }
     const std::string_view target = req.target();

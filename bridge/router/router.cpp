@@ -45,8 +45,11 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
       directory_(cfg),
       sms_(cfg.sms),
       outbox_(strand, store, connectors, metrics, outbox_options(cfg.delivery),
-              OutboxHooks{[this](const store::DeliveryRow& d) { on_delivered(d); },
-                          [this](const store::DeliveryRow& d) { on_failed(d); }, nullptr}),
+              OutboxHooks{[this](const store::DeliveryRow& d) { on_acked(d); },
+                          [this](const store::DeliveryRow& d) { on_delivered(d); },
+                          [this](const store::DeliveryRow& d) { on_failed(d); }, nullptr,
+                          [this](const store::DeliveryRow& d) { on_refunded(d); },
+                          [this](const store::DeliveryRow& d) { return refuse(d); }}),
       routing_seconds_(metrics.histogram("passerelle_routing_seconds",
                                          "Time from a message's arrival to its commit and hand-off",
                                          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -152,10 +155,9 @@ void Router::on_gateway_message(InboundMessage& m) {
     refused_.inc();
     return ack_with(m.ack, st.error());
   }
-  const std::string sender = sms_.choose_sender(phone->e164, nm.to.str(), m.from.str());
-  nm.from = Address{Network::sms, sender};
-  // The phone's replies on this sender number come back as the puppet, to the user.
-  nm.thread = store::ThreadRow{sender, phone->e164, nm.to.str(), m.from.str(), {}, 0};
+  // The phone's replies on this sender number will come back as the puppet, to the
+  // user, once the SMSC has taken the message (on_acked).
+  nm.from = Address{Network::sms, sms_.choose_sender(phone->e164, nm.to.str(), m.from.str())};
   commit(std::move(nm), std::move(m.ack), t0);
 }
 
@@ -188,9 +190,7 @@ void Router::on_account_message(InboundMessage& m) {
     notify(OutboundError{m.to, m.from, m.origin_id, st.error()}, m.to, m.from);
     return ack_with(m.ack, {});
   }
-  const std::string sender = sms_.choose_sender(p->phone, m.to.str(), m.from.str());
-  nm.from = Address{Network::sms, sender};
-  nm.thread = store::ThreadRow{sender, p->phone, m.to.str(), m.from.str(), {}, 0};
+  nm.from = Address{Network::sms, sms_.choose_sender(p->phone, m.to.str(), m.from.str())};
   commit(std::move(nm), std::move(m.ack), t0);
 }
 
@@ -224,7 +224,9 @@ void Router::on_sms_message(InboundMessage& m) {
     }
     case SmsCommand::help:
       ack_with(m.ack, {});
-      return send_sms_notice(sender, phone, cfg_.sms.help_text);
+      last_help_ms_.erase(phone);  // asked for: always answered
+      if (may_send_help(phone)) send_sms_notice(sender, phone, cfg_.sms.help_text);
+      return;
     case SmsCommand::none:
       break;
   }
@@ -235,8 +237,10 @@ void Router::on_sms_message(InboundMessage& m) {
     if (target.ok()) thread = sms_.thread_with(phone, target->str());
     if (!thread) {
       ack_with(m.ack, {});
-      return send_sms_notice(sender, phone,
-                             "passerelle: " + addressed->target + " has not written to you here. " + cfg_.sms.help_text);
+      if (may_send_help(phone))
+        send_sms_notice(sender, phone,
+                        "passerelle: " + addressed->target + " has not written to you here. " + cfg_.sms.help_text);
+      return;
     }
     body = addressed->text;
   } else {
@@ -244,7 +248,11 @@ void Router::on_sms_message(InboundMessage& m) {
   }
   if (!thread) {
     ack_with(m.ack, {});
-    return send_sms_notice(sender, phone, cfg_.sms.help_text);
+    const bool help = may_send_help(phone);
+    spdlog::info("router: SMS from {} to {} matches no conversation; {}", phone, sender,
+                 help ? "help sent" : "help already sent within the hour");
+    if (help) send_sms_notice(sender, phone, cfg_.sms.help_text);
+    return;
   }
   auto local = parse_address(thread->local);
   auto remote = parse_address(thread->remote);
@@ -328,7 +336,7 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
   }
   auto duplicate = std::make_shared<bool>(false);
   store_.submit(
-      [msg, d, thread, charged, route = nm.route, month = sms_.month(), created, conv, local = nm.conv_local.str(),
+      [msg, d, thread, charged, route = nm.route, month = sms_.month(), conv, local = nm.conv_local.str(),
        remote = nm.conv_remote.str(), duplicate](store::Db& db) -> Status {
         auto inserted = store::insert_message(db, msg);
         if (!inserted.ok()) return inserted.error();
@@ -336,8 +344,9 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
           *duplicate = true;
           return {};
         }
-        if (created)
-          if (auto s = store::upsert_conversation(db, conv, local, remote, msg.created_ms); !s.ok()) return s;
+        // Always (INSERT OR IGNORE): the row must exist even if the message that created
+        // the conversation in memory never committed.
+        if (auto s = store::upsert_conversation(db, conv, local, remote, msg.created_ms); !s.ok()) return s;
         if (auto s = store::insert_delivery(db, d); !s.ok()) return s;
         if (thread)
           if (auto s = store::upsert_thread(db, *thread); !s.ok()) return s;
@@ -415,6 +424,47 @@ void Router::notify(OutboundEvent ev, const Address& from, const Address& to) {
   const std::string name = connector_for(from, to);
   if (to.network == Network::sms) return;  // phones hear of failures only through help texts
   if (Connector* c = connectors_.find(name)) c->send(std::move(ev));
+}
+
+bool Router::may_send_help(const std::string& phone) {
+  const auto now = now_ms();
+  if (last_help_ms_.size() > 100000) last_help_ms_.clear();
+  auto [it, inserted] = last_help_ms_.try_emplace(phone, now);
+  if (!inserted && now - it->second < 3600 * 1000) return false;
+  it->second = now;
+  return true;
+}
+
+// An SMS reached the SMSC: from now on the phone's replies to that sender number belong
+// to this conversation. Done here and not when the message was accepted, so that a
+// message that never reached the phone cannot capture its replies.
+void Router::on_acked(const store::DeliveryRow& d) {
+  if (d.kind != static_cast<int>(MessageKind::chat) || d.notify.empty() || d.sender.rfind("sms:", 0) != 0 ||
+      d.recipient.rfind("sms:", 0) != 0)
+    return;
+  const std::string sender = d.sender.substr(4), phone = d.recipient.substr(4);
+  // Replies go out as notify_from (the phone's puppet, or the linked account) to notify.
+  std::string conv;
+  for (const auto& key : {d.notify + '\n' + d.notify_from, d.notify_from + '\n' + d.notify})
+    if (auto it = conversations_.find(key); it != conversations_.end()) conv = it->second;
+  auto row = sms_.touch_thread(sender, phone, d.notify_from, d.notify, conv, now_ms());
+  store_.submit([row](store::Db& db) { return store::upsert_thread(db, row); },
+                [](Status st) {
+                  if (!st.ok()) spdlog::error("router: cannot record SMS thread: {}", st.error().message);
+                });
+}
+
+void Router::on_refunded(const store::DeliveryRow& d) {
+  if (d.payer.empty() || d.recipient.rfind("sms:", 0) != 0) return;
+  if (auto route = sms_.route(d.recipient.substr(4)); route.ok())
+    sms_.add_spend(d.payer, -route->price_per_segment * d.segments);
+}
+
+std::optional<std::string> Router::refuse(const store::DeliveryRow& d) const {
+  if (d.kind == static_cast<int>(MessageKind::chat) && d.recipient.rfind("sms:", 0) == 0 &&
+      sms_.opted_out(d.recipient.substr(4)))
+    return d.recipient.substr(4) + " has opted out of SMS from this bridge (it sent STOP)";
+  return std::nullopt;
 }
 
 void Router::on_delivered(const store::DeliveryRow& d) {

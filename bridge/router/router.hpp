@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -83,8 +84,12 @@ class Router {
   std::string conversation_id(const Address& local, const Address& remote, bool& created);
   Result<PhoneNumber> parse_phone_for_sms(const std::string& text);
 
+  void on_acked(const store::DeliveryRow& d);
   void on_delivered(const store::DeliveryRow& d);
   void on_failed(const store::DeliveryRow& d);
+  void on_refunded(const store::DeliveryRow& d);
+  std::optional<std::string> refuse(const store::DeliveryRow& d) const;
+  bool may_send_help(const std::string& phone);
 
   boost::asio::any_io_executor strand_;
   const config::Config& cfg_;
@@ -102,6 +107,9 @@ class Router {
   std::unordered_map<std::string, PhoneNumber> phone_cache_;
   static constexpr std::size_t kPhoneCacheMax = 65536;
   Counter* messages_in_[std::size(kAllNetworks)] = {};
+  // Help texts: at most one per phone per hour, so that an auto-responder on the other
+  // side cannot start an endless (paid) exchange.
+  std::unordered_map<std::string, std::int64_t> last_help_ms_;
   Histogram& routing_seconds_;
   Counter& refused_;
 };

@@ -163,7 +163,7 @@ Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row)
               "d.notify, d.notify_from, d.notify_origin, d.payer, d.state, d.attempts, d.next_attempt_ms, "
               "d.segments, d.reason, d.unknown_outcomes, d.created_ms, d.updated_ms FROM deliveries d "
               "JOIN messages m ON m.id = d.message_id "
-              "WHERE d.state NOT IN ('delivered','read','failed') ORDER BY d.created_ms",
+              "WHERE d.state NOT IN ('delivered','read','failed','unknown') ORDER BY d.created_ms",
               [&](Stmt& s) {
                 DeliveryRow d;
                 d.id = s.col_text(0);
@@ -193,7 +193,7 @@ Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row)
 Status load_network_ids(Db& db, const std::function<void(NetworkIdRow)>& row) {
   return each(db,
               "SELECT n.connector, n.network_id, n.delivery_id, n.state FROM network_ids n JOIN deliveries d "
-              "ON d.id = n.delivery_id WHERE d.state NOT IN ('delivered','read','failed')",
+              "ON d.id = n.delivery_id WHERE d.state NOT IN ('delivered','read','failed','unknown')",
               [&](Stmt& s) {
                 row(NetworkIdRow{s.col_text(0), s.col_text(1), s.col_text(2), parse_delivery_state(s.col_text(3))});
               });

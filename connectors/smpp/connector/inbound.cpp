@@ -131,18 +131,19 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
   in.from = sms_address(msg.source);
   in.to = sms_address(msg.destination);
   in.body = std::move(msg.text);
-  in.origin_id =
-      name_ + ":" + msg.source + ":" +
-      (msg.concat ? std::to_string(msg.concat->ref) : std::to_string(pdu.sequence_number));
+  // No origin id: SMPP gives none that is unique over time (sequence numbers restart at
+  // every bind, concatenation references wrap at 256), so a redelivered SMS is accepted
+  // again rather than a new one being taken for a duplicate.
+  in.origin_id.clear();
   in.received_ms = wall_ms();
-  log_->debug("SMS from {} to {} ({})", msg.source, msg.destination, in.origin_id);
+  log_->debug("SMS from {} to {}", msg.source, msg.destination);
   log_->debug("SMS body from {}: {}", msg.source, in.body);
   // The deliver_sm_resp waits for the core (DESIGN.md §4: commit before acknowledging).
   // The AckFn may run on any thread; it posts back to the strand.
   const Pdu resp_ok = make_response(pdu, status::ok);
   const Pdu resp_retry = make_response(pdu, status::temp_app_error);
   in.ack = [this, alive = std::weak_ptr<int>(alive_), wconn = std::weak_ptr<Conn>(conn), lk = &link,
-            resp_ok, resp_retry, origin = in.origin_id](Status st) {
+            resp_ok, resp_retry, origin = "SMS from " + msg.source](Status st) {
     if (alive.expired()) return;
     asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st] {
       if (alive.expired()) return;

@@ -310,6 +310,12 @@ void SmppConnector::finish_if_done(const std::shared_ptr<OutMsg>& m) {
                    ? "connector stopped before sending"
                    : describe_status(m->failed_status);
     if (stopping_) r.retryable = true;
+    if (!r.network_ids.empty() || !unknown.empty()) {
+      // Part of it reached the SMSC: sending it again would repeat those parts.
+      r.retryable = false;
+      r.reason += "; " + std::to_string(r.network_ids.size()) + " of " + std::to_string(n) +
+                  " segment(s) were already accepted";
+    }
     if (!unknown.empty())
       r.reason += "; segment(s) " + unknown + " of " + std::to_string(n) + " unknown";
   } else if (!unknown.empty()) {

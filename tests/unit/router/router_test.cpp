@@ -337,7 +337,9 @@ TEST_F(RouterTest, StopAndStart) {
 TEST_F(RouterTest, RepliesThreadToTheLatestAndAtPicksAnother) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice").ok());
+  ack_last_sms({"a1"});
   ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave").ok());
+  ack_last_sms({"d1"});
   ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "to the latest").ok());
   ASSERT_EQ(xmpp_->messages().size(), 1u);
   EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:dave@example.org");
@@ -370,12 +372,75 @@ TEST_F(RouterTest, OfflineFallbackOnlyWhileThePersonIsOffline) {
   EXPECT_EQ(sms_->messages()[0].to.str(), "sms:+33622222222");
   EXPECT_EQ(sms_->messages()[0].body, "[XMPP] carol@other.example: call me");
   EXPECT_EQ(charged("bob"), 5);
+  ack_last_sms({"c1"});
   // Bob answers by SMS: it leaves from his own account, to carol.
   ASSERT_TRUE(message("smpp:primary", "sms:+33622222222", "sms:+33700000001", "on my way").ok());
   ASSERT_EQ(client_->messages().size(), 1u);
   EXPECT_EQ(client_->messages()[0].from.str(), "xmpp:bob@example.org");
   EXPECT_EQ(client_->messages()[0].to.str(), "xmpp:carol@other.example");
   EXPECT_EQ(client_->messages()[0].body, "on my way");
+}
+
+TEST_F(RouterTest, AMessageThatNeverReachedThePhoneDoesNotCaptureItsReplies) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice").ok());
+  ack_last_sms({"a1"});
+  ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave").ok());
+  auto m = sms_->messages().back();
+  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RINVDSTADR", 0x0b, false, 0});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "reply").ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:alice@example.org");  // not dave
+  // The refund reaches the in-memory spend too: dave can spend his whole cap again.
+  EXPECT_EQ(charged("xmpp:dave@example.org"), 0);
+}
+
+TEST_F(RouterTest, StopCancelsWhatIsStillQueued) {
+  cfg_.delivery.retry_initial_ms = 200;  // the retry comes after the STOP
+  cfg_.delivery.retry_max_ms = 200;
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+  auto m = sms_->messages().back();
+  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RTHROTTLED", 0x58, true, 0});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "STOP").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  settle();
+  // Only the STOP confirmation went out after the STOP, not the retry.
+  ASSERT_EQ(sms_->messages().size(), 2u);
+  EXPECT_NE(sms_->messages()[1].body.find("START"), std::string::npos);
+  ASSERT_EQ(xmpp_->of<OutboundError>().size(), 1u);
+  EXPECT_NE(xmpp_->of<OutboundError>()[0].error.message.find("STOP"), std::string::npos);
+}
+
+TEST_F(RouterTest, HelpIsSentAtMostOncePerHourUnlessAskedFor) {
+  start();
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(message("smpp:primary", "sms:+33699999999", "sms:+33700000001", "auto-reply " + std::to_string(i)).ok());
+  EXPECT_EQ(sms_->messages().size(), 1u);
+  ASSERT_TRUE(message("smpp:primary", "sms:+33699999999", "sms:+33700000001", "HELP").ok());
+  EXPECT_EQ(sms_->messages().size(), 2u);
+}
+
+TEST_F(RouterTest, OneIdForAllSegmentsStillFinishes) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(400, 'x'), "o1", true).ok());
+  auto m = sms_->messages().back();
+  DeliveryReport acked{"smpp:primary", m.delivery_id, "", DeliveryState::acked, {"same"}, "", 0, false, 3};
+  report(acked);
+  report({"smpp:primary", "", "same", DeliveryState::delivered, {}, "", 0, false, 0});
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+  EXPECT_EQ(router_->outbox().depth(), 0u);
+}
+
+TEST_F(RouterTest, PartlySentIsNotRefunded) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(400, 'x')).ok());
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 15);
+  auto m = sms_->messages().back();
+  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {"s1"}, "ESME_RSYSERR", 0x08, false, 1});
+  EXPECT_EQ(sms_->messages().size(), 1u);  // not sent again
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 15);
+  EXPECT_EQ(xmpp_->of<OutboundError>().size(), 1u);
 }
 
 TEST_F(RouterTest, QueuedDeliveriesSurviveARestart) {
