@@ -104,6 +104,16 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
     link.respond(conn, make_response(pdu, status::perm_app_error));
     return;
   }
+  if (part->concat) {
+    auto it = held_.find(held_key(part->source, part->destination, part->concat->ref, part->concat->total));
+    if (it != held_.end()) {
+      Reassembled again = std::move(it->second.second);
+      held_.erase(it);
+      log_->info("SMS from {}: redelivered part completes a held message", again.source);
+      publish_mo(link, conn, pdu, std::move(again));
+      return;
+    }
+  }
   auto res = reassembler_.add(std::move(*part), now_ms());
   log_dropped(res.dropped);
   using O = Reassembler::Outcome;
@@ -125,12 +135,20 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
     case O::complete:
       break;
   }
-  Reassembled& msg = *res.message;
+  publish_mo(link, conn, pdu, std::move(*res.message));
+}
+
+std::string SmppConnector::held_key(const std::string& src, const std::string& dst, std::uint16_t ref,
+                                    std::uint8_t total) {
+  return src + '\n' + dst + '\n' + std::to_string(ref) + '\n' + std::to_string(total);
+}
+
+void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu, Reassembled msg) {
   InboundMessage in;
   in.connector = name_;
   in.from = sms_address(msg.source);
   in.to = sms_address(msg.destination);
-  in.body = std::move(msg.text);
+  in.body = msg.text;  // kept in `msg` too, in case the core refuses it
   // No origin id: SMPP gives none that is unique over time (sequence numbers restart at
   // every bind, concatenation references wrap at 256), so a redelivered SMS is accepted
   // again rather than a new one being taken for a duplicate.
@@ -143,20 +161,22 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
   const Pdu resp_ok = make_response(pdu, status::ok);
   const Pdu resp_retry = make_response(pdu, status::temp_app_error);
   in.ack = [this, alive = std::weak_ptr<int>(alive_), wconn = std::weak_ptr<Conn>(conn), lk = &link,
-            resp_ok, resp_retry, origin = "SMS from " + msg.source](Status st) {
+            resp_ok, resp_retry, origin = "SMS from " + msg.source, held = msg](Status st) mutable {
     if (alive.expired()) return;
-    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st] {
+    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st, held = std::move(held)]() mutable {
       if (alive.expired()) return;
       auto c = wconn.lock();
-      if (!c || c->closed) {
-        log_->warn("{} acknowledged after its connection closed; the SMSC will redeliver it",
-                   origin);
-        return;
+      const bool closed = !c || c->closed;
+      if (closed)
+        log_->warn("{} acknowledged after its connection closed; the SMSC will redeliver it", origin);
+      else if (!st)
+        log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin, st.error().message);
+      if ((closed || !st) && held.concat) {
+        if (held_.size() >= kMaxHeld) held_.erase(held_.begin());
+        const auto key = held_key(held.source, held.destination, held.concat->ref, held.concat->total);
+        held_[key] = {now_ms(), std::move(held)};
       }
-      if (!st)
-        log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin,
-                   st.error().message);
-      lk->respond(c, st ? resp_ok : resp_retry);
+      if (!closed) lk->respond(c, st ? resp_ok : resp_retry);
     });
   };
   sink_.publish(std::move(in));
@@ -168,6 +188,15 @@ asio::awaitable<void> SmppConnector::housekeeping() {
     auto [ec] = co_await housekeeping_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec || stopping_) break;
     log_dropped(reassembler_.expire(now_ms()));
+    const auto cutoff = now_ms() - static_cast<std::int64_t>(sms_.reassembly_timeout_s) * 1000;
+    for (auto it = held_.begin(); it != held_.end();) {
+      if (it->second.first < cutoff) {
+        log_->warn("SMS from {} refused earlier was not redelivered in time; dropped", it->second.second.source);
+        it = held_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 }
 

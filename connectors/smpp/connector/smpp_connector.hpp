@@ -82,6 +82,9 @@ class SmppConnector final : public Connector, private LinkOwner {
   void handle_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
                  const ShortMessageBody& sm);
   void log_dropped(const std::vector<DroppedPartial>& dropped);
+  void publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu, Reassembled msg);
+  static std::string held_key(const std::string& src, const std::string& dst, std::uint16_t ref,
+                              std::uint8_t total);
   asio::awaitable<void> housekeeping();
 
   Strand strand_;
@@ -104,6 +107,12 @@ class SmppConnector final : public Connector, private LinkOwner {
   int throttle_level_ = 0;
 
   Reassembler reassembler_;
+  // Long SMS the core refused (or whose answer could not be sent): the SMSC redelivers only
+  // the part it got no ESME_ROK for, and the reassembler has let go of the others, so the
+  // whole text is kept here until that part comes back. Bounded; entries expire with the
+  // reassembly timeout.
+  std::map<std::string, std::pair<std::int64_t, Reassembled>> held_;
+  static constexpr std::size_t kMaxHeld = 256;
   asio::steady_timer housekeeping_timer_;
   bool started_ = false;
   bool stopping_ = false;

@@ -271,6 +271,34 @@ TEST_F(SmppSession, MoReassembledAndAnsweredOnlyAfterAck) {
   EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[2].command_status, status::temp_app_error);
 }
 
+TEST_F(SmppSession, RefusedLongMoIsWholeAgainWhenItsLastPartIsRedelivered) {
+  start();
+  const std::string text = std::string(170, 'r') + " whole";
+  auto segs = segment(text, 77);
+  ASSERT_EQ(segs->count(), 2u);
+  auto part = [&](std::size_t i, std::uint32_t seq) {
+    ShortMessageBody b;
+    b.source_addr = "33611111111";
+    b.destination_addr = "33700000001";
+    b.esm_class = kEsmUdhi;
+    b.short_message = segs->payloads[i];
+    return make_pdu(CommandId::deliver_sm, seq, b);
+  };
+  smsc_.send(part(0, 21));
+  smsc_.send(part(1, 22));
+  ASSERT_TRUE(run_until([&] { return !sink_.of<InboundMessage>().empty(); }, 2s));
+  sink_.of<InboundMessage>()[0].ack(Error::transient("store busy"));
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 2; }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[1].command_status, status::temp_app_error);
+  // The SMSC redelivers only the part it got no ESME_ROK for: the whole text comes back.
+  smsc_.send(part(1, 23));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 2; }, 2s));
+  EXPECT_EQ(sink_.of<InboundMessage>()[1].body, text);
+  sink_.of<InboundMessage>()[1].ack(Status{});
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 3; }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[2].command_status, 0u);
+}
+
 TEST_F(SmppSession, UnknownCommandGetsGenericNackAndLengthLieReconnects) {
   start();
   smsc_.send_raw({0, 0, 0, 0x10, 0, 0, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 99});  // query_sm
