@@ -47,7 +47,8 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
       outbox_(strand, store, connectors, metrics, outbox_options(cfg.delivery),
               OutboxHooks{[this](const store::DeliveryRow& d) { on_acked(d); },
                           [this](const store::DeliveryRow& d) { on_delivered(d); },
-                          [this](const store::DeliveryRow& d) { on_failed(d); }, nullptr,
+                          [this](const store::DeliveryRow& d) { on_failed(d); },
+                          [this](const store::DeliveryRow& d) { on_unknown(d); },
                           [this](const store::DeliveryRow& d) { on_refunded(d); },
                           [this](const store::DeliveryRow& d) { return refuse(d); }}),
       routing_seconds_(metrics.histogram("passerelle_routing_seconds",
@@ -458,6 +459,24 @@ void Router::on_refunded(const store::DeliveryRow& d) {
   if (d.payer.empty() || d.recipient.rfind("sms:", 0) != 0) return;
   if (auto route = sms_.route(d.recipient.substr(4)); route.ok())
     sms_.add_spend(d.payer, -route->price_per_segment * d.segments);
+}
+
+// The network may have taken the SMS before the link dropped, and it is about to be sent
+// again: the carrier may bill both, so the second attempt is charged too.
+void Router::on_unknown(const store::DeliveryRow& d) {
+  if (cfg_.delivery.on_unknown != "resend" || d.payer.empty() || d.recipient.rfind("sms:", 0) != 0) return;
+  auto route = sms_.route(d.recipient.substr(4));
+  if (!route.ok()) return;
+  sms_.set_month(month_of(now_ms()));
+  sms_.add_spend(d.payer, route->price_per_segment * d.segments);
+  store_.submit(
+      [d, route = *route, month = sms_.month()](store::Db& db) {
+        return store::insert_charges(db, d.id, d.payer, route.smsc, d.segments, route.price_per_segment, month,
+                                     now_ms());
+      },
+      [](Status st) {
+        if (!st.ok()) spdlog::error("router: cannot record charges: {}", st.error().message);
+      });
 }
 
 std::optional<std::string> Router::refuse(const store::DeliveryRow& d) const {

@@ -88,6 +88,7 @@ class Router {
   void on_delivered(const store::DeliveryRow& d);
   void on_failed(const store::DeliveryRow& d);
   void on_refunded(const store::DeliveryRow& d);
+  void on_unknown(const store::DeliveryRow& d);
   std::optional<std::string> refuse(const store::DeliveryRow& d) const;
   bool may_send_help(const std::string& phone);
 

@@ -310,6 +310,7 @@ TEST_F(RouterTest, UnknownOutcomeIsResentAndCounted) {
   ASSERT_EQ(sms_->messages().size(), 2u);
   EXPECT_EQ(sms_->messages()[1].delivery_id, m.delivery_id);
   EXPECT_NE(metrics_.render().find("passerelle_deliveries_total{outcome=\"unknown\"} 1"), std::string::npos);
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 10);  // both attempts may be billed
 }
 
 TEST_F(RouterTest, DuplicateOriginIsNotSentTwice) {
