@@ -99,9 +99,10 @@ int run_daemon(const config::Config& cfg) {
   asio::io_context io;
   auto core = asio::make_strand(io);
   Metrics metrics;
-  ConnectorRegistry connectors;
   std::unique_ptr<Router> router;
   Bus bus(core, [&router](InboundEvent ev) { router->handle(std::move(ev)); });
+  // Declared after the bus they publish to, so destroyed (threads joined) before it.
+  ConnectorRegistry connectors;
   make_connectors(io, cfg, bus, connectors);
   router = std::make_unique<Router>(core, cfg, **store, connectors, metrics, sms_segment_counter());
   if (auto st = router->load(); !st.ok()) {

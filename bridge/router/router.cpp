@@ -115,6 +115,10 @@ void Router::handle(InboundEvent event) {
 
 void Router::on_message(InboundMessage& m) {
   messages_in_[static_cast<size_t>(m.from.network)]->inc();
+  if (seen_recently(m)) {
+    spdlog::debug("router: {} sent message {} again; acknowledged, not delivered twice", m.from.str(), m.origin_id);
+    return ack_with(m.ack, {});
+  }
   if (m.from.network == Network::sms) return on_sms_message(m);
   if (directory_.is_account(m.to)) return on_account_message(m);
   if (m.from.network == Network::xmpp && m.to.network != Network::xmpp) return on_gateway_message(m);
@@ -336,6 +340,7 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
         .inc(static_cast<std::uint64_t>(nm.route.price_per_segment * nm.segments));
   }
   auto duplicate = std::make_shared<bool>(false);
+  const std::string origin_key = nm.origin_connector + '\n' + nm.notify.str() + '\n' + nm.origin_id;
   store_.submit(
       [msg, d, thread, charged, route = nm.route, month = sms_.month(), conv, local = nm.conv_local.str(),
        remote = nm.conv_remote.str(), duplicate](store::Db& db) -> Status {
@@ -358,13 +363,17 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
             return s;
         return {};
       },
-      [this, d, ack = std::move(ack), duplicate, t0, charged, payer = nm.payer,
+      [this, d, ack = std::move(ack), duplicate, t0, charged, payer = nm.payer, origin_key,
        cost = nm.route.price_per_segment * nm.segments](Status st) mutable {
         boost::asio::post(strand_, [this, d = std::move(d), ack = std::move(ack), duplicate, st = std::move(st), t0,
+                                    origin_key,
                                     charged, payer, cost]() mutable {
           if (!st.ok() || *duplicate) {
             if (charged) sms_.add_spend(payer, -cost);  // nothing new was sent
-            if (!st.ok()) spdlog::error("router: cannot store message: {}", st.error().message);
+            if (!st.ok()) {
+              spdlog::error("router: cannot store message: {}", st.error().message);
+              forget_origin(origin_key);  // its redelivery is not a duplicate
+            }
             ack_with(ack, st.ok() ? Status{} : Status{Error::transient("the bridge cannot store messages right now")});
             return;
           }
@@ -425,6 +434,23 @@ void Router::notify(OutboundEvent ev, const Address& from, const Address& to) {
   const std::string name = connector_for(from, to);
   if (to.network == Network::sms) return;  // phones hear of failures only through help texts
   if (Connector* c = connectors_.find(name)) c->send(std::move(ev));
+}
+
+bool Router::seen_recently(const InboundMessage& m) {
+  if (m.origin_id.empty()) return false;
+  const auto now = now_ms();
+  while (!recent_order_.empty() &&
+         (recent_order_.front().first < now - kDedupeWindowMs || recent_order_.size() > kDedupeMax)) {
+    auto it = recent_origins_.find(recent_order_.front().second);
+    if (it != recent_origins_.end() && it->second == recent_order_.front().first) recent_origins_.erase(it);
+    recent_order_.pop_front();
+  }
+  std::string key = m.connector + '\n' + m.from.str() + '\n' + m.origin_id;
+  auto [it, inserted] = recent_origins_.try_emplace(key, now);
+  if (!inserted && it->second >= now - kDedupeWindowMs) return true;
+  it->second = now;
+  recent_order_.emplace_back(now, std::move(key));
+  return false;
 }
 
 bool Router::may_send_help(const std::string& phone) {

@@ -8,6 +8,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <functional>
+#include <deque>
 #include <map>
 #include <optional>
 #include <memory>
@@ -111,6 +112,14 @@ class Router {
   // Help texts: at most one per phone per hour, so that an auto-responder on the other
   // side cannot start an endless (paid) exchange.
   std::unordered_map<std::string, std::int64_t> last_help_ms_;
+  // Recently seen (connector, sender, origin id): a network that sends the same message
+  // again within the window (a retransmission) gets it acknowledged, not delivered twice.
+  bool seen_recently(const InboundMessage& m);
+  void forget_origin(const std::string& key) { recent_origins_.erase(key); }
+  std::unordered_map<std::string, std::int64_t> recent_origins_;
+  std::deque<std::pair<std::int64_t, std::string>> recent_order_;
+  static constexpr std::int64_t kDedupeWindowMs = 3600 * 1000;
+  static constexpr std::size_t kDedupeMax = 200000;
   Histogram& routing_seconds_;
   Counter& refused_;
 };

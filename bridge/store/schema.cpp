@@ -41,7 +41,8 @@ CREATE TABLE messages (
   origin_id TEXT NOT NULL,
   created_ms INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX messages_origin ON messages(origin_connector, origin_id) WHERE origin_id <> '';
+-- Duplicates are suppressed by the router within a time window: network ids are not
+-- unique forever (clients restart stanza counters, SMPP has none).
 CREATE TABLE deliveries (
   id TEXT PRIMARY KEY,
   message_id TEXT NOT NULL,

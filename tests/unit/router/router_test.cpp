@@ -321,6 +321,13 @@ TEST_F(RouterTest, DuplicateOriginIsNotSentTwice) {
   EXPECT_EQ(charged("xmpp:alice@example.org"), 5);
 }
 
+TEST_F(RouterTest, SameStanzaIdFromAnotherUserIsNotADuplicate) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice", "1").ok());
+  ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave", "1").ok());
+  EXPECT_EQ(sms_->messages().size(), 2u);
+}
+
 TEST_F(RouterTest, StopAndStart) {
   start();
   ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", " Stop ").ok());

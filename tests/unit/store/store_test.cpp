@@ -48,23 +48,27 @@ TEST_F(StoreTest, RefusesNewerSchema) {
   EXPECT_NE(s.error().message.find("newer"), std::string::npos);
 }
 
-TEST_F(StoreTest, DuplicateOriginIsDetected) {
+TEST_F(StoreTest, SameMessageIdIsNotInsertedTwice) {
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok());
   MessageRow m{"01A", "c1", "xmpp:a@x", "sms:+33611111111", "hi", "xmpp", "orig-1", 1};
-  bool first = false, second = true;
+  bool first = false, second = true, other = false;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
     auto r = insert_message(db, m);
     if (!r.ok()) return r.error();
     first = *r;
-    m.id = "01B";
     auto r2 = insert_message(db, m);
     if (!r2.ok()) return r2.error();
     second = *r2;
+    m.id = "01B";  // same origin id, another message: origin ids are not unique forever
+    auto r3 = insert_message(db, m);
+    if (!r3.ok()) return r3.error();
+    other = *r3;
     return {};
   }).ok());
   EXPECT_TRUE(first);
   EXPECT_FALSE(second);
+  EXPECT_TRUE(other);
 }
 
 TEST_F(StoreTest, FailedJobRollsBackAloneAndOthersCommit) {
