@@ -106,8 +106,40 @@ void Outbox::enqueue(store::DeliveryRow row) {
     dispatch(id);
     return;
   }
-  ++in_flight_;
+  if (!take_slot(open_[id].row.connector, id)) {
+    open_[id].row.state = DeliveryState::routed;  // waits for a slot; the store says sent
+    open_[id].row.attempts = 0;
+    return;
+  }
   send_now(id);
+}
+
+bool Outbox::take_slot(const std::string& connector, const std::string& id) {
+  auto& s = slots_[connector];
+  if (s.in_flight >= kMaxInFlightPerConnector) {
+    s.parked.push_back(id);
+    return false;
+  }
+  ++s.in_flight;
+  ++in_flight_;
+  return true;
+}
+
+void Outbox::release_slot(const std::string& connector) {
+  if (in_flight_ > 0) --in_flight_;
+  auto& s = slots_[connector];
+  if (s.in_flight > 0) --s.in_flight;
+  if (!s.parked.empty()) boost::asio::post(strand_, [this, connector] { pump(connector); });
+}
+
+void Outbox::pump(const std::string& connector) {
+  auto& s = slots_[connector];
+  while (!draining_ && s.in_flight < kMaxInFlightPerConnector && !s.parked.empty()) {
+    const std::string id = std::move(s.parked.front());
+    s.parked.pop_front();
+    auto* o = find(id);
+    if (o && o->row.state == DeliveryState::routed) dispatch(id);
+  }
 }
 
 void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after) {
@@ -126,10 +158,10 @@ void Outbox::dispatch(const std::string& id) {
     finish(id, DeliveryState::failed, "not delivered in time (" + r.reason + ")");
     return;
   }
+  if (!take_slot(r.connector, id)) return;
   r.state = DeliveryState::sent;
   r.attempts++;
   r.updated_ms = now_ms();
-  ++in_flight_;
   // Recorded as sent before the connector sees it: after a crash, a row still "sent"
   // is known to have an unknown outcome instead of being resent silently.
   persist(r, [this, id] { send_now(id); });
@@ -139,23 +171,24 @@ void Outbox::send_now(const std::string& id) {
   auto* o = find(id);
   if (!o) return;
   const auto& r = o->row;
+  const std::string connector = r.connector;
   if (hooks_.refuse) {
     if (auto why = hooks_.refuse(r)) {
-      --in_flight_;
+      release_slot(connector);
       finish(id, DeliveryState::failed, *why);
       return;
     }
   }
   Connector* c = connectors_.find(r.connector);
   if (!c) {
-    --in_flight_;
-    finish(id, DeliveryState::failed, "no connector named '" + r.connector + "' is configured");
+    release_slot(connector);
+    finish(id, DeliveryState::failed, "no connector named '" + connector + "' is configured");
     return;
   }
   auto from = parse_address(r.sender);
   auto to = parse_address(r.recipient);
   if (!from.ok() || !to.ok()) {
-    --in_flight_;
+    release_slot(connector);
     finish(id, DeliveryState::failed, "bad address in delivery");
     return;
   }
@@ -196,8 +229,8 @@ void Outbox::on_report(const DeliveryReport& rep) {
   if (!o) return;
   auto& r = o->row;
   const bool was_in_flight = r.state == DeliveryState::sent;
-  auto land = [&] {
-    if (was_in_flight && in_flight_ > 0) --in_flight_;
+  auto land = [&, connector = r.connector] {
+    if (was_in_flight) release_slot(connector);
   };
 
   if (!rep.delivery_id.empty()) {

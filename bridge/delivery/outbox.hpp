@@ -102,6 +102,18 @@ class Outbox {
   std::int64_t timer_at_ = 0;
   boost::asio::steady_timer sweep_timer_;  // expires acked deliveries whose receipt never came
   std::size_t in_flight_ = 0;
+  // Back-pressure: at most kMaxInFlightPerConnector deliveries handed to one connector
+  // without an answer; the rest wait here, in order, without counting as attempts (the
+  // outbox is where work spills, not the connectors' bounded queues).
+  struct Slots {
+    std::size_t in_flight = 0;
+    std::deque<std::string> parked;
+  };
+  static constexpr std::size_t kMaxInFlightPerConnector = 256;
+  std::unordered_map<std::string, Slots> slots_;
+  bool take_slot(const std::string& connector, const std::string& id);  // false: parked
+  void release_slot(const std::string& connector);
+  void pump(const std::string& connector);
   bool draining_ = false;
   std::function<void()> drained_;
   std::shared_ptr<boost::asio::steady_timer> drain_timer_;

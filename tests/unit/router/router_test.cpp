@@ -451,6 +451,23 @@ TEST_F(RouterTest, PartlySentIsNotRefunded) {
   EXPECT_EQ(xmpp_->of<OutboundError>().size(), 1u);
 }
 
+TEST_F(RouterTest, AConnectorGetsAtMost256UnansweredDeliveriesTheRestWait) {
+  cfg_.sms.default_monthly_cap = 0;
+  start();
+  for (int i = 0; i < 300; ++i)
+    ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "m" + std::to_string(i)).ok());
+  EXPECT_EQ(sms_->messages().size(), 256u);
+  EXPECT_EQ(router_->outbox().in_flight(), 256u);
+  for (int i = 0; i < 50; ++i) {
+    auto m = sms_->messages()[static_cast<size_t>(i)];
+    router_->handle(DeliveryReport{"smpp:primary", m.delivery_id, "", DeliveryState::acked, {"n" + std::to_string(i)},
+                                   "", 0, false, 1});
+  }
+  settle();
+  EXPECT_EQ(sms_->messages().size(), 300u);  // the waiting ones went out as slots freed
+  for (const auto& m : sms_->messages()) EXPECT_EQ(m.attempt, 1);  // waiting is not an attempt
+}
+
 TEST_F(RouterTest, QueuedDeliveriesSurviveARestart) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "one").ok());
