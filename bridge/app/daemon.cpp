@@ -97,6 +97,9 @@ int run_daemon(const config::Config& cfg) {
   spdlog::info("store: {} (schema {})", cfg.store.path, (*store)->schema_version());
 
   asio::io_context io;
+  // Keeps run() going until every connector has stopped: a connector on a thread of its
+  // own (XMPP) leaves no work on the io_context while it closes its streams.
+  auto keep_running = asio::make_work_guard(io);
   auto core = asio::make_strand(io);
   Metrics metrics;
   std::unique_ptr<Router> router;
@@ -137,8 +140,9 @@ int run_daemon(const config::Config& cfg) {
     asio::post(core, [&] {
       router->drain(kDrainTimeoutMs, [&] {
         auto remaining = std::make_shared<std::size_t>(connectors.all().size());
-        auto finish = [&io] {
+        auto finish = [&io, &keep_running] {
           spdlog::info("connectors stopped");
+          keep_running.reset();
           io.stop();
         };
         if (*remaining == 0) return finish();

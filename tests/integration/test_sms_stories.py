@@ -92,7 +92,7 @@ class SmsStories(HarnessTestCase):
 
     def test_chat_with_any_phone(self):
         smsc = self.smsc()
-        self.bridge([("primary", smsc, {})])
+        b = self.bridge([("primary", smsc, {})])
         alice = self.user("alice")
 
         # A short message with a receipt request: one SMS, then a receipt from the puppet.
@@ -130,6 +130,21 @@ class SmsStories(HarnessTestCase):
         self.mo(smsc, PHONE, reply, encoding="ucs2", split=2, order=[2, 1])
         msg = alice.wait_message(lambda s: s.body == reply, timeout=15)
         self.assertEqual(msg.bare_from, f"{PHONE}@{SMS}")
+
+        # /metrics tells the story: 5 segments priced at 5, messages in by network.
+        self.assertEqual(b.metric("passerelle_sms_segments_total", smsc="primary"), 5)
+        self.assertEqual(b.metric("passerelle_sms_spend_total", smsc="primary"), 25)
+        self.assertEqual(b.metric("passerelle_messages_in_total", network="xmpp"), 3)
+        self.assertEqual(b.metric("passerelle_messages_in_total", network="sms"), 1)
+
+    def test_sigterm_under_load_drains_and_exits_zero(self):
+        smsc = self.smsc(delay_ms=10)
+        b = self.bridge([("primary", smsc, {"window": 10, "throughput": 100000})], sms={"default_monthly_cap": 0})
+        alice = self.user("alice")
+        for i in range(1500):
+            alice.send_message(f"+3361{i:07d}@{SMS}", f"load {i}")
+        time.sleep(1.5)
+        self.assertEqual(b.sigterm(), 0)
 
     # -- 2. offline fallback with a linked XMPP account ----------------------------------
 
