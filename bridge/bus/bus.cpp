@@ -23,16 +23,4 @@ void Bus::publish(InboundEvent event) {
   });
 }
 
-std::string_view link_state_name(LinkState s) {
-  switch (s) {
-    case LinkState::disabled: return "disabled";
-    case LinkState::connecting: return "connecting";
-    case LinkState::up: return "up";
-    case LinkState::stalled: return "stalled";
-    case LinkState::backing_off: return "backing_off";
-    case LinkState::failed: return "failed";
-  }
-  return "?";
-}
-
 }  // namespace passerelle

@@ -1,3 +1,4 @@
+#include "bus/events.hpp"
 #include "model/message.hpp"
 #include "model/presence.hpp"
 
@@ -46,6 +47,18 @@ std::string_view presence_state_name(PresenceState s) {
     case PresenceState::busy: return "busy";
     case PresenceState::invisible: return "invisible";
     case PresenceState::offline: return "offline";
+  }
+  return "?";
+}
+
+std::string_view link_state_name(LinkState s) {
+  switch (s) {
+    case LinkState::disabled: return "disabled";
+    case LinkState::connecting: return "connecting";
+    case LinkState::up: return "up";
+    case LinkState::stalled: return "stalled";
+    case LinkState::backing_off: return "backing_off";
+    case LinkState::failed: return "failed";
   }
   return "?";
 }

@@ -79,16 +79,7 @@ void ComponentSession::on_message(const xml::Element& m) {
   MessageStanza msg = parse_message(m);
   if (msg.type == "error") {
     // A bounce of something we sent (RFC 6120 §8.3.1: never answer an error).
-    if (!msg.id.empty()) {
-      DeliveryReport r;
-      r.connector = opts_.connector_name;
-      r.network_id = msg.id;
-      r.state = DeliveryState::failed;
-      r.reason = msg.error ? msg.error->condition + (msg.error->text.empty() ? "" : ": " + msg.error->text)
-                           : "error";
-      r.retryable = msg.error && msg.error->type == "wait";
-      env_.publish(std::move(r));
-    }
+    if (auto r = bounce_report(opts_.connector_name, msg)) env_.publish(std::move(*r));
     return;
   }
   if (msg.type == "groupchat" || msg.type == "headline") return;  // no rooms yet; headlines need no answer

@@ -132,4 +132,15 @@ xml::Element register_form(std::string_view instructions, std::string_view curre
   return q;
 }
 
+std::optional<DeliveryReport> bounce_report(const std::string& connector, const MessageStanza& msg) {
+  if (msg.id.empty()) return std::nullopt;
+  DeliveryReport r;
+  r.connector = connector;
+  r.network_id = msg.id;
+  r.state = DeliveryState::failed;
+  r.reason = msg.error ? msg.error->condition + (msg.error->text.empty() ? "" : ": " + msg.error->text) : "error";
+  r.retryable = msg.error && msg.error->type == "wait";
+  return r;
+}
+
 }  // namespace passerelle::xmpp

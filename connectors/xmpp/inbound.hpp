@@ -25,6 +25,10 @@ struct MessageStanza {
 };
 MessageStanza parse_message(const xml::Element& m);
 
+// A <message type='error'> bouncing one we sent (matched by its id): the delivery report
+// it means, or nothing when it carries no id (RFC 6120 §8.3.1: never answer an error).
+std::optional<DeliveryReport> bounce_report(const std::string& connector, const MessageStanza& msg);
+
 struct PresenceStanza {
   std::string from, to, id;
   std::string type;  // empty: available

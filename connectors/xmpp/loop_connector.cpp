@@ -11,18 +11,6 @@ constexpr auto kHotTurn = std::chrono::milliseconds(5);
 constexpr auto kHotFor = std::chrono::milliseconds(250);
 constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 
-// Local names (the bus library defines link_state_name; the connector needs only base).
-std::string_view state_word(LinkState s) {
-  switch (s) {
-    case LinkState::disabled: return "disabled";
-    case LinkState::connecting: return "connecting";
-    case LinkState::up: return "up";
-    case LinkState::stalled: return "stalled";
-    case LinkState::backing_off: return "backing_off";
-    case LinkState::failed: return "failed";
-  }
-  return "failed";
-}
 
 int severity(LinkState s) {
   switch (s) {
@@ -118,7 +106,7 @@ ConnectorStatus LoopConnector::status() const {
       }
       if (info.state != LinkState::up) {
         if (!st.detail.empty()) st.detail += "; ";
-        st.detail += account + ": " + std::string(state_word(info.state)) +
+        st.detail += account + ": " + std::string(link_state_name(info.state)) +
                      (info.reason.empty() ? "" : " (" + info.reason + ")");
       }
     }

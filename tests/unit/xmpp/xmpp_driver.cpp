@@ -60,17 +60,6 @@ const char* state_name(PresenceState s) {
   return "?";
 }
 
-const char* link_name(LinkState s) {
-  switch (s) {
-    case LinkState::disabled: return "disabled";
-    case LinkState::connecting: return "connecting";
-    case LinkState::up: return "up";
-    case LinkState::stalled: return "stalled";
-    case LinkState::backing_off: return "backing_off";
-    case LinkState::failed: return "failed";
-  }
-  return "?";
-}
 
 const char* chat_name(ChatState s) {
   switch (s) {
@@ -147,7 +136,7 @@ class EchoCore : public EventSink {
   }
   void on(AccountStateEvent& a) {
     emit("{\"event\":\"link\",\"connector\":" + js(a.connector) + ",\"account\":" + js(a.account) +
-         ",\"state\":" + js(link_name(a.state)) + ",\"reason\":" + js(a.reason) + "}");
+         ",\"state\":" + js(std::string(link_state_name(a.state))) + ",\"reason\":" + js(a.reason) + "}");
   }
   void on(Registration& r) {
     emit("{\"event\":\"registration\",\"connector\":" + js(r.connector) + ",\"user\":" + js(r.user.str()) +
@@ -223,7 +212,7 @@ int main(int argc, char** argv) {
     if (cmd == "status") {
       for (auto& c : connectors) {
         const auto st = c->status();
-        emit("{\"event\":\"status\",\"connector\":" + js(c->name()) + ",\"state\":" + js(link_name(st.state)) +
+        emit("{\"event\":\"status\",\"connector\":" + js(c->name()) + ",\"state\":" + js(std::string(link_state_name(st.state))) +
              ",\"detail\":" + js(st.detail) + ",\"reconnects\":" + std::to_string(st.reconnects) + "}");
       }
     } else if (cmd == "send") {
