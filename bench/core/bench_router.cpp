@@ -19,9 +19,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
-#include <semaphore>
 #include <cstdio>
 #include <filesystem>
+#include <semaphore>
 #include <thread>
 
 #include "bus/bus.hpp"
@@ -98,8 +98,14 @@ double raw_sqlite_msgs_per_s(const std::filesystem::path& file, int total, bool 
         [first, total, batch](store::Db& db) -> Status {
           for (int i = first; i < std::min(total, first + batch); ++i) {
             const std::string id = std::to_string(i);
-            store::MessageRow m{"m" + id, "c", "xmpp:a@b", "sms:+33611111111", "benchmark message number " + id, "x",
-                                "o" + id, i};
+            store::MessageRow m{"m" + id,
+                                "c",
+                                "xmpp:a@b",
+                                "sms:+33611111111",
+                                "benchmark message number " + id,
+                                "x",
+                                "o" + id,
+                                i};
             if (auto r = store::insert_message(db, m); !r.ok()) return r.error();
             store::DeliveryRow d;
             d.id = "d" + id;
@@ -137,7 +143,8 @@ int main(int argc, char** argv) {
   const std::string sync = argc > 3 ? argv[3] : "full";
   spdlog::set_level(spdlog::level::warn);
 
-  const auto dir = std::filesystem::temp_directory_path() / ("passerelle-bench-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("passerelle-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   config::Config cfg;
   cfg.sms.sender_numbers = {"+33700000001", "+33700000002", "+33700000003"};
@@ -156,13 +163,15 @@ int main(int argc, char** argv) {
   Metrics metrics;
   ConnectorRegistry registry;
   std::unique_ptr<Router> router;
-  Bus bus(core, [&](InboundEvent ev) { router->handle(std::move(ev)); }, 1 << 22);
+  Bus bus(
+      core, [&](InboundEvent ev) { router->handle(std::move(ev)); }, 1 << 22);
   registry.add(std::make_unique<InstantSmsc>(bus));
   auto xmpp = std::make_unique<NullXmpp>();
   auto* receipts = xmpp.get();
   registry.add(std::move(xmpp));
-  router = std::make_unique<Router>(core, cfg, **store, registry, metrics,
-                                    [](std::string_view s) { return static_cast<int>((s.size() + 152) / 153); });
+  router = std::make_unique<Router>(core, cfg, **store, registry, metrics, [](std::string_view s) {
+    return static_cast<int>((s.size() + 152) / 153);
+  });
   if (!router->load().ok()) return 1;
   auto work = asio::make_work_guard(io);
   std::thread runner([&] { io.run(); });
@@ -183,7 +192,8 @@ int main(int argc, char** argv) {
     const auto sent = Clock::now();
     m.ack = [&, i, sent](Status st) {
       if (!st.ok()) std::fprintf(stderr, "refused: %s\n", st.error().message.c_str());
-      ack_us[static_cast<size_t>(i)] = std::chrono::duration<double, std::micro>(Clock::now() - sent).count();
+      ack_us[static_cast<size_t>(i)] =
+          std::chrono::duration<double, std::micro>(Clock::now() - sent).count();
       acked.fetch_add(1);
       slots.release();
     };
@@ -203,12 +213,13 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
 
   std::printf("messages=%d in_flight=%d synchronous=%s\n", total, window, sync.c_str());
-  std::printf("accepted (stored+routed): %.0f msg/s, ack latency p50 %.0f us p99 %.0f us\n", total / accept_s,
-              pct(ack_us, 0.50), pct(ack_us, 0.99));
+  std::printf("accepted (stored+routed): %.0f msg/s, ack latency p50 %.0f us p99 %.0f us\n",
+              total / accept_s, pct(ack_us, 0.50), pct(ack_us, 0.99));
   std::printf("delivered (receipt sent, every state durable): %.0f msg/s\n", total / delivered_s);
   std::printf("reference, same rows straight to SQLite: %.0f msg/s; bridge/reference = %.2f\n", raw,
               (total / delivered_s) / raw);
-  std::printf("store: %llu jobs in %llu commits (%.1f jobs/commit)\n", (unsigned long long)stats.jobs,
-              (unsigned long long)stats.commits, double(stats.jobs) / double(std::max<std::uint64_t>(1, stats.commits)));
+  std::printf("store: %llu jobs in %llu commits (%.1f jobs/commit)\n",
+              (unsigned long long)stats.jobs, (unsigned long long)stats.commits,
+              double(stats.jobs) / double(std::max<std::uint64_t>(1, stats.commits)));
   return 0;
 }

@@ -20,7 +20,8 @@ void make_connectors(boost::asio::io_context& io, const config::Config& cfg, Eve
 #endif
 #ifdef PASSERELLE_WITH_SMPP
   if (cfg.sms.enabled)
-    for (const auto& smsc : cfg.sms.smsc) registry.add(std::make_unique<smpp::SmppConnector>(io, smsc, cfg.sms, sink));
+    for (const auto& smsc : cfg.sms.smsc)
+      registry.add(std::make_unique<smpp::SmppConnector>(io, smsc, cfg.sms, sink));
 #endif
   (void)cfg;
   (void)sink;

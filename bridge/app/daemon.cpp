@@ -25,7 +25,8 @@ namespace asio = boost::asio;
 
 constexpr std::int64_t kDrainTimeoutMs = 5000;
 
-AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router, const store::Store& store) {
+AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router,
+                     const store::Store& store) {
   boost::json::object doc;
   boost::json::array list;
   bool ready = true;
@@ -41,33 +42,46 @@ AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router, 
   }
   doc["ready"] = ready;
   doc["connectors"] = std::move(list);
-  doc["outbox"] = boost::json::object{{"open", router.outbox().depth()}, {"in_flight", router.outbox().in_flight()}};
-  doc["store"] = boost::json::object{{"queue", store.stats().queue_depth}, {"commits", store.stats().commits}};
+  doc["outbox"] = boost::json::object{{"open", router.outbox().depth()},
+                                      {"in_flight", router.outbox().in_flight()}};
+  doc["store"] =
+      boost::json::object{{"queue", store.stats().queue_depth}, {"commits", store.stats().commits}};
   return AdminResponse{ready ? 200 : 503, "application/json", boost::json::serialize(doc) + "\n"};
 }
 
-AdminResponse metrics_page(Metrics& metrics, const ConnectorRegistry& connectors, const Router& router,
-                           const store::Store& store, const Bus& bus) {
-  metrics.gauge("passerelle_outbox_depth", "Open deliveries in the outbox").set(double(router.outbox().depth()));
+AdminResponse metrics_page(Metrics& metrics, const ConnectorRegistry& connectors,
+                           const Router& router, const store::Store& store, const Bus& bus) {
+  metrics.gauge("passerelle_outbox_depth", "Open deliveries in the outbox")
+      .set(double(router.outbox().depth()));
   metrics.gauge("passerelle_outbox_in_flight", "Deliveries handed to a connector, not yet answered")
       .set(double(router.outbox().in_flight()));
   const auto by_state = router.outbox().count_by_state();
   for (auto s : {DeliveryState::routed, DeliveryState::sent, DeliveryState::acked}) {
     auto it = by_state.find(s);
-    metrics.gauge("passerelle_deliveries_open", "Open deliveries by state", {{"state", std::string(delivery_state_name(s))}})
+    metrics
+        .gauge("passerelle_deliveries_open", "Open deliveries by state",
+               {{"state", std::string(delivery_state_name(s))}})
         .set(it == by_state.end() ? 0.0 : double(it->second));
   }
   const auto ss = store.stats();
-  metrics.gauge("passerelle_store_queue", "Writes waiting for the store's writer").set(double(ss.queue_depth));
-  metrics.gauge("passerelle_store_commits", "Transactions committed since start").set(double(ss.commits));
+  metrics.gauge("passerelle_store_queue", "Writes waiting for the store's writer")
+      .set(double(ss.queue_depth));
+  metrics.gauge("passerelle_store_commits", "Transactions committed since start")
+      .set(double(ss.commits));
   metrics.gauge("passerelle_bus_pending", "Events waiting on the bus").set(double(bus.pending()));
   for (const auto& c : connectors.all()) {
     const auto st = c->status();
-    metrics.gauge("passerelle_connector_up", "1 when the connector's link is up", {{"connector", c->name()}})
+    metrics
+        .gauge("passerelle_connector_up", "1 when the connector's link is up",
+               {{"connector", c->name()}})
         .set(st.state == LinkState::up ? 1 : 0);
-    metrics.gauge("passerelle_connector_reconnects", "Reconnections since start", {{"connector", c->name()}})
+    metrics
+        .gauge("passerelle_connector_reconnects", "Reconnections since start",
+               {{"connector", c->name()}})
         .set(double(st.reconnects));
-    metrics.gauge("passerelle_connector_queue", "Work queued in the connector", {{"connector", c->name()}})
+    metrics
+        .gauge("passerelle_connector_queue", "Work queued in the connector",
+               {{"connector", c->name()}})
         .set(double(st.queue_depth));
   }
   return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
@@ -114,21 +128,24 @@ int run_daemon(const config::Config& cfg) {
   }
 
   if (auto hp = split_host_port(cfg.http.listen); !hp.ok() || !is_loopback_host(hp->first)) {
-    spdlog::error("http.listen {}: only loopback addresses are served (no TLS listener yet); "
-                  "use 127.0.0.1 or ::1 behind a TLS reverse proxy",
-                  cfg.http.listen);
+    spdlog::error(
+        "http.listen {}: only loopback addresses are served (no TLS listener yet); "
+        "use 127.0.0.1 or ::1 behind a TLS reverse proxy",
+        cfg.http.listen);
     return 1;
   }
-  AdminServer http(io, core,
-                   AdminHandlers{[&] { return readyz(connectors, *router, **store); },
-                                 [&] { return metrics_page(metrics, connectors, *router, **store, bus); }},
-                   cfg.http.token);
+  AdminServer http(
+      io, core,
+      AdminHandlers{[&] { return readyz(connectors, *router, **store); },
+                    [&] { return metrics_page(metrics, connectors, *router, **store, bus); }},
+      cfg.http.token);
   if (auto st = http.start(cfg.http.listen); !st.ok()) {
     spdlog::error("{}", st.error().message);
     return 1;
   }
   for (const auto& c : connectors.all()) c->start();
-  spdlog::info("passerelle running: {} connector(s), domain {}", connectors.all().size(), cfg.bridge.domain);
+  spdlog::info("passerelle running: {} connector(s), domain {}", connectors.all().size(),
+               cfg.bridge.domain);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool stopping = false;

@@ -12,11 +12,21 @@ namespace {
 void json_escape(std::string_view in, spdlog::memory_buf_t& out) {
   for (unsigned char c : in) {
     switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      case '\n': out.append(std::string_view("\\n")); break;
-      case '\r': out.append(std::string_view("\\r")); break;
-      case '\t': out.append(std::string_view("\\t")); break;
+      case '"':
+        out.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        out.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        out.append(std::string_view("\\n"));
+        break;
+      case '\r':
+        out.append(std::string_view("\\r"));
+        break;
+      case '\t':
+        out.append(std::string_view("\\t"));
+        break;
       default:
         if (c < 0x20) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
@@ -30,7 +40,8 @@ void json_escape(std::string_view in, spdlog::memory_buf_t& out) {
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     fmt::format_to(std::back_inserter(dest), "{{\"ts_ms\":{},\"level\":\"", ms);
     const auto lv = spdlog::level::to_string_view(msg.level);
     dest.append(lv.data(), lv.data() + lv.size());
@@ -40,7 +51,9 @@ class JsonFormatter final : public spdlog::formatter {
     json_escape(std::string_view(msg.payload.data(), msg.payload.size()), dest);
     dest.append(std::string_view("\"}\n"));
   }
-  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
 };
 
 }  // namespace

@@ -1,8 +1,8 @@
 // passerelle: run | check-config | version.
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 
@@ -30,9 +30,12 @@ int main(int argc, char** argv) {
   std::string config_path;
 
   auto* run = app.add_subcommand("run", "Run the bridge until SIGTERM or SIGINT");
-  run->add_option("-c,--config", config_path, "Configuration file (default: $PASSERELLE_CONFIG, ./passerelle.toml)");
-  auto* check = app.add_subcommand("check-config", "Check the configuration and print a summary; starts nothing");
-  check->add_option("-c,--config", config_path, "Configuration file (default: $PASSERELLE_CONFIG, ./passerelle.toml)");
+  run->add_option("-c,--config", config_path,
+                  "Configuration file (default: $PASSERELLE_CONFIG, ./passerelle.toml)");
+  auto* check = app.add_subcommand("check-config",
+                                   "Check the configuration and print a summary; starts nothing");
+  check->add_option("-c,--config", config_path,
+                    "Configuration file (default: $PASSERELLE_CONFIG, ./passerelle.toml)");
   app.add_subcommand("version", "Print the version");
 
   try {

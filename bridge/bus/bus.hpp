@@ -5,8 +5,8 @@
 // SMSC redelivers, the XMPP user gets a "wait" error); reports and state changes are
 // always accepted, since dropping them would lose what the networks told us.
 
-#include <boost/asio/any_io_executor.hpp>
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <functional>
 

@@ -101,9 +101,9 @@ struct Registration {
   AckFn ack;
 };
 
-using InboundEvent = std::variant<InboundMessage, InboundChatState, InboundPresence,
-                                  InboundSubscription, DeliveryReport, AccountStateEvent,
-                                  Registration>;
+using InboundEvent =
+    std::variant<InboundMessage, InboundChatState, InboundPresence, InboundSubscription,
+                 DeliveryReport, AccountStateEvent, Registration>;
 
 // ---- outbound: core → connector -----------------------------------------------------
 
@@ -112,7 +112,7 @@ enum class MessageKind { chat, notice, error_reply };
 struct OutboundMessage {
   std::string delivery_id;  // outbox row; echoed in DeliveryReport
   std::string message_id;
-  Address from;             // puppet/sender number/account to send as
+  Address from;  // puppet/sender number/account to send as
   Address to;
   std::string body;
   std::vector<Attachment> attachments;

@@ -28,7 +28,7 @@ struct LogSection {
 
 struct HttpSection {
   std::string listen = "127.0.0.1:8480";
-  std::string token;  // from token_file; never logged
+  std::string token;          // from token_file; never logged
   std::string tls_cert_file;  // path, resolved against the config file's directory
   std::string tls_key_file;   // path, resolved against the config file's directory
 

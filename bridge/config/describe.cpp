@@ -1,7 +1,7 @@
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "config/load.hpp"
 #include "config/values.hpp"
@@ -9,22 +9,32 @@
 namespace passerelle::config {
 namespace {
 
-const char* set(const std::string& secret) { return secret.empty() ? "(not set)" : "(set)"; }
-const char* yes(bool b) { return b ? "yes" : "no"; }
-std::string list(const std::vector<std::string>& v) { return v.empty() ? "(none)" : fmt::format("{}", fmt::join(v, ", ")); }
+const char* set(const std::string& secret) {
+  return secret.empty() ? "(not set)" : "(set)";
+}
+const char* yes(bool b) {
+  return b ? "yes" : "no";
+}
+std::string list(const std::vector<std::string>& v) {
+  return v.empty() ? "(none)" : fmt::format("{}", fmt::join(v, ", "));
+}
 
 void describe_sms(std::string& out, const SmsSection& s) {
-  out += fmt::format("sms: {}, sender numbers {}, prefix sender {}, reassembly {} s, default monthly cap {}\n",
-                     s.enabled ? "enabled" : "disabled", list(s.sender_numbers), yes(s.prefix_sender),
-                     s.reassembly_timeout_s, s.default_monthly_cap);
+  out += fmt::format(
+      "sms: {}, sender numbers {}, prefix sender {}, reassembly {} s, default monthly cap {}\n",
+      s.enabled ? "enabled" : "disabled", list(s.sender_numbers), yes(s.prefix_sender),
+      s.reassembly_timeout_s, s.default_monthly_cap);
   for (const auto& m : s.smsc) {
     std::vector<std::string> tariff;
-    for (const auto& [prefix, price] : m.tariff) tariff.push_back(fmt::format("{}={}", prefix, price));
+    for (const auto& [prefix, price] : m.tariff)
+      tariff.push_back(fmt::format("{}={}", prefix, price));
     out += fmt::format(
-        "  smsc {}: {}:{}, system_id \"{}\", password {}, bind {}, window {}, {}/s, enquire_link {} s, "
+        "  smsc {}: {}:{}, system_id \"{}\", password {}, bind {}, window {}, {}/s, enquire_link "
+        "{} s, "
         "response timeout {} s, reconnect {}..{} ms, receipts {}, tariff {}\n",
-        m.name, m.host, m.port, m.system_id, set(m.password), m.bind, m.window, m.throughput, m.enquire_link_s,
-        m.response_timeout_s, m.reconnect_initial_ms, m.reconnect_max_ms, yes(m.delivery_receipts), list(tariff));
+        m.name, m.host, m.port, m.system_id, set(m.password), m.bind, m.window, m.throughput,
+        m.enquire_link_s, m.response_timeout_s, m.reconnect_initial_ms, m.reconnect_max_ms,
+        yes(m.delivery_receipts), list(tariff));
   }
   // Routes as the router applies them: longest prefix first.
   std::vector<std::pair<std::string, std::string>> routes;
@@ -43,27 +53,33 @@ std::string describe(const Config& c) {
   std::string out;
   out += fmt::format("config: {}\n", c.source_path.empty() ? "(built-in defaults)" : c.source_path);
   const auto& b = c.bridge;
-  out += fmt::format("bridge: domain {}, default country {}, fixed-line allowed {}, data dir {}\n", b.domain,
-                     b.default_country, yes(b.allow_fixed_line), b.data_dir);
+  out += fmt::format("bridge: domain {}, default country {}, fixed-line allowed {}, data dir {}\n",
+                     b.domain, b.default_country, yes(b.allow_fixed_line), b.data_dir);
   out += fmt::format("log: level {}, format {}\n", c.log.level, c.log.format);
   const auto listen = parse_listen(c.http.listen);
-  out += fmt::format("http: listen {} ({}), token {}, tls {}\n", c.http.listen,
-                     listen && listen->loopback ? "loopback" : "NOT loopback", set(c.http.token),
-                     c.http.tls_cert_file.empty() ? "off" : c.http.tls_cert_file + " / " + c.http.tls_key_file);
+  out += fmt::format(
+      "http: listen {} ({}), token {}, tls {}\n", c.http.listen,
+      listen && listen->loopback ? "loopback" : "NOT loopback", set(c.http.token),
+      c.http.tls_cert_file.empty() ? "off" : c.http.tls_cert_file + " / " + c.http.tls_key_file);
   const auto& st = c.store;
-  out += fmt::format("store: {}, batches of up to {} writes within {} ms, synchronous {}\n", st.path, st.batch_max,
-                     st.batch_delay_ms, st.synchronous);
+  out += fmt::format("store: {}, batches of up to {} writes within {} ms, synchronous {}\n",
+                     st.path, st.batch_max, st.batch_delay_ms, st.synchronous);
   const auto& d = c.delivery;
-  out += fmt::format("delivery: retry {}..{} ms, at most {} attempts, expire after {} s, on unknown outcome {}\n",
-                     d.retry_initial_ms, d.retry_max_ms, d.max_attempts, d.expire_after_s, d.on_unknown);
-  out += fmt::format("access: JIDs {}; domains {}\n", list(c.access.allow_jids), list(c.access.allow_domains));
+  out += fmt::format(
+      "delivery: retry {}..{} ms, at most {} attempts, expire after {} s, on unknown outcome {}\n",
+      d.retry_initial_ms, d.retry_max_ms, d.max_attempts, d.expire_after_s, d.on_unknown);
+  out += fmt::format("access: JIDs {}; domains {}\n", list(c.access.allow_jids),
+                     list(c.access.allow_domains));
   const auto& x = c.xmpp;
-  out += fmt::format("xmpp: {}, component {}:{}, secret {}, networks {}, reconnect {}..{} ms, {} linked account(s)\n",
-                     x.enabled ? "enabled" : "disabled", x.component_host, x.component_port, set(x.secret),
-                     list(x.networks), x.reconnect_initial_ms, x.reconnect_max_ms, x.accounts.size());
+  out += fmt::format(
+      "xmpp: {}, component {}:{}, secret {}, networks {}, reconnect {}..{} ms, {} linked "
+      "account(s)\n",
+      x.enabled ? "enabled" : "disabled", x.component_host, x.component_port, set(x.secret),
+      list(x.networks), x.reconnect_initial_ms, x.reconnect_max_ms, x.accounts.size());
   for (const auto& a : x.accounts)
-    out += fmt::format("  account {} (person {}): server {}:{}, resource {}, tls {}, password {}\n", a.jid, a.person,
-                       a.host.empty() ? "(from the JID)" : a.host, a.port, a.resource, a.tls, set(a.password));
+    out += fmt::format("  account {} (person {}): server {}:{}, resource {}, tls {}, password {}\n",
+                       a.jid, a.person, a.host.empty() ? "(from the JID)" : a.host, a.port,
+                       a.resource, a.tls, set(a.password));
   describe_sms(out, c.sms);
   out += fmt::format("people: {}\n", c.people.size());
   for (const auto& w : c.warnings) out += fmt::format("warning: {}\n", w);

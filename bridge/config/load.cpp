@@ -1,13 +1,13 @@
 #include "config/load.hpp"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "config/reader.hpp"
 #include "config/schema.hpp"
@@ -15,8 +15,10 @@
 namespace passerelle::config {
 namespace {
 
-std::string syntax_error(const std::string& name, const toml::source_region& where, std::string_view what) {
-  return fmt::format("{}:{}:{}: TOML syntax error: {}", name, where.begin.line, where.begin.column, what);
+std::string syntax_error(const std::string& name, const toml::source_region& where,
+                         std::string_view what) {
+  return fmt::format("{}:{}:{}: TOML syntax error: {}", name, where.begin.line, where.begin.column,
+                     what);
 }
 
 }  // namespace
@@ -26,12 +28,14 @@ Result<std::string> find_config_path(std::string_view cli_value) {
   std::error_code ec;
   if (!cli_value.empty()) {
     if (!fs::exists(cli_value, ec))
-      return Error::missing(fmt::format("config file '{}' (given with --config) does not exist", cli_value));
+      return Error::missing(
+          fmt::format("config file '{}' (given with --config) does not exist", cli_value));
     return std::string(cli_value);
   }
   if (const auto env = process_env("PASSERELLE_CONFIG"); env && !env->empty()) {
     if (!fs::exists(*env, ec))
-      return Error::missing(fmt::format("config file '{}' (from $PASSERELLE_CONFIG) does not exist", *env));
+      return Error::missing(
+          fmt::format("config file '{}' (from $PASSERELLE_CONFIG) does not exist", *env));
     return *env;
   }
   if (fs::exists("passerelle.toml", ec)) return std::string("./passerelle.toml");
@@ -42,7 +46,9 @@ Result<std::string> find_config_path(std::string_view cli_value) {
 
 Result<Config> load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::missing(fmt::format("cannot open config file '{}': {}", path, std::strerror(errno)));
+  if (!in)
+    return Error::missing(
+        fmt::format("cannot open config file '{}': {}", path, std::strerror(errno)));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Error::invalid(fmt::format("cannot read config file '{}'", path));
@@ -62,7 +68,8 @@ Result<Config> parse_config(std::string_view text, const std::string& name_for_e
 #else
   toml::parse_result parsed = toml::parse(text, name_for_errors);
   if (!parsed)
-    return Error::invalid(syntax_error(name_for_errors, parsed.error().source(), parsed.error().description()));
+    return Error::invalid(
+        syntax_error(name_for_errors, parsed.error().source(), parsed.error().description()));
   toml::table doc = std::move(parsed).table();
 #endif
 

@@ -1,11 +1,11 @@
 #include "config/reader.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "config/secrets.hpp"
 #include "config/suggest.hpp"
@@ -52,19 +52,25 @@ std::string describe_node(const toml::node& n, bool secret) {
       return secret ? "a float" : fmt::format("{}", n.as_floating_point()->get());
     case toml::node_type::boolean:
       return secret ? "a boolean" : (n.as_boolean()->get() ? "true" : "false");
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
 namespace {
 
-Context::Entry entry(const toml::source_region* where, const std::string& file, std::string_view key,
-                     std::string_view message) {
+Context::Entry entry(const toml::source_region* where, const std::string& file,
+                     std::string_view key, std::string_view message) {
   Context::Entry e;
   if (where != nullptr) {
     e.line = where->begin.line;
@@ -77,19 +83,22 @@ Context::Entry entry(const toml::source_region* where, const std::string& file, 
 std::vector<const Context::Entry*> by_position(const std::vector<Context::Entry>& entries) {
   std::vector<const Context::Entry*> sorted;
   for (const auto& e : entries) sorted.push_back(&e);
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Context::Entry* a, const Context::Entry* b) {
-    return std::tie(a->line, a->column) < std::tie(b->line, b->column);
-  });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Context::Entry* a, const Context::Entry* b) {
+                     return std::tie(a->line, a->column) < std::tie(b->line, b->column);
+                   });
   return sorted;
 }
 
 }  // namespace
 
-void Context::error(const toml::source_region* where, std::string_view key, std::string_view message) {
+void Context::error(const toml::source_region* where, std::string_view key,
+                    std::string_view message) {
   errors.push_back(entry(where, file, key, message));
 }
 
-void Context::warn(const toml::source_region* where, std::string_view key, std::string_view message) {
+void Context::warn(const toml::source_region* where, std::string_view key,
+                   std::string_view message) {
   warnings.push_back(entry(where, file, key, message));
 }
 
@@ -117,14 +126,18 @@ std::string Reader::key_path(std::string_view key) const {
   return path_.empty() ? quote_key(key) : path_ + "." + quote_key(key);
 }
 
-bool Reader::has(std::string_view key) const { return table_ != nullptr && table_->contains(key); }
+bool Reader::has(std::string_view key) const {
+  return table_ != nullptr && table_->contains(key);
+}
 
 const toml::node* Reader::node(std::string_view key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
   return table_ == nullptr ? nullptr : table_->get(key);
 }
 
-const toml::source_region* Reader::where() const { return table_ == nullptr ? nullptr : &table_->source(); }
+const toml::source_region* Reader::where() const {
+  return table_ == nullptr ? nullptr : &table_->source();
+}
 
 void Reader::error(std::string_view key, std::string_view message) {
   const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
@@ -142,7 +155,8 @@ void Reader::entries(
   for (const auto& [k, v] : *table_) f(k, v, key_path(k.str()));
 }
 
-void Reader::error_at(const toml::source_region& where, std::string_view full_key, std::string_view message) {
+void Reader::error_at(const toml::source_region& where, std::string_view full_key,
+                      std::string_view message) {
   ctx_.error(&where, full_key, message);
 }
 
@@ -230,16 +244,19 @@ bool Reader::string(std::string_view key, std::string& out, const Check& check) 
   return true;
 }
 
-bool Reader::choice(std::string_view key, std::string& out, const std::vector<std::string>& allowed) {
+bool Reader::choice(std::string_view key, std::string& out,
+                    const std::vector<std::string>& allowed) {
   return string(key, out, [&](std::string& v) -> std::string {
     if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) return {};
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
-    return fmt::format("expected one of {}, got \"{}\"{}", list, shorten(v), did_you_mean(v, allowed));
+    return fmt::format("expected one of {}, got \"{}\"{}", list, shorten(v),
+                       did_you_mean(v, allowed));
   });
 }
 
-bool Reader::strings(std::string_view key, std::vector<std::string>& out, const Check& check, bool unique) {
+bool Reader::strings(std::string_view key, std::vector<std::string>& out, const Check& check,
+                     bool unique) {
   const toml::node* n = node(key);
   if (n == nullptr) return false;
   const auto* arr = n->as_array();
@@ -269,7 +286,8 @@ bool Reader::strings(std::string_view key, std::vector<std::string>& out, const 
       auto [it, fresh] = seen.emplace(*v, el.source().begin);
       if (!fresh) {
         ctx_.error(&el.source(), el_key,
-                   fmt::format("\"{}\" is listed twice (also at {}:{})", shorten(*v), it->second.line, it->second.column));
+                   fmt::format("\"{}\" is listed twice (also at {}:{})", shorten(*v),
+                               it->second.line, it->second.column));
         ok = false;
         continue;
       }
@@ -308,7 +326,8 @@ bool Reader::secret(std::string_view key, std::string& out, bool inline_ok) {
     return inline_value.has_value();
   }
   if (inline_value && !inline_value->empty()) {
-    error(file_key, fmt::format("both {} and {} are set; keep only one", key_path(key), key_path(file_key)));
+    error(file_key,
+          fmt::format("both {} and {} are set; keep only one", key_path(key), key_path(file_key)));
     return false;
   }
   auto content = read_secret_file(path);
@@ -350,8 +369,9 @@ void Reader::finish() {
   for (const auto& [k, v] : *table_) {
     if (std::find(known_.begin(), known_.end(), k.str()) != known_.end()) continue;
     const bool section = v.is_table() || v.is_array_of_tables();
-    ctx_.error(&k.source(), key_path(k.str()),
-               std::string(section ? "unknown section" : "unknown key") + did_you_mean(k.str(), known_));
+    ctx_.error(
+        &k.source(), key_path(k.str()),
+        std::string(section ? "unknown section" : "unknown key") + did_you_mean(k.str(), known_));
   }
 }
 

@@ -2,14 +2,14 @@
 // Internal to the loader: typed access to one TOML table, with every problem collected
 // as "file:line:col: dotted.key: message" instead of stopping at the first.
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "config/values.hpp"
 
@@ -78,9 +78,11 @@ class Reader {
 
   // Each entry of a free-form table, whose keys are data rather than schema (tariffs):
   // f(key, value, dotted key path). Such a table needs no finish().
-  void entries(const std::function<void(const toml::key&, const toml::node&, const std::string&)>& f) const;
+  void entries(
+      const std::function<void(const toml::key&, const toml::node&, const std::string&)>& f) const;
   // Error at an arbitrary position, e.g. a key reported through entries().
-  void error_at(const toml::source_region& where, std::string_view full_key, std::string_view message);
+  void error_at(const toml::source_region& where, std::string_view full_key,
+                std::string_view message);
 
   // Error unless `key` is present.
   void require(std::string_view key);

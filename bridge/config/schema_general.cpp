@@ -1,17 +1,19 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
 #include <filesystem>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "config/schema.hpp"
 #include "model/address.hpp"
 
 namespace passerelle::config::detail {
 
-std::string check_non_empty(std::string& v) { return v.empty() ? "must not be empty" : ""; }
+std::string check_non_empty(std::string& v) {
+  return v.empty() ? "must not be empty" : "";
+}
 
 std::string check_host(std::string& v) {
   if (looks_like_host(v)) return {};
@@ -20,19 +22,22 @@ std::string check_host(std::string& v) {
 
 std::string check_e164(std::string& v) {
   if (is_e164(v)) return {};
-  return fmt::format("expected an E.164 number (\"+\" then 8 to 15 digits, the first not 0), got \"{}\"", v);
+  return fmt::format(
+      "expected an E.164 number (\"+\" then 8 to 15 digits, the first not 0), got \"{}\"", v);
 }
 
 std::string check_bare_jid(std::string& v) {
   std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (v.find('@') != std::string::npos && v.find('/') == std::string::npos && looks_like_jid(v)) return {};
+  if (v.find('@') != std::string::npos && v.find('/') == std::string::npos && looks_like_jid(v))
+    return {};
   return fmt::format("expected a bare JID like \"alice@example.org\", got \"{}\"", v);
 }
 
 void check_order(Reader& r, const char* min_key, int min, const char* max_key, int max) {
   if (max >= min) return;
   r.error(r.has(max_key) ? max_key : min_key,
-          fmt::format("{} ({}) is less than {} ({})", r.key_path(max_key), max, r.key_path(min_key), min));
+          fmt::format("{} ({}) is less than {} ({})", r.key_path(max_key), max, r.key_path(min_key),
+                      min));
 }
 
 namespace {
@@ -88,16 +93,19 @@ void read_http(Reader r, HttpSection& h) {
   auto listen = parse_listen(h.listen);
   if (!listen || listen->loopback) return;
   const toml::node* token_node = r.node("token_file");
-  const bool token_given = !h.token.empty() || (token_node != nullptr && token_node->as_string() != nullptr &&
-                                                !token_node->as_string()->get().empty());
+  const bool token_given =
+      !h.token.empty() || (token_node != nullptr && token_node->as_string() != nullptr &&
+                           !token_node->as_string()->get().empty());
   std::vector<std::string> missing;
   if (!token_given) missing.push_back(r.key_path("token_file"));
   if (h.tls_cert_file.empty()) missing.push_back(r.key_path("tls_cert_file"));
   if (h.tls_key_file.empty()) missing.push_back(r.key_path("tls_key_file"));
   if (missing.empty()) return;
-  r.error("listen", fmt::format("\"{}\" is not a loopback address, so {}, {} and {} must all be set (missing: {})",
-                                h.listen, r.key_path("token_file"), r.key_path("tls_cert_file"),
-                                r.key_path("tls_key_file"), fmt::join(missing, ", ")));
+  r.error("listen",
+          fmt::format(
+              "\"{}\" is not a loopback address, so {}, {} and {} must all be set (missing: {})",
+              h.listen, r.key_path("token_file"), r.key_path("tls_cert_file"),
+              r.key_path("tls_key_file"), fmt::join(missing, ", ")));
 }
 
 void read_store(Reader r, StoreSection& s) {

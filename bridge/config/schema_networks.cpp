@@ -1,8 +1,8 @@
-#include <climits>
-#include <map>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <climits>
+#include <map>
 
 #include "config/schema.hpp"
 #include "config/suggest.hpp"
@@ -37,14 +37,17 @@ void read_people(Reader& root, std::vector<PersonEntry>& people) {
     r.string("phone", p.phone, check_e164);
     r.boolean("sms_fallback", p.sms_fallback);
     r.integer("monthly_cap", p.monthly_cap, 0, INT64_MAX);
-    r.strings("addresses", p.addresses, [&](std::string& v) -> std::string {
-      auto a = parse_address(v);
-      if (!a) return a.error().message;
-      v = a->str();
-      auto [it, fresh] = owners.emplace(v, p.name);
-      if (fresh || it->second == p.name) return {};
-      return fmt::format("\"{}\" already belongs to person \"{}\"", v, it->second);
-    }, /*unique=*/true);
+    r.strings(
+        "addresses", p.addresses,
+        [&](std::string& v) -> std::string {
+          auto a = parse_address(v);
+          if (!a) return a.error().message;
+          v = a->str();
+          auto [it, fresh] = owners.emplace(v, p.name);
+          if (fresh || it->second == p.name) return {};
+          return fmt::format("\"{}\" already belongs to person \"{}\"", v, it->second);
+        },
+        /*unique=*/true);
     r.finish();
     people.push_back(std::move(p));
   }
@@ -62,7 +65,8 @@ void read_account(Reader& r, XmppAccount& a, std::map<std::string, std::uint32_t
   const bool password_ok = r.secret("password", a.password);
   if (a.password.empty() && (password_ok || (!r.has("password") && !r.has("password_file"))))
     r.error("password", "a password (password or password_file) is required");
-  r.string("host", a.host, [](std::string& v) { return v.empty() ? std::string() : check_host(v); });
+  r.string("host", a.host,
+           [](std::string& v) { return v.empty() ? std::string() : check_host(v); });
   r.integer("port", a.port, 1, 65535);
   r.string("resource", a.resource, check_non_empty);
   r.require("person");
@@ -84,16 +88,22 @@ void read_xmpp(Reader r, XmppSection& x, const std::vector<PersonEntry>& people)
   r.integer("component_port", x.component_port, 1, 65535);
   const bool secret_ok = r.secret("secret", x.secret);
   if (x.enabled && x.secret.empty() && secret_ok)
-    r.error("secret", "the component secret is empty while xmpp.enabled is true; set secret or secret_file");
-  r.strings("networks", x.networks, [](std::string& v) -> std::string {
-    for (const auto& n : kSubdomainNetworks)
-      if (n == v) return {};
-    return fmt::format("unknown network \"{}\"{} (known: {})", v, did_you_mean(v, kSubdomainNetworks),
-                       fmt::join(kSubdomainNetworks, ", "));
-  }, /*unique=*/true);
+    r.error("secret",
+            "the component secret is empty while xmpp.enabled is true; set secret or secret_file");
+  r.strings(
+      "networks", x.networks,
+      [](std::string& v) -> std::string {
+        for (const auto& n : kSubdomainNetworks)
+          if (n == v) return {};
+        return fmt::format("unknown network \"{}\"{} (known: {})", v,
+                           did_you_mean(v, kSubdomainNetworks),
+                           fmt::join(kSubdomainNetworks, ", "));
+      },
+      /*unique=*/true);
   r.integer("reconnect_initial_ms", x.reconnect_initial_ms, 1, INT_MAX);
   r.integer("reconnect_max_ms", x.reconnect_max_ms, 1, INT_MAX);
-  check_order(r, "reconnect_initial_ms", x.reconnect_initial_ms, "reconnect_max_ms", x.reconnect_max_ms);
+  check_order(r, "reconnect_initial_ms", x.reconnect_initial_ms, "reconnect_max_ms",
+              x.reconnect_max_ms);
   std::map<std::string, std::uint32_t> jids;
   for (Reader& a : r.tables("accounts")) {
     XmppAccount account;
@@ -109,9 +119,11 @@ void read_tariff(Reader& r, std::map<std::string, std::int64_t>& tariff) {
   std::map<std::string, std::int64_t> out;
   t.entries([&](const toml::key& k, const toml::node& v, const std::string& path) {
     if (!is_number_prefix(k.str()))
-      t.error_at(k.source(), path, "a tariff key is a number prefix: \"+\" then up to 15 digits, e.g. \"+33\"");
+      t.error_at(k.source(), path,
+                 "a tariff key is a number prefix: \"+\" then up to 15 digits, e.g. \"+33\"");
     else if (v.as_integer() == nullptr || v.as_integer()->get() < 0)
-      t.error_at(v.source(), path, "expected a non-negative integer price, got " + describe_node(v));
+      t.error_at(v.source(), path,
+                 "expected a non-negative integer price, got " + describe_node(v));
     else
       out[std::string(k.str())] = v.as_integer()->get();
   });
@@ -129,20 +141,27 @@ void read_smsc(Reader& r, Smsc& s, std::map<std::string, std::uint32_t>& names,
   r.secret("password", s.password);
   r.string("system_type", s.system_type);
   r.choice("bind", s.bind, {"transceiver", "transmitter+receiver"});
-  r.strings("prefixes", s.prefixes, [&](std::string& v) -> std::string {
-    if (!is_number_prefix(v))
-      return fmt::format("expected a number prefix (\"+\" then up to 15 digits), got \"{}\"", v);
-    auto [it, fresh] = prefixes.emplace(v, s.name);
-    if (fresh || it->second == s.name) return {};
-    return fmt::format("prefix \"{}\" is already routed to SMSC \"{}\"", v, it->second);
-  }, /*unique=*/true);
-  if (r.has("prefixes") && s.prefixes.empty()) r.error("prefixes", "an SMSC needs at least one prefix");
+  r.strings(
+      "prefixes", s.prefixes,
+      [&](std::string& v) -> std::string {
+        if (!is_number_prefix(v))
+          return fmt::format("expected a number prefix (\"+\" then up to 15 digits), got \"{}\"",
+                             v);
+        auto [it, fresh] = prefixes.emplace(v, s.name);
+        if (fresh || it->second == s.name) return {};
+        return fmt::format("prefix \"{}\" is already routed to SMSC \"{}\"", v, it->second);
+      },
+      /*unique=*/true);
+  if (r.has("prefixes") && s.prefixes.empty())
+    r.error("prefixes", "an SMSC needs at least one prefix");
   if (!r.has("prefixes")) {
     for (const auto& p : s.prefixes) {
       auto [it, fresh] = prefixes.emplace(p, s.name);
       if (!fresh && it->second != s.name)
-        r.error("prefixes", fmt::format("the default prefix \"{}\" is already routed to SMSC \"{}\"; "
-                                        "set prefixes", p, it->second));
+        r.error("prefixes",
+                fmt::format("the default prefix \"{}\" is already routed to SMSC \"{}\"; "
+                            "set prefixes",
+                            p, it->second));
     }
   }
   r.integer("window", s.window, 1, 1024);
@@ -151,7 +170,8 @@ void read_smsc(Reader& r, Smsc& s, std::map<std::string, std::uint32_t>& names,
   r.integer("response_timeout_s", s.response_timeout_s, 1, 3600);
   r.integer("reconnect_initial_ms", s.reconnect_initial_ms, 1, INT_MAX);
   r.integer("reconnect_max_ms", s.reconnect_max_ms, 1, INT_MAX);
-  check_order(r, "reconnect_initial_ms", s.reconnect_initial_ms, "reconnect_max_ms", s.reconnect_max_ms);
+  check_order(r, "reconnect_initial_ms", s.reconnect_initial_ms, "reconnect_max_ms",
+              s.reconnect_max_ms);
   r.boolean("delivery_receipts", s.delivery_receipts);
   read_tariff(r, s.tariff);
   r.finish();

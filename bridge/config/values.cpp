@@ -15,8 +15,12 @@ bool digits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool ident_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 }  // namespace
 
@@ -49,8 +53,8 @@ Result<ListenAddress> parse_listen(std::string_view s) {
     in6_addr a6{};
     if (inet_pton(AF_INET6, out.host.c_str(), &a6) != 1)
       return Error::invalid("'" + out.host + "' is not an IPv6 address");
-    out.loopback = IN6_IS_ADDR_LOOPBACK(&a6) ||
-                   (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    out.loopback =
+        IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
     port = s.substr(close + 2);
   } else {
     const auto colon = s.rfind(':');
@@ -71,7 +75,8 @@ Result<ListenAddress> parse_listen(std::string_view s) {
   if (port.empty() || port.size() > 5 || !digits(port))
     return Error::invalid("expected a port from 1 to 65535 after ':'");
   out.port = std::atoi(std::string(port).c_str());
-  if (out.port < 1 || out.port > 65535) return Error::invalid("expected a port from 1 to 65535 after ':'");
+  if (out.port < 1 || out.port > 65535)
+    return Error::invalid("expected a port from 1 to 65535 after ':'");
   return out;
 }
 
@@ -93,9 +98,11 @@ Result<std::string> expand_env(std::string_view text, const EnvLookup& env) {
       if (close == std::string_view::npos)
         return Error::invalid("'${' without a closing '}' (write '$${' for a literal '${')");
       const std::string name(text.substr(i + 2, close - i - 2));
-      if (name.empty() || !ident_start(name[0]) || !std::all_of(name.begin(), name.end(), ident_char))
+      if (name.empty() || !ident_start(name[0]) ||
+          !std::all_of(name.begin(), name.end(), ident_char))
         return Error::invalid(
-            "invalid '${...}': a variable name is letters, digits and '_', not starting with a digit");
+            "invalid '${...}': a variable name is letters, digits and '_', not starting with a "
+            "digit");
       const auto value = env(name);
       if (!value) return Error::invalid("environment variable '" + name + "' is not set");
       out += *value;

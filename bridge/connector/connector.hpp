@@ -26,7 +26,7 @@ struct Capabilities {
 
 struct ConnectorStatus {
   LinkState state = LinkState::connecting;
-  std::string detail;          // last reason, human words
+  std::string detail;  // last reason, human words
   std::uint64_t reconnects = 0;
   std::uint64_t queue_depth = 0;
 };

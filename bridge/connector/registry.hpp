@@ -13,7 +13,9 @@ namespace passerelle {
 
 class ConnectorRegistry {
  public:
-  void add(std::unique_ptr<Connector> c) { by_name_[c->name()] = c.get(), all_.push_back(std::move(c)); }
+  void add(std::unique_ptr<Connector> c) {
+    by_name_[c->name()] = c.get(), all_.push_back(std::move(c));
+  }
   Connector* find(const std::string& name) const {
     auto it = by_name_.find(name);
     return it == by_name_.end() ? nullptr : it->second;

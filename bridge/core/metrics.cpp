@@ -20,7 +20,8 @@ std::string escape(const std::string& v) {
   return out;
 }
 
-std::string label_text(const Labels& labels, const std::string& extra_key = {}, const std::string& extra_val = {}) {
+std::string label_text(const Labels& labels, const std::string& extra_key = {},
+                       const std::string& extra_val = {}) {
   if (labels.empty() && extra_key.empty()) return {};
   std::string out = "{";
   bool first = true;
@@ -38,7 +39,8 @@ std::string label_text(const Labels& labels, const std::string& extra_key = {}, 
 
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    return fmt::format("{}", static_cast<long long>(v));
   return fmt::format("{}", v);
 }
 
@@ -98,15 +100,16 @@ Gauge& Metrics::gauge(const std::string& name, const std::string& help, Labels l
   return *slot;
 }
 
-Histogram& Metrics::histogram(const std::string& name, const std::string& help, std::vector<double> bounds,
-                              Labels labels) {
+Histogram& Metrics::histogram(const std::string& name, const std::string& help,
+                              std::vector<double> bounds, Labels labels) {
   std::lock_guard lock(mu_);
   auto& slot = family(name, Kind::histogram, help).histograms[std::move(labels)];
   if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
   return *slot;
 }
 
-void Metrics::gauge_fn(const std::string& name, const std::string& help, Labels labels, std::function<double()> fn) {
+void Metrics::gauge_fn(const std::string& name, const std::string& help, Labels labels,
+                       std::function<double()> fn) {
   std::lock_guard lock(mu_);
   family(name, Kind::gauge, help).fns[std::move(labels)] = std::move(fn);
 }
@@ -115,16 +118,23 @@ std::string Metrics::render() const {
   std::lock_guard lock(mu_);
   std::string out;
   for (const auto& [name, f] : families_) {
-    const char* type = f.kind == Kind::counter ? "counter" : f.kind == Kind::gauge ? "gauge" : "histogram";
+    const char* type = f.kind == Kind::counter ? "counter"
+                       : f.kind == Kind::gauge ? "gauge"
+                                               : "histogram";
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name, type);
-    for (const auto& [labels, c] : f.counters) out += name + label_text(labels) + " " + number(double(c->value())) + "\n";
-    for (const auto& [labels, g] : f.gauges) out += name + label_text(labels) + " " + number(g->value()) + "\n";
-    for (const auto& [labels, fn] : f.fns) out += name + label_text(labels) + " " + number(fn()) + "\n";
+    for (const auto& [labels, c] : f.counters)
+      out += name + label_text(labels) + " " + number(double(c->value())) + "\n";
+    for (const auto& [labels, g] : f.gauges)
+      out += name + label_text(labels) + " " + number(g->value()) + "\n";
+    for (const auto& [labels, fn] : f.fns)
+      out += name + label_text(labels) + " " + number(fn()) + "\n";
     for (const auto& [labels, h] : f.histograms) {
       const auto cum = h->cumulative();
       for (size_t i = 0; i < h->bounds().size(); ++i)
-        out += name + "_bucket" + label_text(labels, "le", number(h->bounds()[i])) + " " + number(double(cum[i])) + "\n";
-      out += name + "_bucket" + label_text(labels, "le", "+Inf") + " " + number(double(cum.back())) + "\n";
+        out += name + "_bucket" + label_text(labels, "le", number(h->bounds()[i])) + " " +
+               number(double(cum[i])) + "\n";
+      out += name + "_bucket" + label_text(labels, "le", "+Inf") + " " +
+             number(double(cum.back())) + "\n";
       out += name + "_sum" + label_text(labels) + " " + number(h->sum()) + "\n";
       out += name + "_count" + label_text(labels) + " " + number(double(h->count())) + "\n";
     }

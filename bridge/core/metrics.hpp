@@ -60,7 +60,8 @@ class Metrics {
                        Labels labels = {});
   // A gauge computed when scraped (queue depths, connector states). `fn` must be
   // thread-safe.
-  void gauge_fn(const std::string& name, const std::string& help, Labels labels, std::function<double()> fn);
+  void gauge_fn(const std::string& name, const std::string& help, Labels labels,
+                std::function<double()> fn);
 
   std::string render() const;
 

@@ -20,9 +20,9 @@ enum class Errc {
 
 struct Error {
   Errc code = Errc::internal;
-  std::string message;     // one line, says what to do where it can
-  bool retryable = false;  // a later attempt may succeed
-  int protocol_status = 0; // the network's own status (SMPP command_status, ...), 0 if none
+  std::string message;      // one line, says what to do where it can
+  bool retryable = false;   // a later attempt may succeed
+  int protocol_status = 0;  // the network's own status (SMPP command_status, ...), 0 if none
 
   static Error invalid(std::string m) { return {Errc::invalid_input, std::move(m), false, 0}; }
   static Error forbidden(std::string m) { return {Errc::not_allowed, std::move(m), false, 0}; }

@@ -16,8 +16,9 @@ std::string nid_key(const std::string& connector, const std::string& network_id)
 
 }  // namespace
 
-Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store, const ConnectorRegistry& connectors,
-               Metrics& metrics, OutboxOptions options, OutboxHooks hooks)
+Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store,
+               const ConnectorRegistry& connectors, Metrics& metrics, OutboxOptions options,
+               OutboxHooks hooks)
     : strand_(std::move(strand)),
       store_(store),
       connectors_(connectors),
@@ -25,20 +26,27 @@ Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store, const C
       hooks_(std::move(hooks)),
       timer_(strand_),
       sweep_timer_(strand_),
-      sent_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "sent"}})),
-      retries_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "retried"}})),
-      unknown_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "unknown"}})),
-      failed_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "failed"}})),
-      delivered_(
-          metrics.counter("passerelle_deliveries_total", "Deliveries by outcome", {{"outcome", "delivered"}})) {}
+      sent_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome",
+                            {{"outcome", "sent"}})),
+      retries_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome",
+                               {{"outcome", "retried"}})),
+      unknown_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome",
+                               {{"outcome", "unknown"}})),
+      failed_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome",
+                              {{"outcome", "failed"}})),
+      delivered_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome",
+                                 {{"outcome", "delivered"}})) {}
 
 Status Outbox::recover() {
   std::vector<store::DeliveryRow> rows;
   std::vector<store::NetworkIdRow> nids;
   auto st = store_.run_sync([&](store::Db& db) -> Status {
-    if (auto s = store::load_open_deliveries(db, [&](store::DeliveryRow r) { rows.push_back(std::move(r)); }); !s.ok())
+    if (auto s = store::load_open_deliveries(
+            db, [&](store::DeliveryRow r) { rows.push_back(std::move(r)); });
+        !s.ok())
       return s;
-    return store::load_network_ids(db, [&](store::NetworkIdRow n) { nids.push_back(std::move(n)); });
+    return store::load_network_ids(db,
+                                   [&](store::NetworkIdRow n) { nids.push_back(std::move(n)); });
   });
   if (!st.ok()) return st;
   std::size_t resumed = 0, unknown = 0;
@@ -59,7 +67,8 @@ Status Outbox::recover() {
       unknown_.inc();
       if (hooks_.unknown) hooks_.unknown(o.row);
       if (!options_.resend_unknown) {
-        finish(id, DeliveryState::unknown, "outcome unknown: passerelle stopped while it was being sent");
+        finish(id, DeliveryState::unknown,
+               "outcome unknown: passerelle stopped while it was being sent");
         continue;
       }
       o.row.reason = "outcome unknown after restart; sent again (may arrive twice)";
@@ -77,7 +86,8 @@ Status Outbox::recover() {
     o->segments[n.network_id] = n.state;
     by_network_id_[nid_key(n.connector, n.network_id)] = n.delivery_id;
   }
-  spdlog::info("outbox: {} open deliveries ({} to send, {} with unknown outcome)", open_.size(), resumed, unknown);
+  spdlog::info("outbox: {} open deliveries ({} to send, {} with unknown outcome)", open_.size(),
+               resumed, unknown);
   boost::asio::post(strand_, [this] {
     arm_timer();
     sweep_expired();
@@ -145,7 +155,8 @@ void Outbox::pump(const std::string& connector) {
 void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after) {
   store_.submit([row](store::Db& db) { return store::update_delivery(db, row); },
                 [this, id = row.id, after = std::move(after)](Status st) {
-                  if (!st.ok()) spdlog::error("outbox: cannot record delivery {}: {}", id, st.error().message);
+                  if (!st.ok())
+                    spdlog::error("outbox: cannot record delivery {}: {}", id, st.error().message);
                   if (after) boost::asio::post(strand_, after);
                 });
 }
@@ -252,11 +263,15 @@ void Outbox::on_report(const DeliveryReport& rep) {
             [row = r, ids = rep.network_ids, conn = rep.connector](store::Db& db) -> Status {
               if (auto s = store::update_delivery(db, row); !s.ok()) return s;
               for (const auto& nid : ids)
-                if (auto s = store::upsert_network_id(db, {conn, nid, row.id, DeliveryState::acked}); !s.ok()) return s;
+                if (auto s =
+                        store::upsert_network_id(db, {conn, nid, row.id, DeliveryState::acked});
+                    !s.ok())
+                  return s;
               return {};
             },
             [](Status st) {
-              if (!st.ok()) spdlog::error("outbox: cannot record acknowledgement: {}", st.error().message);
+              if (!st.ok())
+                spdlog::error("outbox: cannot record acknowledgement: {}", st.error().message);
             });
         if (!receipts_follow) {
           open_.erase(id);
@@ -288,7 +303,8 @@ void Outbox::on_report(const DeliveryReport& rep) {
         land();
         r.unknown_outcomes++;
         unknown_.inc();
-        spdlog::warn("outbox: delivery {} to {}: outcome unknown ({}){}", id, r.recipient, rep.reason,
+        spdlog::warn("outbox: delivery {} to {}: outcome unknown ({}){}", id, r.recipient,
+                     rep.reason,
                      options_.resend_unknown ? "; sending again, it may arrive twice" : "");
         if (hooks_.unknown) hooks_.unknown(r);
         if (options_.resend_unknown) {
@@ -318,7 +334,8 @@ void Outbox::on_report(const DeliveryReport& rep) {
     all_final &= is_final(s);
   }
   if (any_failed) {
-    finish(id, DeliveryState::failed, rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
+    finish(id, DeliveryState::failed,
+           rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
   } else if (all_final) {
     // Every segment the network named has its final state (some SMSCs give one id for
     // all segments of a message).
@@ -327,11 +344,9 @@ void Outbox::on_report(const DeliveryReport& rep) {
   } else {
     // Still open: remember this segment's state across a restart. (A finished delivery
     // needs no per-segment rows: its final state says it all.)
-    store_.submit(
-        [n = store::NetworkIdRow{rep.connector, rep.network_id, id, rep.state}](store::Db& db) {
-          return store::upsert_network_id(db, n);
-        },
-        [](Status) {});
+    store_.submit([n = store::NetworkIdRow{rep.connector, rep.network_id, id, rep.state}](
+                      store::Db& db) { return store::upsert_network_id(db, n); },
+                  [](Status) {});
   }
 }
 
@@ -343,7 +358,8 @@ void Outbox::retry_later(Open& o, const std::string& reason, bool count_attempt)
     return;
   }
   retries_.inc();
-  const auto delay = backoff_ms(r.attempts, options_.retry_initial_ms, options_.retry_max_ms, jitter_random());
+  const auto delay =
+      backoff_ms(r.attempts, options_.retry_initial_ms, options_.retry_max_ms, jitter_random());
   r.state = DeliveryState::routed;
   r.reason = reason;
   r.next_attempt_ms = now_ms() + delay;
@@ -423,14 +439,16 @@ void Outbox::sweep_expired() {
     // Accepted by the network, but no receipt came in time: it stays "acked" (the
     // network has it; we just never heard more) and leaves memory.
     auto it = open_.find(id);
-    for (const auto& [nid, s] : it->second.segments) by_network_id_.erase(nid_key(it->second.row.connector, nid));
+    for (const auto& [nid, s] : it->second.segments)
+      by_network_id_.erase(nid_key(it->second.row.connector, nid));
     store::DeliveryRow row = std::move(it->second.row);
     open_.erase(it);
     row.reason = "no delivery report within delivery.expire_after_s";
     row.updated_ms = now_ms();
     persist(row);
   }
-  if (!expired.empty()) spdlog::info("outbox: {} acknowledged deliveries expired without a receipt", expired.size());
+  if (!expired.empty())
+    spdlog::info("outbox: {} acknowledged deliveries expired without a receipt", expired.size());
   sweep_timer_.expires_after(std::chrono::seconds(60));
   sweep_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) sweep_expired();
@@ -451,8 +469,10 @@ void Outbox::drain(std::int64_t timeout_ms, std::function<void()> done) {
   drain_timer_->expires_after(std::chrono::milliseconds(timeout_ms));
   drain_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec || !drained_) return;
-    spdlog::warn("outbox: {} deliveries still in flight at shutdown; they will be reported as unknown on restart",
-                 in_flight_);
+    spdlog::warn(
+        "outbox: {} deliveries still in flight at shutdown; they will be reported as unknown on "
+        "restart",
+        in_flight_);
     auto d = std::move(drained_);
     drained_ = nullptr;
     d();

@@ -29,9 +29,11 @@ namespace passerelle {
 struct OutboxHooks {
   std::function<void(const store::DeliveryRow&)> acked;      // the network took it
   std::function<void(const store::DeliveryRow&)> delivered;  // reached the recipient
-  std::function<void(const store::DeliveryRow&)> failed;     // for good (or unknown and not resent): tell the sender
-  std::function<void(const store::DeliveryRow&)> unknown;    // outcome unknown, resent
-  std::function<void(const store::DeliveryRow&)> refunded;   // its charges were removed: nothing left the bridge
+  std::function<void(const store::DeliveryRow&)>
+      failed;  // for good (or unknown and not resent): tell the sender
+  std::function<void(const store::DeliveryRow&)> unknown;  // outcome unknown, resent
+  std::function<void(const store::DeliveryRow&)>
+      refunded;  // its charges were removed: nothing left the bridge
   // Asked before every attempt: a reason not to send it (e.g. the phone sent STOP since).
   std::function<std::optional<std::string>(const store::DeliveryRow&)> refuse;
 };
@@ -46,8 +48,9 @@ struct OutboxOptions {
 
 class Outbox {
  public:
-  Outbox(boost::asio::any_io_executor strand, store::Store& store, const ConnectorRegistry& connectors,
-         Metrics& metrics, OutboxOptions options, OutboxHooks hooks);
+  Outbox(boost::asio::any_io_executor strand, store::Store& store,
+         const ConnectorRegistry& connectors, Metrics& metrics, OutboxOptions options,
+         OutboxHooks hooks);
 
   // Start-up: loads the open deliveries. Those handed to a connector before a crash have
   // an unknown outcome; the rest are sent again. Blocking; call before the strand runs.
@@ -91,8 +94,9 @@ class Outbox {
   OutboxOptions options_;
   OutboxHooks hooks_;
   std::unordered_map<std::string, Open> open_;
-  std::unordered_map<std::string, std::string> by_network_id_;  // "connector\nnetwork id" -> delivery
-  std::multimap<std::int64_t, std::string> waiting_;            // next attempt -> delivery
+  std::unordered_map<std::string, std::string>
+      by_network_id_;                                 // "connector\nnetwork id" -> delivery
+  std::multimap<std::int64_t, std::string> waiting_;  // next attempt -> delivery
   // Delivery reports that arrived before the send result that names their network id
   // (an SMSC may send the receipt right behind submit_sm_resp). Bounded: oldest dropped.
   std::map<std::string, DeliveryReport> early_reports_;

@@ -1,16 +1,16 @@
 #include "http/admin_server.hpp"
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http.hpp>
-#include <openssl/crypto.h>
 #include <charconv>
 
 namespace passerelle {
@@ -82,13 +82,16 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
 
   asio::awaitable<AdminResponse> route(const http::request<http::empty_body>& req) {
     if (req.method() != http::verb::get && req.method() != http::verb::head)
-      co_return AdminResponse{405, "text/plain; charset=utf-8", "only GET and HEAD are served here\n"};
+      co_return AdminResponse{405, "text/plain; charset=utf-8",
+                              "only GET and HEAD are served here\n"};
     if (!token.empty()) {
       const auto auth = req[http::field::authorization];
       const std::string expected = "Bearer " + token;
       // Constant time in the token's content.
-      if (auth.size() != expected.size() || CRYPTO_memcmp(auth.data(), expected.data(), expected.size()) != 0)
-        co_return AdminResponse{401, "text/plain; charset=utf-8", "missing or wrong bearer token\n"};
+      if (auth.size() != expected.size() ||
+          CRYPTO_memcmp(auth.data(), expected.data(), expected.size()) != 0)
+        co_return AdminResponse{401, "text/plain; charset=utf-8",
+                                "missing or wrong bearer token\n"};
     }
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
@@ -101,7 +104,8 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       co_await asio::dispatch(here, asio::use_awaitable);
       co_return r;
     }
-    co_return AdminResponse{404, "text/plain; charset=utf-8", "not found; try /healthz, /readyz or /metrics\n"};
+    co_return AdminResponse{404, "text/plain; charset=utf-8",
+                            "not found; try /healthz, /readyz or /metrics\n"};
   }
 
   asio::awaitable<void> serve(tcp::socket socket) {
@@ -126,10 +130,11 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       parser.header_limit(kHeaderLimit);
       parser.body_limit(0);
       stream.expires_after(kIdleTimeout);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] =
+          co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec) {
-        if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
-            ec != asio::error::connection_reset) {
+        if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+            ec != asio::error::eof && ec != asio::error::connection_reset) {
           // Malformed or oversize request: answer 400 and close.
           http::response<http::string_body> res{http::status::bad_request, 11};
           res.set(http::field::connection, "close");
@@ -160,9 +165,10 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
   }
 };
 
-AdminServer::AdminServer(asio::io_context& io, asio::any_io_executor core_strand, AdminHandlers handlers,
-                         std::string token)
-    : impl_(std::make_shared<Impl>(io, std::move(core_strand), std::move(handlers), std::move(token))) {}
+AdminServer::AdminServer(asio::io_context& io, asio::any_io_executor core_strand,
+                         AdminHandlers handlers, std::string token)
+    : impl_(std::make_shared<Impl>(io, std::move(core_strand), std::move(handlers),
+                                   std::move(token))) {}
 
 Status AdminServer::start(const std::string& listen) {
   auto hp = split_host_port(listen);
@@ -178,8 +184,10 @@ Status AdminServer::start(const std::string& listen) {
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    return Error{Errc::unavailable, "cannot listen on " + listen + ": " + ec.message() +
-                                        " (is another passerelle running? change http.listen)", false, 0};
+    return Error{Errc::unavailable,
+                 "cannot listen on " + listen + ": " + ec.message() +
+                     " (is another passerelle running? change http.listen)",
+                 false, 0};
   port_ = a.local_endpoint().port();
   asio::co_spawn(a.get_executor(), impl_->accept_loop(), asio::detached);
   spdlog::info("http: admin on http://{}:{}/ (healthz, readyz, metrics)", hp->first, port_);

@@ -3,10 +3,10 @@
 // per connection on the shared io_context. GET and HEAD only; bounded headers, no body,
 // idle timeout, and a cap on concurrent connections (refused with 503 past it).
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,8 +30,8 @@ struct AdminHandlers {
 
 class AdminServer {
  public:
-  AdminServer(boost::asio::io_context& io, boost::asio::any_io_executor core_strand, AdminHandlers handlers,
-              std::string token);
+  AdminServer(boost::asio::io_context& io, boost::asio::any_io_executor core_strand,
+              AdminHandlers handlers, std::string token);
   // Binds `listen` ("127.0.0.1:8480", "[::1]:8480"); port 0 picks a free port.
   Status start(const std::string& listen);
   void stop();

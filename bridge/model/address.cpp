@@ -14,7 +14,8 @@ std::string lower(std::string_view s) {
 }
 
 bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 }  // namespace
@@ -31,7 +32,8 @@ bool looks_like_jid(std::string_view s) {
   const auto at = s.find('@');
   const std::string_view domain = at == std::string_view::npos ? s : s.substr(at + 1);
   if (at != std::string_view::npos && (at == 0 || at > 1023)) return false;
-  if (domain.empty() || domain.size() > 1023 || domain.find('@') != std::string_view::npos) return false;
+  if (domain.empty() || domain.size() > 1023 || domain.find('@') != std::string_view::npos)
+    return false;
   if (domain.front() == '.' || domain.back() == '.') return false;
   for (unsigned char c : s)
     if (c <= 0x20 || c == '"' || c == '<' || c == '>' || c == '\'' || c == 0x7f) return false;
@@ -42,8 +44,10 @@ Result<Address> make_address(Network n, std::string_view id) {
   switch (n) {
     case Network::sms:
     case Network::rcs: {
-      if (id.size() < 9 || id.size() > 16 || id[0] != '+' || !all_digits(id.substr(1)) || id[1] == '0')
-        return Error::invalid("'" + std::string(id) + "' is not an E.164 number (+ and 8 to 15 digits)");
+      if (id.size() < 9 || id.size() > 16 || id[0] != '+' || !all_digits(id.substr(1)) ||
+          id[1] == '0')
+        return Error::invalid("'" + std::string(id) +
+                              "' is not an E.164 number (+ and 8 to 15 digits)");
       return Address{n, std::string(id)};
     }
     case Network::icq: {
@@ -67,7 +71,8 @@ Result<Address> make_address(Network n, std::string_view id) {
     }
     case Network::xmpp: {
       std::string_view bare = id.substr(0, id.find('/'));
-      if (!looks_like_jid(bare)) return Error::invalid("'" + std::string(id) + "' is not a valid JID");
+      if (!looks_like_jid(bare))
+        return Error::invalid("'" + std::string(id) + "' is not a valid JID");
       return Address{n, lower(bare)};
     }
   }

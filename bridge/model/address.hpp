@@ -35,6 +35,7 @@ bool looks_like_jid(std::string_view s);
 template <>
 struct std::hash<passerelle::Address> {
   size_t operator()(const passerelle::Address& a) const noexcept {
-    return std::hash<std::string>{}(a.id) ^ (static_cast<size_t>(a.network) * 0x9e3779b97f4a7c15ULL);
+    return std::hash<std::string>{}(a.id) ^
+           (static_cast<size_t>(a.network) * 0x9e3779b97f4a7c15ULL);
   }
 };

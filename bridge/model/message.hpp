@@ -37,8 +37,8 @@ enum class DeliveryState {
   acked,      // the network accepted it (submit_sm_resp OK, server ack)
   delivered,  // the recipient's device has it (delivery report)
   read,
-  failed,     // for good; the sender is told
-  unknown,    // outcome unknown (connection lost before the answer); never resent silently
+  failed,   // for good; the sender is told
+  unknown,  // outcome unknown (connection lost before the answer); never resent silently
 };
 
 std::string_view delivery_state_name(DeliveryState s);

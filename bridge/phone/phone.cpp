@@ -12,18 +12,25 @@ using i18n::phonenumbers::PhoneNumberUtil;
 
 LineType map_type(PhoneNumberUtil::PhoneNumberType t) {
   switch (t) {
-    case PhoneNumberUtil::MOBILE: return LineType::mobile;
-    case PhoneNumberUtil::FIXED_LINE: return LineType::fixed_line;
-    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return LineType::fixed_or_mobile;
-    case PhoneNumberUtil::VOIP: return LineType::voip;
-    case PhoneNumberUtil::UNKNOWN: return LineType::unknown;
-    default: return LineType::other;
+    case PhoneNumberUtil::MOBILE:
+      return LineType::mobile;
+    case PhoneNumberUtil::FIXED_LINE:
+      return LineType::fixed_line;
+    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE:
+      return LineType::fixed_or_mobile;
+    case PhoneNumberUtil::VOIP:
+      return LineType::voip;
+    case PhoneNumberUtil::UNKNOWN:
+      return LineType::unknown;
+    default:
+      return LineType::other;
   }
 }
 
 }  // namespace
 
-PhoneNumbers::PhoneNumbers(std::string default_region) : default_region_(std::move(default_region)) {
+PhoneNumbers::PhoneNumbers(std::string default_region)
+    : default_region_(std::move(default_region)) {
   std::transform(default_region_.begin(), default_region_.end(), default_region_.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
 }
@@ -44,7 +51,8 @@ Result<PhoneNumber> PhoneNumbers::parse(std::string_view text) const {
   if (err != PhoneNumberUtil::NO_PARSING_ERROR)
     return Error::invalid("'" + std::string(text) + "' is not a phone number");
   if (!util.IsValidNumber(number))
-    return Error::invalid("'" + std::string(text) + "' is not a valid phone number (check the digits and the country code)");
+    return Error::invalid("'" + std::string(text) +
+                          "' is not a valid phone number (check the digits and the country code)");
   PhoneNumber out;
   util.Format(number, PhoneNumberUtil::E164, &out.e164);
   util.GetRegionCodeForNumber(number, &out.region);
@@ -52,7 +60,8 @@ Result<PhoneNumber> PhoneNumbers::parse(std::string_view text) const {
   return out;
 }
 
-Result<PhoneNumber> PhoneNumbers::parse_for_sms(std::string_view text, bool allow_fixed_line) const {
+Result<PhoneNumber> PhoneNumbers::parse_for_sms(std::string_view text,
+                                                bool allow_fixed_line) const {
   auto parsed = parse(text);
   if (!parsed.ok()) return parsed;
   if (parsed->type == LineType::fixed_line && !allow_fixed_line)

@@ -6,7 +6,8 @@
 namespace passerelle {
 namespace {
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 }  // namespace
@@ -42,7 +43,8 @@ const Person* Directory::person_of(const Address& a) const {
   return it == by_address_.end() ? nullptr : person(it->second);
 }
 
-void Directory::add_account(const Address& account, const std::string& connector, const std::string& person_name) {
+void Directory::add_account(const Address& account, const std::string& connector,
+                            const std::string& person_name) {
   accounts_[account] = connector;
   if (!person_name.empty()) by_address_.emplace(account, person_name);
 }

@@ -33,7 +33,8 @@ std::optional<Addressed> parse_addressed(std::string_view text) {
   std::string_view t = trim(text);
   if (t.size() < 2 || t.front() != '@') return std::nullopt;
   t.remove_prefix(1);
-  const auto end = std::find_if(t.begin(), t.end(), [](unsigned char c) { return std::isspace(c); });
+  const auto end =
+      std::find_if(t.begin(), t.end(), [](unsigned char c) { return std::isspace(c); });
   const auto n = static_cast<size_t>(end - t.begin());
   Addressed out;
   out.target = std::string(t.substr(0, n));

@@ -51,14 +51,15 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
                           [this](const store::DeliveryRow& d) { on_unknown(d); },
                           [this](const store::DeliveryRow& d) { on_refunded(d); },
                           [this](const store::DeliveryRow& d) { return refuse(d); }}),
-      routing_seconds_(metrics.histogram("passerelle_routing_seconds",
-                                         "Time from a message's arrival to its commit and hand-off",
-                                         {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                          0.25, 1})),
-      refused_(metrics.counter("passerelle_messages_refused_total", "Messages refused by policy or validation")) {
+      routing_seconds_(metrics.histogram(
+          "passerelle_routing_seconds", "Time from a message's arrival to its commit and hand-off",
+          {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})),
+      refused_(metrics.counter("passerelle_messages_refused_total",
+                               "Messages refused by policy or validation")) {
   for (Network n : kAllNetworks)
-    messages_in_[static_cast<size_t>(n)] = &metrics.counter(
-        "passerelle_messages_in_total", "Messages received, by network", {{"network", std::string(network_name(n))}});
+    messages_in_[static_cast<size_t>(n)] =
+        &metrics.counter("passerelle_messages_in_total", "Messages received, by network",
+                         {{"network", std::string(network_name(n))}});
 }
 
 Status Router::load() {
@@ -74,20 +75,30 @@ Status Router::load() {
   auto st = store_.run_sync([&](store::Db& db) -> Status {
     for (const auto& r : rows)
       if (auto s = store::upsert_person(db, r, now); !s.ok()) return s;
-    if (auto s = store::load_people(db, [&](store::PersonRow r) { directory_.put(person_from_row(r)); }); !s.ok())
-      return s;
-    if (auto s = store::load_threads(db, [&](store::ThreadRow t) { sms_.load_thread(std::move(t)); }); !s.ok())
-      return s;
-    if (auto s = store::load_optouts(db, [&](std::string p) { sms_.set_opted_out(p, true); }); !s.ok()) return s;
-    if (auto s = store::load_conversations(
-            db, [&](std::string id, std::string l, std::string r) { conversations_[l + '\n' + r] = id; });
+    if (auto s =
+            store::load_people(db, [&](store::PersonRow r) { directory_.put(person_from_row(r)); });
         !s.ok())
       return s;
-    return store::load_spend(db, sms_.month(), [&](std::string payer, std::int64_t t) { sms_.add_spend(payer, t); });
+    if (auto s =
+            store::load_threads(db, [&](store::ThreadRow t) { sms_.load_thread(std::move(t)); });
+        !s.ok())
+      return s;
+    if (auto s = store::load_optouts(db, [&](std::string p) { sms_.set_opted_out(p, true); });
+        !s.ok())
+      return s;
+    if (auto s = store::load_conversations(db,
+                                           [&](std::string id, std::string l, std::string r) {
+                                             conversations_[l + '\n' + r] = id;
+                                           });
+        !s.ok())
+      return s;
+    return store::load_spend(db, sms_.month(),
+                             [&](std::string payer, std::int64_t t) { sms_.add_spend(payer, t); });
   });
   if (!st.ok()) return st;
   for (const auto& a : cfg_.xmpp.accounts)
-    if (auto addr = make_address(Network::xmpp, a.jid); addr.ok()) directory_.add_account(*addr, "xmpp-client", a.person);
+    if (auto addr = make_address(Network::xmpp, a.jid); addr.ok())
+      directory_.add_account(*addr, "xmpp-client", a.person);
   spdlog::info("router: {} people, {} SMS threads", directory_.size(), sms_.thread_count());
   return outbox_.recover();
 }
@@ -105,8 +116,9 @@ void Router::handle(InboundEvent event) {
                  },
                  [this](DeliveryReport& r) { outbox_.on_report(r); },
                  [this](AccountStateEvent& a) {
-                   spdlog::info("{}{}{}: {}{}{}", a.connector, a.account.empty() ? "" : " ", a.account,
-                                link_state_name(a.state), a.reason.empty() ? "" : ": ", a.reason);
+                   spdlog::info("{}{}{}: {}{}{}", a.connector, a.account.empty() ? "" : " ",
+                                a.account, link_state_name(a.state), a.reason.empty() ? "" : ": ",
+                                a.reason);
                  },
                  [this](Registration& r) { on_registration(r); },
              },
@@ -116,12 +128,14 @@ void Router::handle(InboundEvent event) {
 void Router::on_message(InboundMessage& m) {
   messages_in_[static_cast<size_t>(m.from.network)]->inc();
   if (seen_recently(m)) {
-    spdlog::debug("router: {} sent message {} again; acknowledged, not delivered twice", m.from.str(), m.origin_id);
+    spdlog::debug("router: {} sent message {} again; acknowledged, not delivered twice",
+                  m.from.str(), m.origin_id);
     return ack_with(m.ack, {});
   }
   if (m.from.network == Network::sms) return on_sms_message(m);
   if (directory_.is_account(m.to)) return on_account_message(m);
-  if (m.from.network == Network::xmpp && m.to.network != Network::xmpp) return on_gateway_message(m);
+  if (m.from.network == Network::xmpp && m.to.network != Network::xmpp)
+    return on_gateway_message(m);
   refused_.inc();
   ack_with(m.ack, Error::missing("passerelle does not route messages to " + m.to.str()));
 }
@@ -136,7 +150,8 @@ void Router::on_gateway_message(InboundMessage& m) {
   }
   if (m.to.network != Network::sms) {
     refused_.inc();
-    return ack_with(m.ack, Error::missing(std::string(network_label(m.to.network)) + " is not available here"));
+    return ack_with(
+        m.ack, Error::missing(std::string(network_label(m.to.network)) + " is not available here"));
   }
   if (m.body.empty()) return ack_with(m.ack, {});  // nothing to send (e.g. a chat state only)
   auto phone = parse_phone_for_sms(m.to.id);
@@ -146,7 +161,8 @@ void Router::on_gateway_message(InboundMessage& m) {
   }
   NewMessage nm;
   nm.to = Address{Network::sms, phone->e164};
-  nm.body = cfg_.sms.prefix_sender ? "[" + std::string(network_label(m.from.network)) + "] " + m.from.id + ": " + m.body
+  nm.body = cfg_.sms.prefix_sender ? "[" + std::string(network_label(m.from.network)) + "] " +
+                                         m.from.id + ": " + m.body
                                    : m.body;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
@@ -171,7 +187,8 @@ void Router::on_gateway_message(InboundMessage& m) {
 void Router::on_account_message(InboundMessage& m) {
   const auto t0 = std::chrono::steady_clock::now();
   const Person* p = directory_.person_of(m.to);
-  if (!p || m.body.empty() || directory_.clients_online(m.to) || !p->sms_fallback || p->phone.empty())
+  if (!p || m.body.empty() || directory_.clients_online(m.to) || !p->sms_fallback ||
+      p->phone.empty())
     return ack_with(m.ack, {});
   if (sms_.opted_out(p->phone)) {
     spdlog::info("router: {} is offline but their phone opted out of SMS", p->name);
@@ -205,7 +222,8 @@ void Router::on_sms_message(InboundMessage& m) {
   const std::string phone = m.from.id;
   const std::string sender = m.to.id;
   if (!sms_.is_sender_number(sender)) {
-    spdlog::warn("router: SMS from {} to {}, which is not one of sms.sender_numbers; dropped", phone, sender);
+    spdlog::warn("router: SMS from {} to {}, which is not one of sms.sender_numbers; dropped",
+                 phone, sender);
     return ack_with(m.ack, {});
   }
   switch (parse_sms_command(m.body)) {
@@ -213,17 +231,19 @@ void Router::on_sms_message(InboundMessage& m) {
     case SmsCommand::start: {
       const bool stop = parse_sms_command(m.body) == SmsCommand::stop;
       sms_.set_opted_out(phone, stop);
-      store_.submit([phone, stop](store::Db& db) { return store::set_optout(db, phone, stop, now_ms()); },
-                    [this, ack = m.ack, phone, sender, stop](Status st) {
-                      ack_with(ack, st);
-                      if (st.ok())
-                        boost::asio::post(strand_, [this, phone, sender, stop] {
-                          send_sms_notice(sender, phone,
-                                          stop ? "passerelle: you will receive no more SMS from this service. "
-                                                 "Reply START to resume."
-                                               : "passerelle: SMS resumed. Reply STOP to stop.");
-                        });
-                    });
+      store_.submit(
+          [phone, stop](store::Db& db) { return store::set_optout(db, phone, stop, now_ms()); },
+          [this, ack = m.ack, phone, sender, stop](Status st) {
+            ack_with(ack, st);
+            if (st.ok())
+              boost::asio::post(strand_, [this, phone, sender, stop] {
+                send_sms_notice(sender, phone,
+                                stop
+                                    ? "passerelle: you will receive no more SMS from this service. "
+                                      "Reply START to resume."
+                                    : "passerelle: SMS resumed. Reply STOP to stop.");
+              });
+          });
       spdlog::info("router: {} sent {}", phone, stop ? "STOP" : "START");
       return;
     }
@@ -244,7 +264,8 @@ void Router::on_sms_message(InboundMessage& m) {
       ack_with(m.ack, {});
       if (may_send_help(phone))
         send_sms_notice(sender, phone,
-                        "passerelle: " + addressed->target + " has not written to you here. " + cfg_.sms.help_text);
+                        "passerelle: " + addressed->target + " has not written to you here. " +
+                            cfg_.sms.help_text);
       return;
     }
     body = addressed->text;
@@ -261,7 +282,8 @@ void Router::on_sms_message(InboundMessage& m) {
   }
   auto local = parse_address(thread->local);
   auto remote = parse_address(thread->remote);
-  if (!local.ok() || !remote.ok()) return ack_with(m.ack, Error{Errc::internal, "bad thread", false, 0});
+  if (!local.ok() || !remote.ok())
+    return ack_with(m.ack, Error{Errc::internal, "bad thread", false, 0});
   NewMessage nm;
   nm.from = *local;
   nm.to = *remote;
@@ -272,12 +294,14 @@ void Router::on_sms_message(InboundMessage& m) {
   nm.notify_from = Address{Network::sms, sender};
   nm.conv_local = *remote;
   nm.conv_remote = *local;
-  if (local->network == Network::xmpp) {  // a linked account answers: the conversation is the account's
+  if (local->network ==
+      Network::xmpp) {  // a linked account answers: the conversation is the account's
     nm.conv_local = *local;
     nm.conv_remote = *remote;
   }
   nm.connector = connector_for(nm.from, nm.to);
-  if (nm.connector.empty()) return ack_with(m.ack, Error::missing("no connector can deliver to " + nm.to.str()));
+  if (nm.connector.empty())
+    return ack_with(m.ack, Error::missing("no connector can deliver to " + nm.to.str()));
   // Keep this thread the latest on its sender number.
   nm.thread = store::ThreadRow{sender, phone, thread->local, thread->remote, {}, 0};
   commit(std::move(nm), std::move(m.ack), t0);
@@ -293,15 +317,16 @@ Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
   nm.connector = route->connector;
   nm.segments = count_segments_(nm.body);
   if (nm.segments < 1)
-    return Error::invalid("this message cannot be sent by SMS: it is longer than 255 segments or not valid UTF-8");
+    return Error::invalid(
+        "this message cannot be sent by SMS: it is longer than 255 segments or not valid UTF-8");
   nm.payer = payer;
   sms_.set_month(month_of(now_ms()));
   const auto cost = route->price_per_segment * nm.segments;
   const auto cap = directory_.cap_for(payer);
   if (cap > 0 && sms_.spent(payer) + cost > cap)
-    return Error::limit("monthly SMS spending cap reached (" + std::to_string(sms_.spent(payer)) + " of " +
-                        std::to_string(cap) + " spent, this message costs " + std::to_string(cost) +
-                        "); nothing was sent");
+    return Error::limit("monthly SMS spending cap reached (" + std::to_string(sms_.spent(payer)) +
+                        " of " + std::to_string(cap) + " spent, this message costs " +
+                        std::to_string(cost) + "); nothing was sent");
   return {};
 }
 
@@ -309,7 +334,9 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
   const auto now = now_ms();
   bool created = false;
   const std::string conv = conversation_id(nm.conv_local, nm.conv_remote, created);
-  store::MessageRow msg{new_ulid(), conv, nm.from.str(), nm.to.str(), nm.body, nm.origin_connector, nm.origin_id, now};
+  store::MessageRow msg{new_ulid(),   conv,    nm.from.str(),
+                        nm.to.str(),  nm.body, nm.origin_connector,
+                        nm.origin_id, now};
   store::DeliveryRow d;
   d.id = new_ulid();
   d.message_id = msg.id;
@@ -329,21 +356,26 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
   d.created_ms = d.updated_ms = now;
   std::optional<store::ThreadRow> thread;
   if (nm.thread)
-    thread = sms_.touch_thread(nm.thread->sender_number, nm.thread->phone, nm.thread->local, nm.thread->remote, conv,
-                               now);
+    thread = sms_.touch_thread(nm.thread->sender_number, nm.thread->phone, nm.thread->local,
+                               nm.thread->remote, conv, now);
   const bool charged = !nm.payer.empty();
   if (charged) {
     sms_.add_spend(nm.payer, nm.route.price_per_segment * nm.segments);
-    metrics_.counter("passerelle_sms_segments_total", "SMS segments submitted for sending", {{"smsc", nm.route.smsc}})
+    metrics_
+        .counter("passerelle_sms_segments_total", "SMS segments submitted for sending",
+                 {{"smsc", nm.route.smsc}})
         .inc(static_cast<std::uint64_t>(nm.segments));
-    metrics_.counter("passerelle_sms_spend_total", "SMS spend, in tariff units", {{"smsc", nm.route.smsc}})
+    metrics_
+        .counter("passerelle_sms_spend_total", "SMS spend, in tariff units",
+                 {{"smsc", nm.route.smsc}})
         .inc(static_cast<std::uint64_t>(nm.route.price_per_segment * nm.segments));
   }
   auto duplicate = std::make_shared<bool>(false);
   const std::string origin_key = nm.origin_connector + '\n' + nm.notify.str() + '\n' + nm.origin_id;
   store_.submit(
-      [msg, d, thread, charged, route = nm.route, month = sms_.month(), conv, local = nm.conv_local.str(),
-       remote = nm.conv_remote.str(), duplicate](store::Db& db) -> Status {
+      [msg, d, thread, charged, route = nm.route, month = sms_.month(), conv,
+       local = nm.conv_local.str(), remote = nm.conv_remote.str(),
+       duplicate](store::Db& db) -> Status {
         auto inserted = store::insert_message(db, msg);
         if (!inserted.ok()) return inserted.error();
         if (!*inserted) {
@@ -352,39 +384,45 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
         }
         // Always (INSERT OR IGNORE): the row must exist even if the message that created
         // the conversation in memory never committed.
-        if (auto s = store::upsert_conversation(db, conv, local, remote, msg.created_ms); !s.ok()) return s;
+        if (auto s = store::upsert_conversation(db, conv, local, remote, msg.created_ms); !s.ok())
+          return s;
         if (auto s = store::insert_delivery(db, d); !s.ok()) return s;
         if (thread)
           if (auto s = store::upsert_thread(db, *thread); !s.ok()) return s;
         if (charged)
-          if (auto s = store::insert_charges(db, d.id, d.payer, route.smsc, d.segments, route.price_per_segment, month,
-                                             msg.created_ms);
+          if (auto s = store::insert_charges(db, d.id, d.payer, route.smsc, d.segments,
+                                             route.price_per_segment, month, msg.created_ms);
               !s.ok())
             return s;
         return {};
       },
       [this, d, ack = std::move(ack), duplicate, t0, charged, payer = nm.payer, origin_key,
        cost = nm.route.price_per_segment * nm.segments](Status st) mutable {
-        boost::asio::post(strand_, [this, d = std::move(d), ack = std::move(ack), duplicate, st = std::move(st), t0,
-                                    origin_key,
-                                    charged, payer, cost]() mutable {
+        boost::asio::post(strand_, [this, d = std::move(d), ack = std::move(ack), duplicate,
+                                    st = std::move(st), t0, origin_key, charged, payer,
+                                    cost]() mutable {
           if (!st.ok() || *duplicate) {
             if (charged) sms_.add_spend(payer, -cost);  // nothing new was sent
             if (!st.ok()) {
               spdlog::error("router: cannot store message: {}", st.error().message);
               forget_origin(origin_key);  // its redelivery is not a duplicate
             }
-            ack_with(ack, st.ok() ? Status{} : Status{Error::transient("the bridge cannot store messages right now")});
+            ack_with(ack,
+                     st.ok()
+                         ? Status{}
+                         : Status{Error::transient("the bridge cannot store messages right now")});
             return;
           }
           ack_with(ack, {});
           outbox_.enqueue(std::move(d));
-          routing_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          routing_seconds_.observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         });
       });
 }
 
-void Router::send_sms_notice(const std::string& sender, const std::string& phone, const std::string& text) {
+void Router::send_sms_notice(const std::string& sender, const std::string& phone,
+                             const std::string& text) {
   NewMessage nm;
   nm.from = Address{Network::sms, sender};
   nm.to = Address{Network::sms, phone};
@@ -439,10 +477,11 @@ void Router::notify(OutboundEvent ev, const Address& from, const Address& to) {
 bool Router::seen_recently(const InboundMessage& m) {
   if (m.origin_id.empty()) return false;
   const auto now = now_ms();
-  while (!recent_order_.empty() &&
-         (recent_order_.front().first < now - kDedupeWindowMs || recent_order_.size() > kDedupeMax)) {
+  while (!recent_order_.empty() && (recent_order_.front().first < now - kDedupeWindowMs ||
+                                    recent_order_.size() > kDedupeMax)) {
     auto it = recent_origins_.find(recent_order_.front().second);
-    if (it != recent_origins_.end() && it->second == recent_order_.front().first) recent_origins_.erase(it);
+    if (it != recent_origins_.end() && it->second == recent_order_.front().first)
+      recent_origins_.erase(it);
     recent_order_.pop_front();
   }
   std::string key = m.connector + '\n' + m.from.str() + '\n' + m.origin_id;
@@ -466,8 +505,8 @@ bool Router::may_send_help(const std::string& phone) {
 // to this conversation. Done here and not when the message was accepted, so that a
 // message that never reached the phone cannot capture its replies.
 void Router::on_acked(const store::DeliveryRow& d) {
-  if (d.kind != static_cast<int>(MessageKind::chat) || d.notify.empty() || d.sender.rfind("sms:", 0) != 0 ||
-      d.recipient.rfind("sms:", 0) != 0)
+  if (d.kind != static_cast<int>(MessageKind::chat) || d.notify.empty() ||
+      d.sender.rfind("sms:", 0) != 0 || d.recipient.rfind("sms:", 0) != 0)
     return;
   const std::string sender = d.sender.substr(4), phone = d.recipient.substr(4);
   // Replies go out as notify_from (the phone's puppet, or the linked account) to notify.
@@ -477,7 +516,8 @@ void Router::on_acked(const store::DeliveryRow& d) {
   auto row = sms_.touch_thread(sender, phone, d.notify_from, d.notify, conv, now_ms());
   store_.submit([row](store::Db& db) { return store::upsert_thread(db, row); },
                 [](Status st) {
-                  if (!st.ok()) spdlog::error("router: cannot record SMS thread: {}", st.error().message);
+                  if (!st.ok())
+                    spdlog::error("router: cannot record SMS thread: {}", st.error().message);
                 });
 }
 
@@ -490,15 +530,16 @@ void Router::on_refunded(const store::DeliveryRow& d) {
 // The network may have taken the SMS before the link dropped, and it is about to be sent
 // again: the carrier may bill both, so the second attempt is charged too.
 void Router::on_unknown(const store::DeliveryRow& d) {
-  if (cfg_.delivery.on_unknown != "resend" || d.payer.empty() || d.recipient.rfind("sms:", 0) != 0) return;
+  if (cfg_.delivery.on_unknown != "resend" || d.payer.empty() || d.recipient.rfind("sms:", 0) != 0)
+    return;
   auto route = sms_.route(d.recipient.substr(4));
   if (!route.ok()) return;
   sms_.set_month(month_of(now_ms()));
   sms_.add_spend(d.payer, route->price_per_segment * d.segments);
   store_.submit(
       [d, route = *route, month = sms_.month()](store::Db& db) {
-        return store::insert_charges(db, d.id, d.payer, route.smsc, d.segments, route.price_per_segment, month,
-                                     now_ms());
+        return store::insert_charges(db, d.id, d.payer, route.smsc, d.segments,
+                                     route.price_per_segment, month, now_ms());
       },
       [](Status st) {
         if (!st.ok()) spdlog::error("router: cannot record charges: {}", st.error().message);
@@ -524,7 +565,8 @@ void Router::on_failed(const store::DeliveryRow& d) {
   auto to = parse_address(d.notify);
   auto from = parse_address(d.notify_from);
   if (!to.ok() || !from.ok()) return;
-  Error e{Errc::unavailable, "your message to " + d.recipient + " was not delivered: " + d.reason, false, 0};
+  Error e{Errc::unavailable, "your message to " + d.recipient + " was not delivered: " + d.reason,
+          false, 0};
   notify(OutboundError{*from, *to, d.notify_origin, e}, *from, *to);
 }
 
@@ -532,12 +574,14 @@ void Router::on_presence(const InboundPresence& p) {
   if (p.who == p.observer && directory_.is_account(p.who)) {
     const bool online = is_online(p.presence.state);
     directory_.set_clients_online(p.who, online);
-    spdlog::info("router: {} clients {}", p.who.str(), online ? "online" : "offline (SMS fallback active)");
+    spdlog::info("router: {} clients {}", p.who.str(),
+                 online ? "online" : "offline (SMS fallback active)");
   }
 }
 
 void Router::on_registration(Registration& r) {
-  if (!directory_.allowed(r.user)) return ack_with(r.ack, Error::forbidden("you are not allowed to use this bridge"));
+  if (!directory_.allowed(r.user))
+    return ack_with(r.ack, Error::forbidden("you are not allowed to use this bridge"));
   const std::string name = r.user.str();
   if (r.remove) {
     directory_.remove(name);
@@ -557,8 +601,9 @@ void Router::on_registration(Registration& r) {
   }
   p.phone = phone->e164;
   directory_.put(p);
-  store_.submit([row = row_from_person(p)](store::Db& db) { return store::upsert_person(db, row, now_ms()); },
-                [ack = r.ack](Status st) { ack_with(ack, st); });
+  store_.submit(
+      [row = row_from_person(p)](store::Db& db) { return store::upsert_person(db, row, now_ms()); },
+      [ack = r.ack](Status st) { ack_with(ack, st); });
 }
 
 }  // namespace passerelle

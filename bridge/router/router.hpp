@@ -7,11 +7,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -44,21 +44,23 @@ class Router {
   void handle(InboundEvent event);
 
   // Shutdown: stop sending, wait for in-flight deliveries (bounded), then `done`.
-  void drain(std::int64_t timeout_ms, std::function<void()> done) { outbox_.drain(timeout_ms, std::move(done)); }
+  void drain(std::int64_t timeout_ms, std::function<void()> done) {
+    outbox_.drain(timeout_ms, std::move(done));
+  }
 
   const Outbox& outbox() const { return outbox_; }
   const Directory& directory() const { return directory_; }
 
  private:
   struct NewMessage {
-    Address from, to;             // as the message travels on the network
-    std::string body;             // as delivered (prefix included)
+    Address from, to;  // as the message travels on the network
+    std::string body;  // as delivered (prefix included)
     std::string origin_connector, origin_id;
     Address notify, notify_from;  // who hears of failure / receipt, and as whom
     std::string notify_origin;
     bool request_receipt = false;
-    std::string connector;        // where it goes out
-    std::string payer;            // charged for SMS segments; empty: not SMS
+    std::string connector;  // where it goes out
+    std::string payer;      // charged for SMS segments; empty: not SMS
     SmsRoute route;
     int segments = 0;
     MessageKind kind = MessageKind::chat;
@@ -78,7 +80,8 @@ class Router {
   // Commits the message with its delivery, then acks and hands the delivery out.
   void commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_point t0);
   // A short text from the bridge itself to a phone (help, STOP confirmation).
-  void send_sms_notice(const std::string& sender, const std::string& phone, const std::string& text);
+  void send_sms_notice(const std::string& sender, const std::string& phone,
+                       const std::string& text);
   // Tells `to` about a delivery's outcome through the connector that speaks as `from`.
   void notify(OutboundEvent ev, const Address& from, const Address& to);
   std::string connector_for(const Address& from, const Address& to) const;

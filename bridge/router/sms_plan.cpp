@@ -5,9 +5,13 @@
 namespace passerelle {
 namespace {
 
-std::string key(const std::string& sender, const std::string& phone) { return sender + '\n' + phone; }
+std::string key(const std::string& sender, const std::string& phone) {
+  return sender + '\n' + phone;
+}
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
 
 }  // namespace
 
@@ -29,7 +33,8 @@ Result<SmsRoute> SmsPlan::route(const std::string& e164) const {
   std::size_t best_len = 0;
   for (const auto& s : smscs_)
     for (const auto& p : s.prefixes)
-      if (starts_with(e164, p) && (best == nullptr || p.size() > best_len)) best = &s, best_len = p.size();
+      if (starts_with(e164, p) && (best == nullptr || p.size() > best_len))
+        best = &s, best_len = p.size();
   if (!best) return Error::missing("no SMS route serves " + e164 + " (check sms.smsc prefixes)");
   SmsRoute r{best->name, "smpp:" + best->name, 0};
   std::size_t price_len = 0;
@@ -40,7 +45,8 @@ Result<SmsRoute> SmsPlan::route(const std::string& e164) const {
   return r;
 }
 
-std::string SmsPlan::choose_sender(const std::string& phone, const std::string& local, const std::string& remote) const {
+std::string SmsPlan::choose_sender(const std::string& phone, const std::string& local,
+                                   const std::string& remote) const {
   std::string oldest;
   std::int64_t oldest_ms = INT64_MAX;
   for (const auto& s : senders_) {
@@ -56,9 +62,9 @@ std::string SmsPlan::choose_sender(const std::string& phone, const std::string& 
   return oldest.empty() && !senders_.empty() ? senders_.front() : oldest;
 }
 
-store::ThreadRow SmsPlan::touch_thread(const std::string& sender, const std::string& phone, const std::string& local,
-                                       const std::string& remote, const std::string& conversation_id,
-                                       std::int64_t now) {
+store::ThreadRow SmsPlan::touch_thread(const std::string& sender, const std::string& phone,
+                                       const std::string& local, const std::string& remote,
+                                       const std::string& conversation_id, std::int64_t now) {
   auto& list = threads_[key(sender, phone)];
   for (auto& t : list)
     if (t.local == local && t.remote == remote) {
@@ -76,7 +82,8 @@ void SmsPlan::load_thread(store::ThreadRow row) {
   threads_[key(row.sender_number, row.phone)].push_back(std::move(row));
 }
 
-std::optional<store::ThreadRow> SmsPlan::latest_thread(const std::string& sender, const std::string& phone) const {
+std::optional<store::ThreadRow> SmsPlan::latest_thread(const std::string& sender,
+                                                       const std::string& phone) const {
   auto it = threads_.find(key(sender, phone));
   if (it == threads_.end() || it->second.empty()) return std::nullopt;
   const store::ThreadRow* best = &it->second.front();
@@ -85,7 +92,8 @@ std::optional<store::ThreadRow> SmsPlan::latest_thread(const std::string& sender
   return *best;
 }
 
-std::optional<store::ThreadRow> SmsPlan::thread_with(const std::string& phone, const std::string& remote) const {
+std::optional<store::ThreadRow> SmsPlan::thread_with(const std::string& phone,
+                                                     const std::string& remote) const {
   std::optional<store::ThreadRow> best;
   for (const auto& s : senders_) {
     auto it = threads_.find(key(s, phone));
@@ -120,6 +128,8 @@ std::int64_t SmsPlan::spent(const std::string& payer) const {
   return it == spend_.end() ? 0 : it->second;
 }
 
-void SmsPlan::add_spend(const std::string& payer, std::int64_t amount) { spend_[payer] += amount; }
+void SmsPlan::add_spend(const std::string& payer, std::int64_t amount) {
+  spend_[payer] += amount;
+}
 
 }  // namespace passerelle

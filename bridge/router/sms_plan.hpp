@@ -33,16 +33,20 @@ class SmsPlan {
   // The sender number for a conversation between `phone` and (local, remote): the one
   // already used for it, else one this phone has no conversation on, else the one whose
   // conversation with this phone is the oldest.
-  std::string choose_sender(const std::string& phone, const std::string& local, const std::string& remote) const;
+  std::string choose_sender(const std::string& phone, const std::string& local,
+                            const std::string& remote) const;
   // Records (or refreshes) a thread; returns the row to persist.
-  store::ThreadRow touch_thread(const std::string& sender, const std::string& phone, const std::string& local,
-                                const std::string& remote, const std::string& conversation_id, std::int64_t now);
+  store::ThreadRow touch_thread(const std::string& sender, const std::string& phone,
+                                const std::string& local, const std::string& remote,
+                                const std::string& conversation_id, std::int64_t now);
   void load_thread(store::ThreadRow row);
 
   // The latest conversation on (sender, phone), if any.
-  std::optional<store::ThreadRow> latest_thread(const std::string& sender, const std::string& phone) const;
+  std::optional<store::ThreadRow> latest_thread(const std::string& sender,
+                                                const std::string& phone) const;
   // Any conversation of this phone whose remote side is `remote` (for "@network:id").
-  std::optional<store::ThreadRow> thread_with(const std::string& phone, const std::string& remote) const;
+  std::optional<store::ThreadRow> thread_with(const std::string& phone,
+                                              const std::string& remote) const;
   bool is_sender_number(const std::string& e164) const;
   const std::vector<std::string>& sender_numbers() const { return senders_; }
 

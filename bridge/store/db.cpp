@@ -21,7 +21,8 @@ Result<bool> Stmt::step() {
   const int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  Error e{Errc::internal, std::string("sqlite: ") + sqlite3_errmsg(sqlite3_db_handle(s_)), false, rc};
+  Error e{Errc::internal, std::string("sqlite: ") + sqlite3_errmsg(sqlite3_db_handle(s_)), false,
+          rc};
   sqlite3_reset(s_);
   return e;
 }
@@ -36,13 +37,18 @@ Status Stmt::run() {
   return {};
 }
 
-std::int64_t Stmt::col_int(int i) const { return sqlite3_column_int64(s_, i); }
+std::int64_t Stmt::col_int(int i) const {
+  return sqlite3_column_int64(s_, i);
+}
 std::string Stmt::col_text(int i) const {
   const auto* p = sqlite3_column_text(s_, i);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, i)))
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s_, i)))
            : std::string();
 }
-bool Stmt::col_null(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+bool Stmt::col_null(int i) const {
+  return sqlite3_column_type(s_, i) == SQLITE_NULL;
+}
 void Stmt::reset() {
   sqlite3_reset(s_);
   sqlite3_clear_bindings(s_);
@@ -50,8 +56,8 @@ void Stmt::reset() {
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -81,8 +87,8 @@ Result<Stmt*> Db::prepare(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
-                           nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
       return Error{Errc::internal, "sqlite prepare: " + last_error() + " in: " + sql, false, 0};
     it = cache_.emplace(sql, std::make_pair(s, std::make_unique<Stmt>(s))).first;
   }
@@ -90,8 +96,14 @@ Result<Stmt*> Db::prepare(const std::string& sql) {
   return it->second.second.get();
 }
 
-std::int64_t Db::changes() const { return sqlite3_changes64(db_); }
-std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-std::string Db::last_error() const { return sqlite3_errmsg(db_); }
+std::int64_t Db::changes() const {
+  return sqlite3_changes64(db_);
+}
+std::int64_t Db::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+std::string Db::last_error() const {
+  return sqlite3_errmsg(db_);
+}
 
 }  // namespace passerelle::store

@@ -75,9 +75,11 @@ Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row)
 Status load_network_ids(Db& db, const std::function<void(NetworkIdRow)>& row);
 Status load_threads(Db& db, const std::function<void(ThreadRow)>& row);
 Status load_optouts(Db& db, const std::function<void(std::string)>& row);
-Status load_conversations(Db& db, const std::function<void(std::string id, std::string local, std::string remote)>& row);
+Status load_conversations(
+    Db& db, const std::function<void(std::string id, std::string local, std::string remote)>& row);
 Status load_people(Db& db, const std::function<void(PersonRow)>& row);
 // Sum of charges per payer for `month` ("YYYY-MM").
-Status load_spend(Db& db, const std::string& month, const std::function<void(std::string payer, std::int64_t total)>& row);
+Status load_spend(Db& db, const std::string& month,
+                  const std::function<void(std::string payer, std::int64_t total)>& row);
 
 }  // namespace passerelle::store

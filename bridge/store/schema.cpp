@@ -114,7 +114,8 @@ Result<int> migrate(Db& db) {
   (*st)->reset();
   if (version > static_cast<int>(kMigrations.size()))
     return Error::invalid("database schema version " + std::to_string(version) +
-                          " is newer than this passerelle knows (" + std::to_string(kMigrations.size()) +
+                          " is newer than this passerelle knows (" +
+                          std::to_string(kMigrations.size()) +
                           "): upgrade passerelle or restore a matching backup");
   for (int v = version; v < static_cast<int>(kMigrations.size()); ++v) {
     if (auto s = db.exec("BEGIN IMMEDIATE"); !s.ok()) return s.error();
@@ -122,7 +123,8 @@ Result<int> migrate(Db& db) {
     if (applied.ok()) applied = db.exec("PRAGMA user_version = " + std::to_string(v + 1));
     if (!applied.ok()) {
       (void)db.exec("ROLLBACK");
-      return Error::invalid("migration " + std::to_string(v + 1) + " failed: " + applied.error().message);
+      return Error::invalid("migration " + std::to_string(v + 1) +
+                            " failed: " + applied.error().message);
     }
     if (auto s = db.exec("COMMIT"); !s.ok()) return s.error();
   }

@@ -9,11 +9,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
   auto db = Db::open(path);
   if (!db.ok()) return db.error();
   Db& d = **db;
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY",
-                             "PRAGMA cache_size=-65536"}) {
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
+                             "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-65536"}) {
     if (auto st = d.exec(pragma); !st.ok()) return st.error();
   }
-  if (auto st = d.exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"); !st.ok())
+  if (auto st = d.exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                : "PRAGMA synchronous=NORMAL");
+      !st.ok())
     return st.error();
   auto version = migrate(d);
   if (!version.ok()) return version.error();
@@ -27,7 +29,9 @@ Store::Store(std::unique_ptr<Db> db, StoreOptions options) : db_(std::move(db)),
   if (options_.batch_max < 1) options_.batch_max = 1;
 }
 
-Store::~Store() { close(); }
+Store::~Store() {
+  close();
+}
 
 void Store::submit(Job job, Done done) {
   {
@@ -74,9 +78,11 @@ void Store::writer_loop() {
         stopped_ = true;
         return;
       }
-      if (options_.batch_delay_ms > 0 && static_cast<int>(queue_.size()) < options_.batch_max && !closing_) {
-        cv_.wait_for(lock, std::chrono::milliseconds(options_.batch_delay_ms),
-                     [&] { return closing_ || static_cast<int>(queue_.size()) >= options_.batch_max; });
+      if (options_.batch_delay_ms > 0 && static_cast<int>(queue_.size()) < options_.batch_max &&
+          !closing_) {
+        cv_.wait_for(lock, std::chrono::milliseconds(options_.batch_delay_ms), [&] {
+          return closing_ || static_cast<int>(queue_.size()) >= options_.batch_max;
+        });
       }
       const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.batch_max));
       for (size_t i = 0; i < n; ++i) {

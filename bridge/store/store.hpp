@@ -19,8 +19,8 @@
 namespace passerelle::store {
 
 struct StoreOptions {
-  int batch_max = 512;      // jobs per transaction at most
-  int batch_delay_ms = 0;   // wait this long for more jobs to join a batch
+  int batch_max = 512;           // jobs per transaction at most
+  int batch_delay_ms = 0;        // wait this long for more jobs to join a batch
   bool synchronous_full = true;  // fsync the WAL at every commit (else only at checkpoints)
 };
 

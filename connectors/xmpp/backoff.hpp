@@ -20,8 +20,9 @@ class Backoff {
   // factor in [0.5, 1] ("equal jitter"), so many links do not reconnect in step.
   std::chrono::milliseconds next() {
     const int shift = std::min(attempts_, 30);
-    const double base = std::min(static_cast<double>(max_.count()),
-                                 static_cast<double>(initial_.count()) * static_cast<double>(1ULL << shift));
+    const double base =
+        std::min(static_cast<double>(max_.count()),
+                 static_cast<double>(initial_.count()) * static_cast<double>(1ULL << shift));
     ++attempts_;
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(rng_)));

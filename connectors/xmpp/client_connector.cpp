@@ -7,7 +7,8 @@
 namespace passerelle::xmpp {
 
 XmppClientConnector::XmppClientConnector(std::vector<config::XmppAccount> accounts,
-                                         const config::XmppSection& xmpp, EventSink& sink, LinkTimings timings)
+                                         const config::XmppSection& xmpp, EventSink& sink,
+                                         LinkTimings timings)
     : LoopConnector("xmpp-client", sink),
       accounts_cfg_(std::move(accounts)),
       reconnect_initial_ms_(xmpp.reconnect_initial_ms),
@@ -37,7 +38,7 @@ void XmppClientConnector::setup(strophe::Context& ctx) {
     p.secret = a.password;
     p.host = a.host;
     p.port = static_cast<unsigned short>(a.port);
-    p.tls = a.tls == "disabled" ? strophe::TlsMode::disabled
+    p.tls = a.tls == "disabled"   ? strophe::TlsMode::disabled
             : a.tls == "optional" ? strophe::TlsMode::optional
                                   : strophe::TlsMode::required;
     ClientSession* session = acc.session.get();
@@ -51,8 +52,8 @@ void XmppClientConnector::setup(strophe::Context& ctx) {
       link_state(account, s, reason, l ? l->reconnects() : 0);
     };
     acc.link = std::make_unique<Link>(ctx, std::move(p), jid->domain, account,
-                                      make_backoff(reconnect_initial_ms_, reconnect_max_ms_), std::move(cb),
-                                      timings_);
+                                      make_backoff(reconnect_initial_ms_, reconnect_max_ms_),
+                                      std::move(cb), timings_);
     accounts_.push_back(std::move(acc));
     link_state(account, LinkState::connecting, "starting", 0);
   }
@@ -81,7 +82,8 @@ void XmppClientConnector::handle(const OutboundEvent& event) {
 
 void XmppClientConnector::begin_close() {
   for (auto& a : accounts_) {
-    if (a.link->up()) a.link->send(presence({}, {}, Presence{PresenceState::offline, {}, Device::unknown, 0}));
+    if (a.link->up())
+      a.link->send(presence({}, {}, Presence{PresenceState::offline, {}, Device::unknown, 0}));
     a.link->close();
   }
 }
@@ -92,6 +94,8 @@ bool XmppClientConnector::all_closed() const {
   return true;
 }
 
-void XmppClientConnector::teardown() { accounts_.clear(); }
+void XmppClientConnector::teardown() {
+  accounts_.clear();
+}
 
 }  // namespace passerelle::xmpp

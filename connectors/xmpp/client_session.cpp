@@ -59,7 +59,8 @@ void ClientSession::apply() {
     const Presence available{PresenceState::available, {}, Device::unknown, 0};
     env_.send(presence({}, {}, available, want));
     sent_priority_ = want;
-    spdlog::info("[xmpp-client] {}: {} other client(s) online, priority {}", bare_, others_.size(), want);
+    spdlog::info("[xmpp-client] {}: {} other client(s) online, priority {}", bare_, others_.size(),
+                 want);
   }
   if (reported_ != others) {
     reported_ = others;
@@ -89,7 +90,7 @@ void ClientSession::on_presence(const xml::Element& p) {
   fb.resource.clear();
   std::string fbare = fb.bare();
   for (auto& c : fbare) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (fbare != bare_) return;  // contacts' presence is not ours to relay
+  if (fbare != bare_) return;                            // contacts' presence is not ours to relay
   if (from->resource == opts_.account.resource) return;  // our own, reflected
   if (pr.type.empty() && pr.priority >= 0)
     others_.insert(from->resource);
@@ -133,7 +134,8 @@ void ClientSession::on_message(const xml::Element& m) {
     in.ack = make_ack(env_, [who](Status st) {
       // Nothing visible on refusal: the person's own clients did not see the message
       // either way, and an error from their account would confuse the sender.
-      if (!st.ok()) spdlog::debug("[xmpp-client] {}: message refused by the core: {}", who, st.error().message);
+      if (!st.ok())
+        spdlog::debug("[xmpp-client] {}: message refused by the core: {}", who, st.error().message);
     });
     env_.publish(std::move(in));
   } else if (msg.chat_state) {
@@ -164,7 +166,10 @@ void ClientSession::on_iq(const xml::Element& iq) {
     env_.send(iq_result(iq));
   } else if (type == "get" && pns == ns::disco_info && !payload->attr("node")) {
     xml::Element q("query", ns::disco_info);
-    q.add(xml::Element("identity")).set("category", "client").set("type", "bot").set("name", "passerelle");
+    q.add(xml::Element("identity"))
+        .set("category", "client")
+        .set("type", "bot")
+        .set("name", "passerelle");
     for (auto f : {ns::disco_info, ns::receipts, ns::chatstates, ns::ping})
       q.add(xml::Element("feature")).set("var", f);
     env_.send(iq_result(iq, std::move(q)));
@@ -184,8 +189,10 @@ Result<std::string> ClientSession::send(const OutboundEvent& event) {
   return std::visit(
       [&](const auto& ev) -> Result<std::string> {
         using T = std::decay_t<decltype(ev)>;
-        if (ev.from != address()) return Error::invalid(ev.from.str() + " is not the account " + bare_);
-        if (ev.to.network != Network::xmpp) return Error::invalid(ev.to.str() + " is not an XMPP address");
+        if (ev.from != address())
+          return Error::invalid(ev.from.str() + " is not the account " + bare_);
+        if (ev.to.network != Network::xmpp)
+          return Error::invalid(ev.to.str() + " is not an XMPP address");
         if (!parse_jid(ev.to.id)) return Error::invalid("'" + ev.to.id + "' is not a valid JID");
         if (!online_) return Error::transient(bare_ + " is not logged in");
         const std::string& to = ev.to.id;

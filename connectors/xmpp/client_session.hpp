@@ -20,7 +20,7 @@ namespace passerelle::xmpp {
 
 struct ClientOptions {
   std::string connector_name = "xmpp-client";
-  Jid account;  // with our resource
+  Jid account;                             // with our resource
   std::chrono::milliseconds settle{3000};  // wait this long at most for the others' presence
 };
 

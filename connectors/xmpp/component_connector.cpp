@@ -1,8 +1,8 @@
 #include "component_connector.hpp"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace passerelle::xmpp {
 namespace {
@@ -11,7 +11,8 @@ std::vector<Network> served(const config::XmppSection& x) {
   for (const auto& name : x.networks) {
     const auto n = network_from_name(name);
     if (!n || *n == Network::xmpp) {
-      spdlog::warn("[xmpp] xmpp.networks: '{}' is not a network a component can serve; ignored", name);
+      spdlog::warn("[xmpp] xmpp.networks: '{}' is not a network a component can serve; ignored",
+                   name);
       continue;
     }
     if (std::find(out.begin(), out.end(), *n) == out.end()) out.push_back(*n);
@@ -24,7 +25,10 @@ XmppComponentConnector::XmppComponentConnector(const config::XmppSection& xmpp,
                                                const config::BridgeSection& bridge,
                                                const config::AccessSection& access, EventSink& sink,
                                                LinkTimings timings)
-    : LoopConnector("xmpp", sink), cfg_(xmpp), access_(access), map_(bridge.domain, served(xmpp)),
+    : LoopConnector("xmpp", sink),
+      cfg_(xmpp),
+      access_(access),
+      map_(bridge.domain, served(xmpp)),
       timings_(timings) {}
 
 XmppComponentConnector::~XmppComponentConnector() = default;
@@ -44,7 +48,9 @@ void XmppComponentConnector::setup(strophe::Context& ctx) {
     o.map = &map_;
     o.access = access_;
     c.session = std::make_unique<ComponentSession>(
-        o, make_env([this, idx = components_.size()](const xml::Element& e) { components_[idx].link->send(e); }));
+        o, make_env([this, idx = components_.size()](const xml::Element& e) {
+          components_[idx].link->send(e);
+        }));
     const std::string domain = c.session->domain();
     strophe::ConnectParams p;
     p.component = true;
@@ -61,8 +67,8 @@ void XmppComponentConnector::setup(strophe::Context& ctx) {
       link_state(domain, s, reason, l ? l->reconnects() : 0);
     };
     c.link = std::make_unique<Link>(ctx, std::move(p), map_.bridge_domain(), domain,
-                                    make_backoff(cfg_.reconnect_initial_ms, cfg_.reconnect_max_ms), std::move(cb),
-                                    timings_);
+                                    make_backoff(cfg_.reconnect_initial_ms, cfg_.reconnect_max_ms),
+                                    std::move(cb), timings_);
     components_.push_back(std::move(c));
     link_state(domain, LinkState::connecting, "starting", 0);
   }
@@ -78,14 +84,15 @@ void XmppComponentConnector::handle(const OutboundEvent& event) {
   for (auto& c : components_) {
     if (c.session->network() != from.network) continue;
     if (!c.link->up()) {
-      report(event, Error::transient(c.session->domain() + " is not connected (" + c.link->reason() + ")"));
+      report(event, Error::transient(c.session->domain() + " is not connected (" +
+                                     c.link->reason() + ")"));
       return;
     }
     report(event, c.session->send(event));
     return;
   }
-  report(event, Error::missing("no XMPP component serves " + std::string(network_name(from.network)) +
-                               " (xmpp.networks)"));
+  report(event, Error::missing("no XMPP component serves " +
+                               std::string(network_name(from.network)) + " (xmpp.networks)"));
 }
 
 void XmppComponentConnector::begin_close() {
@@ -98,6 +105,8 @@ bool XmppComponentConnector::all_closed() const {
   return true;
 }
 
-void XmppComponentConnector::teardown() { components_.clear(); }
+void XmppComponentConnector::teardown() {
+  components_.clear();
+}
 
 }  // namespace passerelle::xmpp

@@ -19,7 +19,8 @@ namespace passerelle::xmpp {
 class XmppComponentConnector final : public LoopConnector {
  public:
   XmppComponentConnector(const config::XmppSection& xmpp, const config::BridgeSection& bridge,
-                         const config::AccessSection& access, EventSink& sink, LinkTimings timings = {});
+                         const config::AccessSection& access, EventSink& sink,
+                         LinkTimings timings = {});
   ~XmppComponentConnector() override;
 
   // The component domains served, in config order.

@@ -1,8 +1,8 @@
 #include "component_session.hpp"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "inbound.hpp"
 #include "stanza.hpp"
@@ -13,11 +13,16 @@ namespace {
 std::string_view gateway_type(Network n) {
   switch (n) {
     case Network::sms:
-    case Network::rcs: return "sms";
-    case Network::aim: return "aim";
-    case Network::icq: return "icq";
-    case Network::msn: return "msn";
-    case Network::xmpp: return "xmpp";
+    case Network::rcs:
+      return "sms";
+    case Network::aim:
+      return "aim";
+    case Network::icq:
+      return "icq";
+    case Network::msn:
+      return "msn";
+    case Network::xmpp:
+      return "xmpp";
   }
   return "sms";
 }
@@ -25,11 +30,16 @@ std::string_view gateway_type(Network n) {
 std::string_view prompt_label(Network n) {
   switch (n) {
     case Network::sms:
-    case Network::rcs: return "Phone number";
-    case Network::aim: return "Screen name";
-    case Network::icq: return "ICQ number";
-    case Network::msn: return "MSN address";
-    case Network::xmpp: return "JID";
+    case Network::rcs:
+      return "Phone number";
+    case Network::aim:
+      return "Screen name";
+    case Network::icq:
+      return "ICQ number";
+    case Network::msn:
+      return "MSN address";
+    case Network::xmpp:
+      return "JID";
   }
   return "Address";
 }
@@ -82,7 +92,8 @@ void ComponentSession::on_message(const xml::Element& m) {
     if (auto r = bounce_report(opts_.connector_name, msg)) env_.publish(std::move(*r));
     return;
   }
-  if (msg.type == "groupchat" || msg.type == "headline") return;  // no rooms yet; headlines need no answer
+  if (msg.type == "groupchat" || msg.type == "headline")
+    return;  // no rooms yet; headlines need no answer
 
   const auto from = parse_jid(msg.from);
   if (!from) return;  // the server stamps from; garbage here is not ours to answer
@@ -99,9 +110,11 @@ void ComponentSession::on_message(const xml::Element& m) {
   if (!msg.body && !msg.chat_state) return;
 
   const auto to_jid = parse_jid(msg.to);
-  Result<Address> to = to_jid ? opts_.map->to_address(*to_jid)
-                              : Result<Address>(Error::invalid("'" + msg.to + "' is not a valid JID"));
-  if (to && to_jid->local.empty()) to = Error::invalid("write to an address on " + domain_ + ", e.g. +33611111111@" + domain_);
+  Result<Address> to = to_jid
+                           ? opts_.map->to_address(*to_jid)
+                           : Result<Address>(Error::invalid("'" + msg.to + "' is not a valid JID"));
+  if (to && to_jid->local.empty())
+    to = Error::invalid("write to an address on " + domain_ + ", e.g. +33611111111@" + domain_);
   if (to && to->network != opts_.network)
     to = Error::invalid("'" + msg.to + "' is not an address on " + domain_);
   if (!to) {
@@ -151,7 +164,8 @@ void ComponentSession::remember_sender(const std::string& user_bare, const std::
   }
 }
 
-std::string ComponentSession::sender_of(const std::string& user_bare, const std::string& origin_id) const {
+std::string ComponentSession::sender_of(const std::string& user_bare,
+                                        const std::string& origin_id) const {
   auto it = senders_.find({user_bare, origin_id});
   return it == senders_.end() ? std::string() : it->second;
 }
@@ -166,12 +180,14 @@ void ComponentSession::on_presence(const xml::Element& p) {
   const auto user = make_address(Network::xmpp, from->bare());
   if (!user) return;
   const auto to_jid = parse_jid(pr.to);
-  Result<Address> to = to_jid ? opts_.map->to_address(*to_jid)
-                              : Result<Address>(Error::invalid("'" + pr.to + "' is not a valid JID"));
+  Result<Address> to = to_jid
+                           ? opts_.map->to_address(*to_jid)
+                           : Result<Address>(Error::invalid("'" + pr.to + "' is not a valid JID"));
   const bool to_domain = to_jid && to_jid->local.empty() && to_jid->domain == domain_;
   if (!to_domain && (!to || to->network != opts_.network)) {
     if (pr.type == "probe" || pr.type == "subscribe")
-      env_.send(error_reply(p, jid_malformed(to ? "not an address on " + domain_ : to.error().message)));
+      env_.send(
+          error_reply(p, jid_malformed(to ? "not an address on " + domain_ : to.error().message)));
     return;
   }
   const std::string me = to_domain ? domain_ : to_jid->bare();
@@ -225,7 +241,8 @@ void ComponentSession::on_presence(const xml::Element& p) {
   ip.presence = pr.presence;
   env_.publish(std::move(ip));
   // An available user gets the puppet's presence back (the server may not probe).
-  if (pr.type.empty() && (to_domain || always_reachable())) env_.send(presence(me, pr.from, available));
+  if (pr.type.empty() && (to_domain || always_reachable()))
+    env_.send(presence(me, pr.from, available));
 }
 
 // ---- iq --------------------------------------------------------------------------------
@@ -235,8 +252,8 @@ xml::Element ComponentSession::domain_info() const {
   name += network_label(opts_.network);
   name += " gateway";
   return disco_info("gateway", gateway_type(opts_.network), name,
-                    {ns::disco_info, ns::disco_items, ns::reg, ns::gateway, ns::receipts, ns::chatstates,
-                     ns::ping});
+                    {ns::disco_info, ns::disco_items, ns::reg, ns::gateway, ns::receipts,
+                     ns::chatstates, ns::ping});
 }
 
 xml::Element ComponentSession::puppet_info() const {
@@ -285,8 +302,8 @@ void ComponentSession::on_iq(const xml::Element& iq) {
   }
 }
 
-void ComponentSession::on_domain_iq(const xml::Element& iq, const Jid& from, const std::string& type,
-                                    const xml::Element* payload) {
+void ComponentSession::on_domain_iq(const xml::Element& iq, const Jid& from,
+                                    const std::string& type, const xml::Element* payload) {
   const std::string pns = payload->ns();
   if (pns == ns::disco_info && type == "get") {
     if (payload->attr("node"))
@@ -319,14 +336,16 @@ void ComponentSession::on_register(const xml::Element& iq, const Jid& from) {
   RegisterRequest req = parse_register(iq);
   switch (req.kind) {
     case RegisterRequest::Kind::form:
-      env_.send(iq_result(iq, register_form("Enter the phone number (with +country code) that should "
-                                            "receive your messages by SMS while you are offline.")));
+      env_.send(
+          iq_result(iq, register_form("Enter the phone number (with +country code) that should "
+                                      "receive your messages by SMS while you are offline.")));
       return;
     case RegisterRequest::Kind::bad:
       env_.send(iq_error(iq, bad_request(req.problem)));
       return;
     case RegisterRequest::Kind::set_phone:
-    case RegisterRequest::Kind::remove: break;
+    case RegisterRequest::Kind::remove:
+      break;
   }
   Registration r;
   r.connector = opts_.connector_name;
@@ -346,16 +365,19 @@ void ComponentSession::on_register(const xml::Element& iq, const Jid& from) {
 
 // XEP-0100 §6.3 / XEP-0100-era jabber:iq:gateway: translate what the user typed into
 // the puppet JID.
-void ComponentSession::on_gateway(const xml::Element& iq, const std::string& type, const xml::Element& query) {
+void ComponentSession::on_gateway(const xml::Element& iq, const std::string& type,
+                                  const xml::Element& query) {
   if (type == "get") {
     xml::Element q("query", ns::gateway);
-    q.add_text_child("desc", "Enter the " + std::string(prompt_label(opts_.network)) + " of the contact.");
+    q.add_text_child("desc",
+                     "Enter the " + std::string(prompt_label(opts_.network)) + " of the contact.");
     q.add_text_child("prompt", std::string(prompt_label(opts_.network)));
     env_.send(iq_result(iq, std::move(q)));
     return;
   }
   const auto* prompt = query.child("prompt");
-  const std::string local = prompt ? prompt_to_localpart(opts_.network, prompt->inner_text()) : std::string();
+  const std::string local =
+      prompt ? prompt_to_localpart(opts_.network, prompt->inner_text()) : std::string();
   if (local.empty()) {
     env_.send(iq_error(iq, bad_request("a <prompt/> with the contact's address is required")));
     return;
@@ -368,10 +390,12 @@ void ComponentSession::on_gateway(const xml::Element& iq, const std::string& typ
 // ---- outbound --------------------------------------------------------------------------
 
 Result<std::string> ComponentSession::send(const OutboundEvent& event) {
-  auto jids = [&](const Address& from, const Address& to) -> Result<std::pair<std::string, std::string>> {
+  auto jids = [&](const Address& from,
+                  const Address& to) -> Result<std::pair<std::string, std::string>> {
     if (from.network != opts_.network)
       return Error::invalid("sender " + from.str() + " is not on " + domain_);
-    if (to.network != Network::xmpp) return Error::invalid("recipient " + to.str() + " is not an XMPP address");
+    if (to.network != Network::xmpp)
+      return Error::invalid("recipient " + to.str() + " is not an XMPP address");
     auto f = opts_.map->to_jid(from);
     if (!f) return f.error();
     auto t = opts_.map->to_jid(to);

@@ -43,7 +43,8 @@ class ComponentSession {
   void on_message(const xml::Element& m);
   void on_presence(const xml::Element& p);
   void on_iq(const xml::Element& iq);
-  void on_domain_iq(const xml::Element& iq, const Jid& from, const std::string& type, const xml::Element* payload);
+  void on_domain_iq(const xml::Element& iq, const Jid& from, const std::string& type,
+                    const xml::Element* payload);
   void on_register(const xml::Element& iq, const Jid& from);
   void on_gateway(const xml::Element& iq, const std::string& type, const xml::Element& query);
   xml::Element domain_info() const;
@@ -51,15 +52,17 @@ class ComponentSession {
   bool always_reachable() const;  // puppets on sms/rcs: a phone is always reachable
   // Which resource wrote a message: errors and receipts go back to it, because a
   // type='error' message to a bare JID is dropped by the server (RFC 6121 §8.5.2.1.1).
-  void remember_sender(const std::string& user_bare, const std::string& origin_id, const std::string& full);
+  void remember_sender(const std::string& user_bare, const std::string& origin_id,
+                       const std::string& full);
   std::string sender_of(const std::string& user_bare, const std::string& origin_id) const;
   static constexpr std::size_t kSendersKept = 4096;
 
   ComponentOptions opts_;
   SessionEnv env_;
   std::string domain_;
-  std::map<std::pair<std::string, std::string>, std::string> senders_;  // (bare, origin id) -> full JID
-  std::deque<std::pair<std::string, std::string>> senders_order_;      // oldest first
+  std::map<std::pair<std::string, std::string>, std::string>
+      senders_;                                                    // (bare, origin id) -> full JID
+  std::deque<std::pair<std::string, std::string>> senders_order_;  // oldest first
 };
 
 }  // namespace passerelle::xmpp

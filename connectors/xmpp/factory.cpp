@@ -5,7 +5,8 @@
 
 namespace passerelle::xmpp {
 
-std::vector<std::unique_ptr<Connector>> make_xmpp_connectors(const config::Config& cfg, EventSink& sink) {
+std::vector<std::unique_ptr<Connector>> make_xmpp_connectors(const config::Config& cfg,
+                                                             EventSink& sink) {
   std::vector<std::unique_ptr<Connector>> out;
   if (!cfg.xmpp.enabled) return out;
   if (!cfg.xmpp.networks.empty())

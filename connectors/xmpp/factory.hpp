@@ -11,7 +11,8 @@
 
 namespace passerelle::xmpp {
 
-std::vector<std::unique_ptr<Connector>> make_xmpp_connectors(const config::Config& cfg, EventSink& sink);
+std::vector<std::unique_ptr<Connector>> make_xmpp_connectors(const config::Config& cfg,
+                                                             EventSink& sink);
 
 }  // namespace passerelle::xmpp
 

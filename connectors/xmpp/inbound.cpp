@@ -30,7 +30,8 @@ MessageStanza parse_message(const xml::Element& m) {
   for (const auto& c : m.children) {
     if (c.is_text()) continue;
     const std::string cns = c.ns();
-    if (c.name == "body" && !s.body && (cns.empty() || cns == "jabber:client" || cns == "jabber:component:accept")) {
+    if (c.name == "body" && !s.body &&
+        (cns.empty() || cns == "jabber:client" || cns == "jabber:component:accept")) {
       s.body = c.inner_text();
     } else if (cns == ns::receipts) {
       if (c.name == "request") s.wants_receipt = true;
@@ -59,10 +60,14 @@ PresenceStanza parse_presence(const xml::Element& p) {
     s.presence.state = PresenceState::available;
     if (const auto* show = p.child("show")) {
       const std::string v = show->inner_text();
-      if (v == "chat") s.presence.state = PresenceState::chatty;
-      else if (v == "away") s.presence.state = PresenceState::away;
-      else if (v == "xa") s.presence.state = PresenceState::xa;
-      else if (v == "dnd") s.presence.state = PresenceState::busy;
+      if (v == "chat")
+        s.presence.state = PresenceState::chatty;
+      else if (v == "away")
+        s.presence.state = PresenceState::away;
+      else if (v == "xa")
+        s.presence.state = PresenceState::xa;
+      else if (v == "dnd")
+        s.presence.state = PresenceState::busy;
     }
   } else {
     s.presence.state = PresenceState::offline;
@@ -72,7 +77,8 @@ PresenceStanza parse_presence(const xml::Element& p) {
     const std::string v = pr->inner_text();
     int value = 0;
     const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
-    if (ec == std::errc() && ptr == v.data() + v.size() && value >= -128 && value <= 127) s.priority = value;
+    if (ec == std::errc() && ptr == v.data() + v.size() && value >= -128 && value <= 127)
+      s.priority = value;
   }
   return s;
 }
@@ -132,13 +138,16 @@ xml::Element register_form(std::string_view instructions, std::string_view curre
   return q;
 }
 
-std::optional<DeliveryReport> bounce_report(const std::string& connector, const MessageStanza& msg) {
+std::optional<DeliveryReport> bounce_report(const std::string& connector,
+                                            const MessageStanza& msg) {
   if (msg.id.empty()) return std::nullopt;
   DeliveryReport r;
   r.connector = connector;
   r.network_id = msg.id;
   r.state = DeliveryState::failed;
-  r.reason = msg.error ? msg.error->condition + (msg.error->text.empty() ? "" : ": " + msg.error->text) : "error";
+  r.reason = msg.error
+                 ? msg.error->condition + (msg.error->text.empty() ? "" : ": " + msg.error->text)
+                 : "error";
   r.retryable = msg.error && msg.error->type == "wait";
   return r;
 }

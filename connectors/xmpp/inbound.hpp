@@ -15,13 +15,13 @@ namespace passerelle::xmpp {
 
 struct MessageStanza {
   std::string from, to, id;
-  std::string type = "normal";           // RFC 6121 §5.2.2: absent means normal
+  std::string type = "normal";  // RFC 6121 §5.2.2: absent means normal
   std::optional<std::string> body;
-  bool wants_receipt = false;            // <request xmlns='urn:xmpp:receipts'/>
-  std::optional<ChatState> chat_state;   // XEP-0085
-  std::string receipt_for;               // <received id=..> (XEP-0184)
-  std::optional<StanzaError> error;      // type='error'
-  std::vector<Attachment> links;         // XEP-0066 <x xmlns='jabber:x:oob'>
+  bool wants_receipt = false;           // <request xmlns='urn:xmpp:receipts'/>
+  std::optional<ChatState> chat_state;  // XEP-0085
+  std::string receipt_for;              // <received id=..> (XEP-0184)
+  std::optional<StanzaError> error;     // type='error'
+  std::vector<Attachment> links;        // XEP-0066 <x xmlns='jabber:x:oob'>
 };
 MessageStanza parse_message(const xml::Element& m);
 

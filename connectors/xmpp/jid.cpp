@@ -9,8 +9,16 @@ namespace passerelle::xmpp {
 namespace {
 
 constexpr std::array<std::pair<char, std::string_view>, 10> kEscapes{{
-    {' ', "20"}, {'"', "22"}, {'&', "26"}, {'\'', "27"}, {'/', "2f"},
-    {':', "3a"}, {'<', "3c"}, {'>', "3e"}, {'@', "40"}, {'\\', "5c"},
+    {' ', "20"},
+    {'"', "22"},
+    {'&', "26"},
+    {'\'', "27"},
+    {'/', "2f"},
+    {':', "3a"},
+    {'<', "3c"},
+    {'>', "3e"},
+    {'@', "40"},
+    {'\\', "5c"},
 }};
 
 std::string lower(std::string_view s) {
@@ -41,8 +49,12 @@ bool bad_domain_char(unsigned char c) {
 
 }  // namespace
 
-std::string Jid::bare() const { return local.empty() ? domain : local + "@" + domain; }
-std::string Jid::full() const { return resource.empty() ? bare() : bare() + "/" + resource; }
+std::string Jid::bare() const {
+  return local.empty() ? domain : local + "@" + domain;
+}
+std::string Jid::full() const {
+  return resource.empty() ? bare() : bare() + "/" + resource;
+}
 
 std::optional<Jid> parse_jid(std::string_view s) {
   if (s.empty() || s.size() > 3071) return std::nullopt;
@@ -119,7 +131,8 @@ std::string prompt_to_localpart(Network n, std::string_view prompt) {
   prompt = prompt.substr(b, e - b + 1);
   if (n == Network::sms || n == Network::rcs) {
     for (char c : prompt)
-      if (c != ' ' && c != '.' && c != '-' && c != '(' && c != ')' && c != '/' && c != '\t') text += c;
+      if (c != ' ' && c != '.' && c != '-' && c != '(' && c != ')' && c != '/' && c != '\t')
+        text += c;
   } else {
     text = std::string(prompt);
   }
@@ -146,9 +159,10 @@ Result<std::string> AddressMap::to_jid(const Address& a) const {
     return a.id;
   }
   if (std::find(served_.begin(), served_.end(), a.network) == served_.end())
-    return Error::missing("no XMPP component serves network " + std::string(network_name(a.network)) +
-                          " (add it to xmpp.networks)");
-  if (a.id.empty()) return Error::invalid("empty " + std::string(network_name(a.network)) + " address");
+    return Error::missing("no XMPP component serves network " +
+                          std::string(network_name(a.network)) + " (add it to xmpp.networks)");
+  if (a.id.empty())
+    return Error::invalid("empty " + std::string(network_name(a.network)) + " address");
   return escape_localpart(a.id) + "@" + domain_of(a.network);
 }
 
@@ -160,7 +174,9 @@ Result<Address> AddressMap::to_address(const Jid& j) const {
     return *a;
   }
   const std::string domain = domain_of(*n);
-  if (j.local.empty()) return Error::invalid("'" + j.domain + "' needs an address before the @ (e.g. +33611111111@" + domain + ")");
+  if (j.local.empty())
+    return Error::invalid("'" + j.domain + "' needs an address before the @ (e.g. +33611111111@" +
+                          domain + ")");
   const std::string id = unescape_localpart(j.local);
   if (*n == Network::sms || *n == Network::rcs) {
     if (auto a = make_address(*n, id)) return *a;

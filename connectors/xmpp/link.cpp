@@ -6,8 +6,8 @@
 
 namespace passerelle::xmpp {
 
-Link::Link(strophe::Context& ctx, strophe::ConnectParams params, std::string ping_to, std::string label,
-           Backoff backoff, Callbacks cb, LinkTimings timings)
+Link::Link(strophe::Context& ctx, strophe::ConnectParams params, std::string ping_to,
+           std::string label, Backoff backoff, Callbacks cb, LinkTimings timings)
     : ctx_(ctx),
       params_(std::move(params)),
       ping_to_(std::move(ping_to)),
@@ -28,7 +28,8 @@ void Link::set_state(LinkState s, std::string reason) {
 // Turns libstrophe's words into what an operator should do.
 std::string Link::explain(const std::string& raw) const {
   const bool component = params_.component;
-  const std::string where = params_.host.empty() ? label_ : params_.host + ":" + std::to_string(params_.port);
+  const std::string where =
+      params_.host.empty() ? label_ : params_.host + ":" + std::to_string(params_.port);
   if (raw.find("not-authorized") != std::string::npos)
     return component ? "handshake refused: not-authorized — check xmpp.secret"
                      : "login refused: not-authorized — check the password of " + label_;
@@ -55,7 +56,8 @@ void Link::went_down(std::string raw) {
     set_state(LinkState::disabled, "closed");
   } else {
     spdlog::warn("[xmpp] {} down: {}; retrying in {} ms", label_, why, delay.count());
-    set_state(LinkState::backing_off, why + "; retrying in " + std::to_string((delay.count() + 999) / 1000) + " s");
+    set_state(LinkState::backing_off,
+              why + "; retrying in " + std::to_string((delay.count() + 999) / 1000) + " s");
   }
   if (was_up && cb_.on_down) cb_.on_down();
 }
@@ -91,7 +93,8 @@ void Link::tick(Clock::time_point now) {
     };
     conn_ = std::make_unique<strophe::Connection>(ctx_, std::move(h));
     attempt_started_ = now;
-    set_state(LinkState::connecting, "connecting to " + (params_.host.empty() ? label_ : params_.host) + ":" +
+    set_state(LinkState::connecting, "connecting to " +
+                                         (params_.host.empty() ? label_ : params_.host) + ":" +
                                          std::to_string(params_.port));
     if (auto st = conn_->connect(params_); !st) {
       conn_.reset();
@@ -145,8 +148,12 @@ void Link::close() {
     set_state(LinkState::disabled, "closed");
 }
 
-bool Link::closed() const { return !conn_ || conn_->closed(); }
+bool Link::closed() const {
+  return !conn_ || conn_->closed();
+}
 
-std::size_t Link::send_queue_len() const { return conn_ ? conn_->send_queue_len() : 0; }
+std::size_t Link::send_queue_len() const {
+  return conn_ ? conn_->send_queue_len() : 0;
+}
 
 }  // namespace passerelle::xmpp

@@ -1,8 +1,8 @@
 #include "loop_connector.hpp"
 
-#include <cstdio>
-
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
 
 namespace passerelle::xmpp {
 namespace {
@@ -11,15 +11,20 @@ constexpr auto kHotTurn = std::chrono::milliseconds(5);
 constexpr auto kHotFor = std::chrono::milliseconds(250);
 constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 
-
 int severity(LinkState s) {
   switch (s) {
-    case LinkState::up: return 0;
-    case LinkState::disabled: return 1;
-    case LinkState::connecting: return 2;
-    case LinkState::stalled: return 3;
-    case LinkState::backing_off: return 4;
-    case LinkState::failed: return 5;
+    case LinkState::up:
+      return 0;
+    case LinkState::disabled:
+      return 1;
+    case LinkState::connecting:
+      return 2;
+    case LinkState::stalled:
+      return 3;
+    case LinkState::backing_off:
+      return 4;
+    case LinkState::failed:
+      return 5;
   }
   return 5;
 }
@@ -71,8 +76,8 @@ void LoopConnector::stop(std::function<void()> done) {
 }
 
 void LoopConnector::send(OutboundEvent event) {
-  const bool accepted = !stop_requested_.load() &&
-                        queue_->try_push([this, ev = event]() { handle(ev); });
+  const bool accepted =
+      !stop_requested_.load() && queue_->try_push([this, ev = event]() { handle(ev); });
   if (accepted) return;
   const std::string why = stop_requested_.load() ? name_ + " is stopping"
                                                  : name_ + " outbound queue is full (" +
@@ -211,7 +216,7 @@ void LoopConnector::run() {
     done = std::move(done_);
   }
   spdlog::info("[{}] stopped", name_);
-  ctx.reset();  // after every connection is gone
+  ctx.reset();       // after every connection is gone
   if (done) done();  // last: it may destroy us
 }
 

@@ -4,39 +4,54 @@ namespace passerelle::xmpp {
 
 StanzaError stanza_error_for(const Error& e) {
   switch (e.code) {
-    case Errc::invalid_input: return {"modify", "bad-request", e.message};
-    case Errc::not_allowed: return {"auth", "forbidden", e.message};
+    case Errc::invalid_input:
+      return {"modify", "bad-request", e.message};
+    case Errc::not_allowed:
+      return {"auth", "forbidden", e.message};
     case Errc::limit_exceeded:
       return e.retryable ? StanzaError{"wait", "resource-constraint", e.message}
                          : StanzaError{"modify", "policy-violation", e.message};
-    case Errc::not_found: return {"cancel", "item-not-found", e.message};
-    case Errc::unavailable: return {"wait", "remote-server-timeout", e.message};
-    case Errc::unknown_outcome: return {"wait", "undefined-condition", e.message};
-    case Errc::internal: return {"cancel", "internal-server-error", e.message};
+    case Errc::not_found:
+      return {"cancel", "item-not-found", e.message};
+    case Errc::unavailable:
+      return {"wait", "remote-server-timeout", e.message};
+    case Errc::unknown_outcome:
+      return {"wait", "undefined-condition", e.message};
+    case Errc::internal:
+      return {"cancel", "internal-server-error", e.message};
   }
   return {"cancel", "internal-server-error", e.message};
 }
 
-StanzaError jid_malformed(std::string text) { return {"modify", "jid-malformed", std::move(text)}; }
+StanzaError jid_malformed(std::string text) {
+  return {"modify", "jid-malformed", std::move(text)};
+}
 StanzaError service_unavailable(std::string text) {
   return {"cancel", "service-unavailable", std::move(text)};
 }
-StanzaError bad_request(std::string text) { return {"modify", "bad-request", std::move(text)}; }
+StanzaError bad_request(std::string text) {
+  return {"modify", "bad-request", std::move(text)};
+}
 
 std::string_view chat_state_name(ChatState s) {
   switch (s) {
-    case ChatState::active: return "active";
-    case ChatState::composing: return "composing";
-    case ChatState::paused: return "paused";
-    case ChatState::inactive: return "inactive";
-    case ChatState::gone: return "gone";
+    case ChatState::active:
+      return "active";
+    case ChatState::composing:
+      return "composing";
+    case ChatState::paused:
+      return "paused";
+    case ChatState::inactive:
+      return "inactive";
+    case ChatState::gone:
+      return "gone";
   }
   return "active";
 }
 
 std::optional<ChatState> chat_state_from_name(std::string_view name) {
-  for (ChatState s : {ChatState::active, ChatState::composing, ChatState::paused, ChatState::inactive,
-                      ChatState::gone})
+  for (ChatState s : {ChatState::active, ChatState::composing, ChatState::paused,
+                      ChatState::inactive, ChatState::gone})
     if (chat_state_name(s) == name) return s;
   return std::nullopt;
 }
@@ -106,12 +121,23 @@ xml::Element presence(std::string_view from, std::string_view to, const Presence
   pr.set("from", from).set("to", to);
   switch (p.state) {
     case PresenceState::offline:
-    case PresenceState::invisible: pr.set("type", "unavailable"); break;
-    case PresenceState::available: break;
-    case PresenceState::chatty: pr.add_text_child("show", "chat"); break;
-    case PresenceState::away: pr.add_text_child("show", "away"); break;
-    case PresenceState::xa: pr.add_text_child("show", "xa"); break;
-    case PresenceState::busy: pr.add_text_child("show", "dnd"); break;
+    case PresenceState::invisible:
+      pr.set("type", "unavailable");
+      break;
+    case PresenceState::available:
+      break;
+    case PresenceState::chatty:
+      pr.add_text_child("show", "chat");
+      break;
+    case PresenceState::away:
+      pr.add_text_child("show", "away");
+      break;
+    case PresenceState::xa:
+      pr.add_text_child("show", "xa");
+      break;
+    case PresenceState::busy:
+      pr.add_text_child("show", "dnd");
+      break;
   }
   if (!p.status.empty()) pr.add_text_child("status", p.status);
   if (priority) pr.add_text_child("priority", std::to_string(*priority));
@@ -120,10 +146,14 @@ xml::Element presence(std::string_view from, std::string_view to, const Presence
 
 std::string_view subscription_type(SubscriptionAction a) {
   switch (a) {
-    case SubscriptionAction::subscribe: return "subscribe";
-    case SubscriptionAction::subscribed: return "subscribed";
-    case SubscriptionAction::unsubscribe: return "unsubscribe";
-    case SubscriptionAction::unsubscribed: return "unsubscribed";
+    case SubscriptionAction::subscribe:
+      return "subscribe";
+    case SubscriptionAction::subscribed:
+      return "subscribed";
+    case SubscriptionAction::unsubscribe:
+      return "unsubscribe";
+    case SubscriptionAction::unsubscribed:
+      return "unsubscribed";
   }
   return "subscribe";
 }
@@ -143,7 +173,9 @@ xml::Element reply_base(const xml::Element& request, std::string_view type) {
 }
 }  // namespace
 
-xml::Element iq_result(const xml::Element& request) { return reply_base(request, "result"); }
+xml::Element iq_result(const xml::Element& request) {
+  return reply_base(request, "result");
+}
 
 xml::Element iq_result(const xml::Element& request, xml::Element payload) {
   xml::Element r = reply_base(request, "result");

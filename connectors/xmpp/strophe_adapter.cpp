@@ -1,43 +1,66 @@
 // The one file that includes <strophe.h> (see strophe_adapter.hpp).
 #include "strophe_adapter.hpp"
 
+#include <spdlog/spdlog.h>
 #include <strophe.h>
 
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 
-#include <spdlog/spdlog.h>
-
 namespace passerelle::xmpp::strophe {
 namespace {
 
 const char* stream_error_name(xmpp_error_type_t t) {
   switch (t) {
-    case XMPP_SE_BAD_FORMAT: return "bad-format";
-    case XMPP_SE_BAD_NS_PREFIX: return "bad-namespace-prefix";
-    case XMPP_SE_CONFLICT: return "conflict";
-    case XMPP_SE_CONN_TIMEOUT: return "connection-timeout";
-    case XMPP_SE_HOST_GONE: return "host-gone";
-    case XMPP_SE_HOST_UNKNOWN: return "host-unknown";
-    case XMPP_SE_IMPROPER_ADDR: return "improper-addressing";
-    case XMPP_SE_INTERNAL_SERVER_ERROR: return "internal-server-error";
-    case XMPP_SE_INVALID_FROM: return "invalid-from";
-    case XMPP_SE_INVALID_ID: return "invalid-id";
-    case XMPP_SE_INVALID_NS: return "invalid-namespace";
-    case XMPP_SE_INVALID_XML: return "invalid-xml";
-    case XMPP_SE_NOT_AUTHORIZED: return "not-authorized";
-    case XMPP_SE_POLICY_VIOLATION: return "policy-violation";
-    case XMPP_SE_REMOTE_CONN_FAILED: return "remote-connection-failed";
-    case XMPP_SE_RESOURCE_CONSTRAINT: return "resource-constraint";
-    case XMPP_SE_RESTRICTED_XML: return "restricted-xml";
-    case XMPP_SE_SEE_OTHER_HOST: return "see-other-host";
-    case XMPP_SE_SYSTEM_SHUTDOWN: return "system-shutdown";
-    case XMPP_SE_UNDEFINED_CONDITION: return "undefined-condition";
-    case XMPP_SE_UNSUPPORTED_ENCODING: return "unsupported-encoding";
-    case XMPP_SE_UNSUPPORTED_STANZA_TYPE: return "unsupported-stanza-type";
-    case XMPP_SE_UNSUPPORTED_VERSION: return "unsupported-version";
-    case XMPP_SE_XML_NOT_WELL_FORMED: return "not-well-formed";
+    case XMPP_SE_BAD_FORMAT:
+      return "bad-format";
+    case XMPP_SE_BAD_NS_PREFIX:
+      return "bad-namespace-prefix";
+    case XMPP_SE_CONFLICT:
+      return "conflict";
+    case XMPP_SE_CONN_TIMEOUT:
+      return "connection-timeout";
+    case XMPP_SE_HOST_GONE:
+      return "host-gone";
+    case XMPP_SE_HOST_UNKNOWN:
+      return "host-unknown";
+    case XMPP_SE_IMPROPER_ADDR:
+      return "improper-addressing";
+    case XMPP_SE_INTERNAL_SERVER_ERROR:
+      return "internal-server-error";
+    case XMPP_SE_INVALID_FROM:
+      return "invalid-from";
+    case XMPP_SE_INVALID_ID:
+      return "invalid-id";
+    case XMPP_SE_INVALID_NS:
+      return "invalid-namespace";
+    case XMPP_SE_INVALID_XML:
+      return "invalid-xml";
+    case XMPP_SE_NOT_AUTHORIZED:
+      return "not-authorized";
+    case XMPP_SE_POLICY_VIOLATION:
+      return "policy-violation";
+    case XMPP_SE_REMOTE_CONN_FAILED:
+      return "remote-connection-failed";
+    case XMPP_SE_RESOURCE_CONSTRAINT:
+      return "resource-constraint";
+    case XMPP_SE_RESTRICTED_XML:
+      return "restricted-xml";
+    case XMPP_SE_SEE_OTHER_HOST:
+      return "see-other-host";
+    case XMPP_SE_SYSTEM_SHUTDOWN:
+      return "system-shutdown";
+    case XMPP_SE_UNDEFINED_CONDITION:
+      return "undefined-condition";
+    case XMPP_SE_UNSUPPORTED_ENCODING:
+      return "unsupported-encoding";
+    case XMPP_SE_UNSUPPORTED_STANZA_TYPE:
+      return "unsupported-stanza-type";
+    case XMPP_SE_UNSUPPORTED_VERSION:
+      return "unsupported-version";
+    case XMPP_SE_XML_NOT_WELL_FORMED:
+      return "not-well-formed";
   }
   return "undefined-condition";
 }
@@ -108,10 +131,12 @@ void give_sm_state(xmpp_ctx_t* ctx, xmpp_conn_t* component) {
   xmpp_conn_set_jid(scratch, "sm-state@localhost");
   xmpp_conn_set_flags(scratch, XMPP_CONN_FLAG_DISABLE_TLS | XMPP_CONN_FLAG_DISABLE_SM);
   const int rc = xmpp_connect_client(
-      scratch, "", 0, [](xmpp_conn_t*, xmpp_conn_event_t, int, xmpp_stream_error_t*, void*) {}, nullptr);
+      scratch, "", 0, [](xmpp_conn_t*, xmpp_conn_event_t, int, xmpp_stream_error_t*, void*) {},
+      nullptr);
   if (rc != XMPP_EOK && xmpp_conn_is_disconnected(scratch)) {
     if (xmpp_sm_state_t* st = xmpp_conn_get_sm_state(scratch)) {
-      if (xmpp_conn_set_sm_state(component, st) != XMPP_EOK) xmpp_free_sm_state(st);  // it has one already
+      if (xmpp_conn_set_sm_state(component, st) != XMPP_EOK)
+        xmpp_free_sm_state(st);  // it has one already
     }
   }
   xmpp_conn_release(scratch);
@@ -201,7 +226,8 @@ struct Connection::Impl {
       reason = std::move(recent);
     } else {
       // libstrophe 0.12 reports neither errno nor which step failed here.
-      reason = was_up ? "connection closed" : "no stream: connection refused, or closed before the stream opened";
+      reason = was_up ? "connection closed"
+                      : "no stream: connection refused, or closed before the stream opened";
     }
     if (self->handlers.on_down) self->handlers.on_down(std::move(reason));
   }
@@ -210,7 +236,8 @@ struct Connection::Impl {
     auto* self = static_cast<Impl*>(userdata);
     const char* name = xmpp_stanza_get_name(stanza);
     if (!name) return 1;
-    if (std::strcmp(name, "message") != 0 && std::strcmp(name, "presence") != 0 && std::strcmp(name, "iq") != 0)
+    if (std::strcmp(name, "message") != 0 && std::strcmp(name, "presence") != 0 &&
+        std::strcmp(name, "iq") != 0)
       return 1;
     const char* top_ns = xmpp_stanza_get_ns(stanza);
     xml::Element e = from_stanza(stanza, top_ns ? top_ns : "");
@@ -274,7 +301,9 @@ Status Connection::connect(const ConnectParams& p) {
   if (rc != XMPP_EOK) {
     impl_->attempt_live = false;
     std::string why = impl_->ctx->recent_error();
-    if (why.empty()) why = "could not start connecting to " + (p.host.empty() ? p.jid : p.host) + ":" + std::to_string(p.port);
+    if (why.empty())
+      why = "could not start connecting to " + (p.host.empty() ? p.jid : p.host) + ":" +
+            std::to_string(p.port);
     return Error::transient(why);
   }
   return {};
@@ -291,11 +320,18 @@ void Connection::disconnect() {
   if (impl_->conn && !xmpp_conn_is_disconnected(impl_->conn)) xmpp_disconnect(impl_->conn);
 }
 
-bool Connection::up() const { return impl_->is_up; }
-bool Connection::closed() const { return !impl_->conn || xmpp_conn_is_disconnected(impl_->conn); }
-bool Connection::secured() const { return impl_->conn && xmpp_conn_is_secured(impl_->conn); }
+bool Connection::up() const {
+  return impl_->is_up;
+}
+bool Connection::closed() const {
+  return !impl_->conn || xmpp_conn_is_disconnected(impl_->conn);
+}
+bool Connection::secured() const {
+  return impl_->conn && xmpp_conn_is_secured(impl_->conn);
+}
 std::size_t Connection::send_queue_len() const {
-  return impl_->conn ? static_cast<std::size_t>(std::max(0, xmpp_conn_send_queue_len(impl_->conn))) : 0;
+  return impl_->conn ? static_cast<std::size_t>(std::max(0, xmpp_conn_send_queue_len(impl_->conn)))
+                     : 0;
 }
 
 Result<xml::Element> parse(std::string_view text) {

@@ -21,9 +21,9 @@ enum class TlsMode { required, optional, disabled };
 
 struct ConnectParams {
   bool component = false;
-  std::string jid;       // the component domain, or the client's full JID
-  std::string secret;    // component secret or account password; never logged
-  std::string host;      // component: required; client: empty means the JID's domain
+  std::string jid;     // the component domain, or the client's full JID
+  std::string secret;  // component secret or account password; never logged
+  std::string host;    // component: required; client: empty means the JID's domain
   unsigned short port = 0;
   TlsMode tls = TlsMode::required;  // client only
 };
@@ -49,9 +49,9 @@ class Context {
 class Connection {
  public:
   struct Handlers {
-    std::function<void()> on_up;                          // stream authenticated
-    std::function<void(std::string reason)> on_down;      // once per connect attempt
-    std::function<void(const xml::Element&)> on_stanza;   // message / presence / iq
+    std::function<void()> on_up;                         // stream authenticated
+    std::function<void(std::string reason)> on_down;     // once per connect attempt
+    std::function<void(const xml::Element&)> on_stanza;  // message / presence / iq
   };
   Connection(Context& ctx, Handlers h);
   // Must not run inside one of this connection's handlers. A connection still open is

@@ -67,11 +67,21 @@ std::string escape(std::string_view s, bool attribute) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += attribute ? "&apos;" : "'"; break;
-      case '"': out += attribute ? "&quot;" : "\""; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += attribute ? "&apos;" : "'";
+        break;
+      case '"':
+        out += attribute ? "&quot;" : "\"";
+        break;
       default:
         // XML 1.0 forbids C0 controls other than tab, LF and CR: drop them rather
         // than have the server close the stream (an SMS body can carry anything).

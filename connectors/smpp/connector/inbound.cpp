@@ -105,7 +105,8 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
     return;
   }
   if (part->concat) {
-    auto it = held_.find(held_key(part->source, part->destination, part->concat->ref, part->concat->total));
+    auto it = held_.find(
+        held_key(part->source, part->destination, part->concat->ref, part->concat->total));
     if (it != held_.end()) {
       Reassembled again = std::move(it->second.second);
       held_.erase(it);
@@ -138,12 +139,13 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
   publish_mo(link, conn, pdu, std::move(*res.message));
 }
 
-std::string SmppConnector::held_key(const std::string& src, const std::string& dst, std::uint16_t ref,
-                                    std::uint8_t total) {
+std::string SmppConnector::held_key(const std::string& src, const std::string& dst,
+                                    std::uint16_t ref, std::uint8_t total) {
   return src + '\n' + dst + '\n' + std::to_string(ref) + '\n' + std::to_string(total);
 }
 
-void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu, Reassembled msg) {
+void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
+                               Reassembled msg) {
   InboundMessage in;
   in.connector = name_;
   in.from = sms_address(msg.source);
@@ -163,17 +165,21 @@ void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, co
   in.ack = [this, alive = std::weak_ptr<int>(alive_), wconn = std::weak_ptr<Conn>(conn), lk = &link,
             resp_ok, resp_retry, origin = "SMS from " + msg.source, held = msg](Status st) mutable {
     if (alive.expired()) return;
-    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st, held = std::move(held)]() mutable {
+    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st,
+                         held = std::move(held)]() mutable {
       if (alive.expired()) return;
       auto c = wconn.lock();
       const bool closed = !c || c->closed;
       if (closed)
-        log_->warn("{} acknowledged after its connection closed; the SMSC will redeliver it", origin);
+        log_->warn("{} acknowledged after its connection closed; the SMSC will redeliver it",
+                   origin);
       else if (!st)
-        log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin, st.error().message);
+        log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin,
+                   st.error().message);
       if ((closed || !st) && held.concat) {
         if (held_.size() >= kMaxHeld) held_.erase(held_.begin());
-        const auto key = held_key(held.source, held.destination, held.concat->ref, held.concat->total);
+        const auto key =
+            held_key(held.source, held.destination, held.concat->ref, held.concat->total);
         held_[key] = {now_ms(), std::move(held)};
       }
       if (!closed) lk->respond(c, st ? resp_ok : resp_retry);
@@ -191,7 +197,8 @@ asio::awaitable<void> SmppConnector::housekeeping() {
     const auto cutoff = now_ms() - static_cast<std::int64_t>(sms_.reassembly_timeout_s) * 1000;
     for (auto it = held_.begin(); it != held_.end();) {
       if (it->second.first < cutoff) {
-        log_->warn("SMS from {} refused earlier was not redelivered in time; dropped", it->second.second.source);
+        log_->warn("SMS from {} refused earlier was not redelivered in time; dropped",
+                   it->second.second.source);
         it = held_.erase(it);
       } else {
         ++it;

@@ -326,7 +326,7 @@ void SmppConnector::finish_if_done(const std::shared_ptr<OutMsg>& m) {
     r.state = DeliveryState::acked;
   }
   log_->debug("delivery {}: {} ({} segment(s)){}", r.delivery_id, delivery_state_name(r.state), n,
-             r.reason.empty() ? "" : ": " + r.reason);
+              r.reason.empty() ? "" : ": " + r.reason);
   sink_.publish(std::move(r));
   publish_state();
 }

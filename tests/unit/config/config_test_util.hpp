@@ -1,14 +1,13 @@
 #pragma once
 // Shared by the config tests: parsing from text and a scratch directory for files.
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "config/load.hpp"
 
@@ -33,7 +32,8 @@ class ScratchDir {
  public:
   ScratchDir() {
     std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() / ("passerelle-config-test-" + std::to_string(rd()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("passerelle-config-test-" + std::to_string(rd()));
     std::filesystem::create_directories(dir_);
   }
   ~ScratchDir() {

@@ -1,13 +1,12 @@
 // Entry points: the example file, defaults, syntax errors, error collection, finding
 // the file.
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "config_test_util.hpp"
 
@@ -101,14 +100,16 @@ TEST(Load, StorePathIsRelativeToDataDirUnlessAbsolute) {
 }
 
 TEST(Load, SyntaxErrorCarriesTomlPosition) {
-  EXPECT_EQ(errors_of("[bridge]\ndomain = \n", "my.toml").substr(0, 33), "my.toml:2:10: TOML syntax error: ");
+  EXPECT_EQ(errors_of("[bridge]\ndomain = \n", "my.toml").substr(0, 33),
+            "my.toml:2:10: TOML syntax error: ");
   const std::string dup = errors_of("[log]\nlevel = \"info\"\nlevel = \"warn\"\n");
   EXPECT_EQ(dup.rfind("passerelle.toml:3:", 0), 0u) << dup;
 }
 
 TEST(Load, ErrorNamesFileLineColumnAndDottedKey) {
-  EXPECT_EQ(errors_of("[[sms.smsc]]\nname = \"a\"\nwindow = \"ten\"\n"),
-            "passerelle.toml:3:10: sms.smsc[0].window: expected an integer from 1 to 1024, got \"ten\"");
+  EXPECT_EQ(
+      errors_of("[[sms.smsc]]\nname = \"a\"\nwindow = \"ten\"\n"),
+      "passerelle.toml:3:10: sms.smsc[0].window: expected an integer from 1 to 1024, got \"ten\"");
 }
 
 TEST(Load, AllErrorsAreCollectedInFileOrder) {
@@ -116,12 +117,14 @@ TEST(Load, AllErrorsAreCollectedInFileOrder) {
       "[store]\nbatch_max = 0\n"
       "[log]\nlevel = \"loud\"\nformat = \"xml\"\n"
       "[xmpp]\ncomponent_port = 70000\n");
-  EXPECT_EQ(msg,
-            "passerelle.toml:2:13: store.batch_max: expected an integer from 1 to 100000, got 0\n"
-            "passerelle.toml:4:9: log.level: expected one of \"trace\", \"debug\", \"info\", \"warn\", \"error\", "
-            "got \"loud\"\n"
-            "passerelle.toml:5:10: log.format: expected one of \"text\", \"json\", got \"xml\"\n"
-            "passerelle.toml:7:18: xmpp.component_port: expected an integer from 1 to 65535, got 70000");
+  EXPECT_EQ(
+      msg,
+      "passerelle.toml:2:13: store.batch_max: expected an integer from 1 to 100000, got 0\n"
+      "passerelle.toml:4:9: log.level: expected one of \"trace\", \"debug\", \"info\", \"warn\", "
+      "\"error\", "
+      "got \"loud\"\n"
+      "passerelle.toml:5:10: log.format: expected one of \"text\", \"json\", got \"xml\"\n"
+      "passerelle.toml:7:18: xmpp.component_port: expected an integer from 1 to 65535, got 70000");
 }
 
 TEST(Load, AtMostTwentyErrorsThenACount) {
@@ -159,8 +162,10 @@ class FindConfig : public ::testing::Test {
   }
   void TearDown() override {
     std::filesystem::current_path(old_cwd_);
-    if (old_env_) ::setenv("PASSERELLE_CONFIG", old_env_->c_str(), 1);
-    else ::unsetenv("PASSERELLE_CONFIG");
+    if (old_env_)
+      ::setenv("PASSERELLE_CONFIG", old_env_->c_str(), 1);
+    else
+      ::unsetenv("PASSERELLE_CONFIG");
   }
   ScratchDir dir_;
   std::filesystem::path old_cwd_;

@@ -1,9 +1,9 @@
 // Secrets: *_file keys, ${ENV} references, and that no secret reaches a message or
 // describe().
 
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "config_test_util.hpp"
 
@@ -54,9 +54,8 @@ TEST(Secrets, WorldReadableFileIsAWarningNamingTheFile) {
   const auto path = dir.write("pw", "open-secret\n", 0644);
   Config c = config_of("[xmpp]\nsecret_file = \"" + path + "\"\n");
   ASSERT_EQ(c.warnings.size(), 2u);  // after the missing-SMSC one, which has no position
-  EXPECT_EQ(c.warnings[1],
-            "passerelle.toml:2:15: xmpp.secret_file: secret file '" + path +
-                "' is readable by every user; chmod o-r it");
+  EXPECT_EQ(c.warnings[1], "passerelle.toml:2:15: xmpp.secret_file: secret file '" + path +
+                               "' is readable by every user; chmod o-r it");
   EXPECT_EQ(c.xmpp.secret, "open-secret");
   for (const auto& w : c.warnings) EXPECT_EQ(w.find("open-secret"), std::string::npos);
 }
@@ -81,11 +80,15 @@ TEST(Secrets, MissingOrEmptyFileIsAnErrorNamingTheFile) {
 TEST(Secrets, InlineAndFileTogetherIsAnErrorWithoutTheValue) {
   ScratchDir dir;
   const auto path = dir.write("pw", "from-file\n");
-  const std::string msg = errors_of("[xmpp]\nsecret = \"inline-secret\"\nsecret_file = \"" + path + "\"\n");
-  EXPECT_EQ(msg, "passerelle.toml:3:15: xmpp.secret_file: both xmpp.secret and xmpp.secret_file are set; "
-                 "keep only one");
+  const std::string msg =
+      errors_of("[xmpp]\nsecret = \"inline-secret\"\nsecret_file = \"" + path + "\"\n");
+  EXPECT_EQ(
+      msg,
+      "passerelle.toml:3:15: xmpp.secret_file: both xmpp.secret and xmpp.secret_file are set; "
+      "keep only one");
   // An empty inline value next to a file is the documented default layout, not a conflict.
-  EXPECT_EQ(config_of("[xmpp]\nsecret = \"\"\nsecret_file = \"" + path + "\"\n").xmpp.secret, "from-file");
+  EXPECT_EQ(config_of("[xmpp]\nsecret = \"\"\nsecret_file = \"" + path + "\"\n").xmpp.secret,
+            "from-file");
 }
 
 TEST(Secrets, HttpTokenComesOnlyFromAFile) {
@@ -95,10 +98,12 @@ TEST(Secrets, HttpTokenComesOnlyFromAFile) {
 
 TEST(Secrets, EmptyComponentSecretIsAnErrorWhileXmppIsEnabled) {
   EXPECT_EQ(errors_of("[xmpp]\nsecret = \"\"\n"),
-            "passerelle.toml:2:10: xmpp.secret: the component secret is empty while xmpp.enabled is true; set "
+            "passerelle.toml:2:10: xmpp.secret: the component secret is empty while xmpp.enabled "
+            "is true; set "
             "secret or secret_file");
   EXPECT_EQ(errors_of("[xmpp]\nsecret = \"\"\nsecret_file = \"\"\n"),
-            "passerelle.toml:2:10: xmpp.secret: the component secret is empty while xmpp.enabled is true; set "
+            "passerelle.toml:2:10: xmpp.secret: the component secret is empty while xmpp.enabled "
+            "is true; set "
             "secret or secret_file");
   EXPECT_EQ(config_of("[xmpp]\nenabled = false\nsecret = \"\"\n").xmpp.secret, "");
 }
@@ -118,10 +123,12 @@ TEST(Secrets, EnvironmentReferencesExpandInAnyString) {
 
 TEST(Secrets, UnsetVariableIsAnErrorNamingItAndThePosition) {
   ::unsetenv("PASSERELLE_TEST_UNSET");
-  EXPECT_EQ(errors_of("[xmpp]\nsecret = \"${PASSERELLE_TEST_UNSET}\"\n"),
-            "passerelle.toml:2:10: xmpp.secret: environment variable 'PASSERELLE_TEST_UNSET' is not set");
+  EXPECT_EQ(
+      errors_of("[xmpp]\nsecret = \"${PASSERELLE_TEST_UNSET}\"\n"),
+      "passerelle.toml:2:10: xmpp.secret: environment variable 'PASSERELLE_TEST_UNSET' is not set");
   EXPECT_EQ(errors_of("[access]\nallow_domains = [\"a.org\", \"${PASSERELLE_TEST_UNSET}\"]\n"),
-            "passerelle.toml:2:27: access.allow_domains[1]: environment variable 'PASSERELLE_TEST_UNSET' is not "
+            "passerelle.toml:2:27: access.allow_domains[1]: environment variable "
+            "'PASSERELLE_TEST_UNSET' is not "
             "set");
 }
 
@@ -134,8 +141,10 @@ TEST(Secrets, NeverInErrorMessages) {
   // An error elsewhere in a file that holds secrets shows none of them.
   ScratchDir dir;
   const auto path = dir.write("pw", "file-secret-xyz\n");
-  const std::string c = errors_of("[xmpp]\nsecret = \"inline-secret-xyz\"\n"
-                                  "[[sms.smsc]]\nname = \"a\"\npassword_file = \"" + path + "\"\nwindow = 0\n");
+  const std::string c = errors_of(
+      "[xmpp]\nsecret = \"inline-secret-xyz\"\n"
+      "[[sms.smsc]]\nname = \"a\"\npassword_file = \"" +
+      path + "\"\nwindow = 0\n");
   EXPECT_EQ(c.find("secret-xyz"), std::string::npos) << c;
 }
 
@@ -147,7 +156,8 @@ TEST(Describe, ShowsStructureAndRedactsSecrets) {
   const std::string text =
       std::string("[http]\ntoken_file = \"token\"\n") +
       "[xmpp]\nsecret = \"component-secret-xyz\"\n"
-      "[[xmpp.accounts]]\njid = \"bob@example.org\"\npassword = \"${PASSERELLE_TEST_PW}\"\nperson = \"bob\"\n"
+      "[[xmpp.accounts]]\njid = \"bob@example.org\"\npassword = \"${PASSERELLE_TEST_PW}\"\nperson "
+      "= \"bob\"\n"
       "[[people]]\nname = \"bob\"\nphone = \"+33611111111\"\n"
       "[[sms.smsc]]\nname = \"fr\"\nprefixes = [\"+33\"]\npassword = \"smsc-secret-xyz\"\n"
       "[[sms.smsc]]\nname = \"rest\"\nsystem_id = \"sys\"\n";
@@ -157,8 +167,11 @@ TEST(Describe, ShowsStructureAndRedactsSecrets) {
   EXPECT_NE(d.find("http: listen 127.0.0.1:8480 (loopback), token (set)"), std::string::npos) << d;
   EXPECT_NE(d.find("secret (set)"), std::string::npos) << d;
   EXPECT_NE(d.find("account bob@example.org (person bob)"), std::string::npos) << d;
-  EXPECT_NE(d.find("smsc fr: 127.0.0.1:2775, system_id \"\", password (set)"), std::string::npos) << d;
-  EXPECT_NE(d.find("smsc rest: 127.0.0.1:2775, system_id \"sys\", password (not set)"), std::string::npos) << d;
+  EXPECT_NE(d.find("smsc fr: 127.0.0.1:2775, system_id \"\", password (set)"), std::string::npos)
+      << d;
+  EXPECT_NE(d.find("smsc rest: 127.0.0.1:2775, system_id \"sys\", password (not set)"),
+            std::string::npos)
+      << d;
   EXPECT_NE(d.find("routes: \n  +33 -> fr\n  + -> rest\n"), std::string::npos) << d;
   EXPECT_NE(d.find("people: 1\n"), std::string::npos) << d;
 }
@@ -169,7 +182,9 @@ TEST(Describe, ExampleSummary) {
   const std::string d = describe(*r);
   EXPECT_EQ(d.find("change-me"), std::string::npos) << d;
   EXPECT_EQ(d.find("password (set)") == std::string::npos, false) << d;
-  EXPECT_NE(d.find("xmpp: enabled, component 127.0.0.1:5347, secret (set), networks sms"), std::string::npos) << d;
+  EXPECT_NE(d.find("xmpp: enabled, component 127.0.0.1:5347, secret (set), networks sms"),
+            std::string::npos)
+      << d;
   EXPECT_NE(d.find("people: 0"), std::string::npos) << d;
 }
 

@@ -1,11 +1,12 @@
 // Single-value helpers: suggestions, number syntax, listen addresses, ${ENV} expansion.
 
-#include <map>
+#include "config/values.hpp"
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "config/suggest.hpp"
-#include "config/values.hpp"
 
 namespace passerelle::config {
 namespace {

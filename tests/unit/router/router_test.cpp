@@ -19,7 +19,8 @@ namespace asio = boost::asio;
 
 class FakeConnector : public Connector {
  public:
-  FakeConnector(std::string name, Network n, bool receipts) : name_(std::move(name)), network_(n), receipts_(receipts) {}
+  FakeConnector(std::string name, Network n, bool receipts)
+      : name_(std::move(name)), network_(n), receipts_(receipts) {}
   const std::string& name() const override { return name_; }
   Network network() const override { return network_; }
   Capabilities capabilities() const override {
@@ -53,7 +54,9 @@ class FakeConnector : public Connector {
   bool receipts_;
 };
 
-Address addr(const std::string& s) { return parse_address(s).value(); }
+Address addr(const std::string& s) {
+  return parse_address(s).value();
+}
 
 class RouterTest : public ::testing::Test {
  protected:
@@ -132,8 +135,9 @@ class RouterTest : public ::testing::Test {
     }
   }
 
-  Status message(const std::string& connector, const std::string& from, const std::string& to, const std::string& body,
-                 const std::string& origin = new_ulid(), bool receipt = false) {
+  Status message(const std::string& connector, const std::string& from, const std::string& to,
+                 const std::string& body, const std::string& origin = new_ulid(),
+                 bool receipt = false) {
     auto result = std::make_shared<std::optional<Status>>();
     InboundMessage m;
     m.connector = connector;
@@ -178,9 +182,10 @@ class RouterTest : public ::testing::Test {
     std::int64_t total = 0;
     EXPECT_TRUE(store_
                     ->run_sync([&](store::Db& db) {
-                      return store::load_spend(db, month_of(now_ms()), [&](const std::string& p, std::int64_t t) {
-                        if (p == payer) total = t;
-                      });
+                      return store::load_spend(db, month_of(now_ms()),
+                                               [&](const std::string& p, std::int64_t t) {
+                                                 if (p == payer) total = t;
+                                               });
                     })
                     .ok());
     return total;
@@ -201,7 +206,8 @@ class RouterTest : public ::testing::Test {
 
 TEST_F(RouterTest, XmppUserWritesToAPhoneAndTheReplyComesBack) {
   start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:06 11 11 11 11", "hello", "o1", true).ok());
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "sms:06 11 11 11 11", "hello", "o1", true).ok());
   ASSERT_EQ(sms_->messages().size(), 1u);
   const auto out = sms_->messages()[0];
   EXPECT_EQ(out.from.str(), "sms:+33700000001");
@@ -228,7 +234,8 @@ TEST_F(RouterTest, XmppUserWritesToAPhoneAndTheReplyComesBack) {
 
 TEST_F(RouterTest, ReceiptThatOvertakesTheSubmitResultIsKept) {
   start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "o1", true).ok());
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "o1", true).ok());
   report({"smpp:primary", "", "m1", DeliveryState::delivered, {}, "", 0, false, 0});
   ack_last_sms({"m1"});
   EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
@@ -278,7 +285,15 @@ TEST_F(RouterTest, FailureBeforeSendingRefundsAndTellsTheSender) {
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "o9").ok());
   EXPECT_EQ(charged("xmpp:alice@example.org"), 5);
   auto m = sms_->messages().back();
-  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RINVDSTADR", 0x0b, false, 0});
+  report({"smpp:primary",
+          m.delivery_id,
+          "",
+          DeliveryState::failed,
+          {},
+          "ESME_RINVDSTADR",
+          0x0b,
+          false,
+          0});
   ASSERT_EQ(xmpp_->of<OutboundError>().size(), 1u);
   EXPECT_EQ(xmpp_->of<OutboundError>()[0].origin_id, "o9");
   EXPECT_NE(xmpp_->of<OutboundError>()[0].error.message.find("ESME_RINVDSTADR"), std::string::npos);
@@ -291,25 +306,43 @@ TEST_F(RouterTest, RetryableFailuresAreRetriedThenGivenUp) {
   for (int i = 0; i < 3; ++i) {
     auto m = sms_->messages().back();
     EXPECT_EQ(m.attempt, i + 1);
-    report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RMSGQFUL", 0x14, true, 0});
+    report({"smpp:primary",
+            m.delivery_id,
+            "",
+            DeliveryState::failed,
+            {},
+            "ESME_RMSGQFUL",
+            0x14,
+            true,
+            0});
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     settle();
   }
   EXPECT_EQ(sms_->messages().size(), 3u);  // max_attempts
   ASSERT_EQ(xmpp_->of<OutboundError>().size(), 1u);
-  EXPECT_NE(xmpp_->of<OutboundError>()[0].error.message.find("gave up after 3 attempts"), std::string::npos);
+  EXPECT_NE(xmpp_->of<OutboundError>()[0].error.message.find("gave up after 3 attempts"),
+            std::string::npos);
 }
 
 TEST_F(RouterTest, UnknownOutcomeIsResentAndCounted) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
   auto m = sms_->messages().back();
-  report({"smpp:primary", m.delivery_id, "", DeliveryState::unknown, {}, "connection lost", 0, false, 0});
+  report({"smpp:primary",
+          m.delivery_id,
+          "",
+          DeliveryState::unknown,
+          {},
+          "connection lost",
+          0,
+          false,
+          0});
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   settle();
   ASSERT_EQ(sms_->messages().size(), 2u);
   EXPECT_EQ(sms_->messages()[1].delivery_id, m.delivery_id);
-  EXPECT_NE(metrics_.render().find("passerelle_deliveries_total{outcome=\"unknown\"} 1"), std::string::npos);
+  EXPECT_NE(metrics_.render().find("passerelle_deliveries_total{outcome=\"unknown\"} 1"),
+            std::string::npos);
   EXPECT_EQ(charged("xmpp:alice@example.org"), 10);  // both attempts may be billed
 }
 
@@ -323,7 +356,8 @@ TEST_F(RouterTest, DuplicateOriginIsNotSentTwice) {
 
 TEST_F(RouterTest, SameStanzaIdFromAnotherUserIsNotADuplicate) {
   start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice", "1").ok());
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice", "1").ok());
   ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave", "1").ok());
   EXPECT_EQ(sms_->messages().size(), 2u);
 }
@@ -348,16 +382,21 @@ TEST_F(RouterTest, RepliesThreadToTheLatestAndAtPicksAnother) {
   ack_last_sms({"a1"});
   ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave").ok());
   ack_last_sms({"d1"});
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "to the latest").ok());
+  ASSERT_TRUE(
+      message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "to the latest").ok());
   ASSERT_EQ(xmpp_->messages().size(), 1u);
   EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:dave@example.org");
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "@xmpp:alice@example.org hi a").ok());
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001",
+                      "@xmpp:alice@example.org hi a")
+                  .ok());
   ASSERT_EQ(xmpp_->messages().size(), 2u);
   EXPECT_EQ(xmpp_->messages()[1].to.str(), "xmpp:alice@example.org");
   EXPECT_EQ(xmpp_->messages()[1].body, "hi a");
   // Nobody this phone has talked to: a help SMS, never a delivery.
   const auto before = sms_->messages().size();
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "@xmpp:eve@example.org x").ok());
+  ASSERT_TRUE(
+      message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "@xmpp:eve@example.org x")
+          .ok());
   EXPECT_EQ(xmpp_->messages().size(), 2u);
   ASSERT_EQ(sms_->messages().size(), before + 1);
   EXPECT_EQ(sms_->messages().back().to.str(), "sms:+33611111111");
@@ -365,17 +404,21 @@ TEST_F(RouterTest, RepliesThreadToTheLatestAndAtPicksAnother) {
   ASSERT_TRUE(message("smpp:primary", "sms:+33699999999", "sms:+33700000001", "who is this").ok());
   EXPECT_EQ(sms_->messages().back().to.str(), "sms:+33699999999");
   restart();
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "after restart").ok());
+  ASSERT_TRUE(
+      message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "after restart").ok());
   EXPECT_EQ(xmpp_->messages().back().to.str(), "xmpp:alice@example.org");
 }
 
 TEST_F(RouterTest, OfflineFallbackOnlyWhileThePersonIsOffline) {
   start();
   presence("xmpp:bob@example.org", true);
-  ASSERT_TRUE(message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "are you there").ok());
+  ASSERT_TRUE(
+      message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "are you there")
+          .ok());
   EXPECT_TRUE(sms_->sent.empty());  // bob's own client has it
   presence("xmpp:bob@example.org", false);
-  ASSERT_TRUE(message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "call me").ok());
+  ASSERT_TRUE(
+      message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "call me").ok());
   ASSERT_EQ(sms_->messages().size(), 1u);
   EXPECT_EQ(sms_->messages()[0].to.str(), "sms:+33622222222");
   EXPECT_EQ(sms_->messages()[0].body, "[XMPP] carol@other.example: call me");
@@ -395,7 +438,15 @@ TEST_F(RouterTest, AMessageThatNeverReachedThePhoneDoesNotCaptureItsReplies) {
   ack_last_sms({"a1"});
   ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave").ok());
   auto m = sms_->messages().back();
-  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RINVDSTADR", 0x0b, false, 0});
+  report({"smpp:primary",
+          m.delivery_id,
+          "",
+          DeliveryState::failed,
+          {},
+          "ESME_RINVDSTADR",
+          0x0b,
+          false,
+          0});
   ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "reply").ok());
   ASSERT_EQ(xmpp_->messages().size(), 1u);
   EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:alice@example.org");  // not dave
@@ -409,7 +460,15 @@ TEST_F(RouterTest, StopCancelsWhatIsStillQueued) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
   auto m = sms_->messages().back();
-  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {}, "ESME_RTHROTTLED", 0x58, true, 0});
+  report({"smpp:primary",
+          m.delivery_id,
+          "",
+          DeliveryState::failed,
+          {},
+          "ESME_RTHROTTLED",
+          0x58,
+          true,
+          0});
   ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "STOP").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   settle();
@@ -423,7 +482,9 @@ TEST_F(RouterTest, StopCancelsWhatIsStillQueued) {
 TEST_F(RouterTest, HelpIsSentAtMostOncePerHourUnlessAskedFor) {
   start();
   for (int i = 0; i < 3; ++i)
-    ASSERT_TRUE(message("smpp:primary", "sms:+33699999999", "sms:+33700000001", "auto-reply " + std::to_string(i)).ok());
+    ASSERT_TRUE(message("smpp:primary", "sms:+33699999999", "sms:+33700000001",
+                        "auto-reply " + std::to_string(i))
+                    .ok());
   EXPECT_EQ(sms_->messages().size(), 1u);
   ASSERT_TRUE(message("smpp:primary", "sms:+33699999999", "sms:+33700000001", "HELP").ok());
   EXPECT_EQ(sms_->messages().size(), 2u);
@@ -431,9 +492,12 @@ TEST_F(RouterTest, HelpIsSentAtMostOncePerHourUnlessAskedFor) {
 
 TEST_F(RouterTest, OneIdForAllSegmentsStillFinishes) {
   start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(400, 'x'), "o1", true).ok());
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(400, 'x'),
+                      "o1", true)
+                  .ok());
   auto m = sms_->messages().back();
-  DeliveryReport acked{"smpp:primary", m.delivery_id, "", DeliveryState::acked, {"same"}, "", 0, false, 3};
+  DeliveryReport acked{
+      "smpp:primary", m.delivery_id, "", DeliveryState::acked, {"same"}, "", 0, false, 3};
   report(acked);
   report({"smpp:primary", "", "same", DeliveryState::delivered, {}, "", 0, false, 0});
   EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
@@ -442,10 +506,19 @@ TEST_F(RouterTest, OneIdForAllSegmentsStillFinishes) {
 
 TEST_F(RouterTest, PartlySentIsNotRefunded) {
   start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(400, 'x')).ok());
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(400, 'x')).ok());
   EXPECT_EQ(charged("xmpp:alice@example.org"), 15);
   auto m = sms_->messages().back();
-  report({"smpp:primary", m.delivery_id, "", DeliveryState::failed, {"s1"}, "ESME_RSYSERR", 0x08, false, 1});
+  report({"smpp:primary",
+          m.delivery_id,
+          "",
+          DeliveryState::failed,
+          {"s1"},
+          "ESME_RSYSERR",
+          0x08,
+          false,
+          1});
   EXPECT_EQ(sms_->messages().size(), 1u);  // not sent again
   EXPECT_EQ(charged("xmpp:alice@example.org"), 15);
   EXPECT_EQ(xmpp_->of<OutboundError>().size(), 1u);
@@ -455,13 +528,22 @@ TEST_F(RouterTest, AConnectorGetsAtMost256UnansweredDeliveriesTheRestWait) {
   cfg_.sms.default_monthly_cap = 0;
   start();
   for (int i = 0; i < 300; ++i)
-    ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "m" + std::to_string(i)).ok());
+    ASSERT_TRUE(
+        message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "m" + std::to_string(i))
+            .ok());
   EXPECT_EQ(sms_->messages().size(), 256u);
   EXPECT_EQ(router_->outbox().in_flight(), 256u);
   for (int i = 0; i < 50; ++i) {
     auto m = sms_->messages()[static_cast<size_t>(i)];
-    router_->handle(DeliveryReport{"smpp:primary", m.delivery_id, "", DeliveryState::acked, {"n" + std::to_string(i)},
-                                   "", 0, false, 1});
+    router_->handle(DeliveryReport{"smpp:primary",
+                                   m.delivery_id,
+                                   "",
+                                   DeliveryState::acked,
+                                   {"n" + std::to_string(i)},
+                                   "",
+                                   0,
+                                   false,
+                                   1});
   }
   settle();
   EXPECT_EQ(sms_->messages().size(), 300u);  // the waiting ones went out as slots freed

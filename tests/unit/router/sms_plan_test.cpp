@@ -66,7 +66,8 @@ TEST(SmsPlan, OneNumberRepliesGoToTheLatest) {
   SmsPlan plan(cfg);
   const std::string phone = "+33611111111";
   plan.touch_thread("+33700000001", phone, "sms:" + phone, "xmpp:alice@x", "c1", 100);
-  plan.touch_thread("+33700000001", phone, "sms:" + phone, "xmpp:dave@x", "c2", 100);  // same ms: still later
+  plan.touch_thread("+33700000001", phone, "sms:" + phone, "xmpp:dave@x", "c2",
+                    100);  // same ms: still later
   EXPECT_EQ(plan.latest_thread("+33700000001", phone)->remote, "xmpp:dave@x");
   plan.touch_thread("+33700000001", phone, "sms:" + phone, "xmpp:alice@x", "c1", 50);
   EXPECT_EQ(plan.latest_thread("+33700000001", phone)->remote, "xmpp:alice@x");

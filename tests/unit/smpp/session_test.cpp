@@ -253,7 +253,7 @@ TEST_F(SmppSession, MoReassembledAndAnsweredOnlyAfterAck) {
   EXPECT_EQ(in.body, std::string(170, 'm') + " end");
   EXPECT_EQ(in.from.str(), "sms:+33611111111");
   EXPECT_EQ(in.to.str(), "sms:+33700000001");
-  EXPECT_TRUE(in.origin_id.empty());  // SMPP has no id that is unique over time
+  EXPECT_TRUE(in.origin_id.empty());                      // SMPP has no id that is unique over time
   std::thread([ack = in.ack] { ack(Status{}); }).join();  // any thread
   ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 2; }, 2s));
   auto resp = smsc_.of(CommandId::deliver_sm_resp)[1];

@@ -53,19 +53,21 @@ TEST_F(StoreTest, SameMessageIdIsNotInsertedTwice) {
   ASSERT_TRUE(s.ok());
   MessageRow m{"01A", "c1", "xmpp:a@x", "sms:+33611111111", "hi", "xmpp", "orig-1", 1};
   bool first = false, second = true, other = false;
-  ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
-    auto r = insert_message(db, m);
-    if (!r.ok()) return r.error();
-    first = *r;
-    auto r2 = insert_message(db, m);
-    if (!r2.ok()) return r2.error();
-    second = *r2;
-    m.id = "01B";  // same origin id, another message: origin ids are not unique forever
-    auto r3 = insert_message(db, m);
-    if (!r3.ok()) return r3.error();
-    other = *r3;
-    return {};
-  }).ok());
+  ASSERT_TRUE(
+      (*s)->run_sync([&](Db& db) -> Status {
+            auto r = insert_message(db, m);
+            if (!r.ok()) return r.error();
+            first = *r;
+            auto r2 = insert_message(db, m);
+            if (!r2.ok()) return r2.error();
+            second = *r2;
+            m.id = "01B";  // same origin id, another message: origin ids are not unique forever
+            auto r3 = insert_message(db, m);
+            if (!r3.ok()) return r3.error();
+            other = *r3;
+            return {};
+          })
+          .ok());
   EXPECT_TRUE(first);
   EXPECT_FALSE(second);
   EXPECT_TRUE(other);
@@ -87,7 +89,9 @@ TEST_F(StoreTest, FailedJobRollsBackAloneAndOthersCommit) {
   EXPECT_FALSE(bad.get_future().get().ok());
   EXPECT_TRUE(good.get_future().get().ok());
   std::vector<std::string> phones;
-  ASSERT_TRUE((*s)->run_sync([&](Db& db) { return load_optouts(db, [&](std::string p) { phones.push_back(p); }); })
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) {
+                    return load_optouts(db, [&](std::string p) { phones.push_back(p); });
+                  })
                   .ok());
   EXPECT_EQ(phones, std::vector<std::string>{"+33600000002"});
 }
@@ -98,11 +102,12 @@ TEST_F(StoreTest, GroupCommitBatchesConcurrentJobs) {
   std::atomic<int> done{0};
   constexpr int kJobs = 2000;
   for (int i = 0; i < kJobs; ++i) {
-    (*s)->submit([i](Db& db) { return set_optout(db, "+336" + std::to_string(10000000 + i), true, i); },
-                 [&](Status st) {
-                   EXPECT_TRUE(st.ok());
-                   ++done;
-                 });
+    (*s)->submit(
+        [i](Db& db) { return set_optout(db, "+336" + std::to_string(10000000 + i), true, i); },
+        [&](Status st) {
+          EXPECT_TRUE(st.ok());
+          ++done;
+        });
   }
   (*s)->close();
   EXPECT_EQ(done.load(), kJobs);
@@ -130,16 +135,19 @@ TEST_F(StoreTest, DeliveriesRoundTripAndOnlyOpenOnesLoad) {
   done_row.id = "D2";
   done_row.state = DeliveryState::delivered;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
-    MessageRow m{"M1", "c1", d.sender, d.recipient, "hello", "xmpp", "", 1};
-    if (auto r = insert_message(db, m); !r.ok()) return r.error();
-    if (auto st = insert_delivery(db, d); !st.ok()) return st;
-    if (auto st = insert_delivery(db, done_row); !st.ok()) return st;
-    d.state = DeliveryState::acked;
-    d.attempts = 2;
-    return update_delivery(db, d);
-  }).ok());
+                    MessageRow m{"M1", "c1", d.sender, d.recipient, "hello", "xmpp", "", 1};
+                    if (auto r = insert_message(db, m); !r.ok()) return r.error();
+                    if (auto st = insert_delivery(db, d); !st.ok()) return st;
+                    if (auto st = insert_delivery(db, done_row); !st.ok()) return st;
+                    d.state = DeliveryState::acked;
+                    d.attempts = 2;
+                    return update_delivery(db, d);
+                  })
+                  .ok());
   std::vector<DeliveryRow> open;
-  ASSERT_TRUE((*s)->run_sync([&](Db& db) { return load_open_deliveries(db, [&](DeliveryRow r) { open.push_back(r); }); })
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) {
+                    return load_open_deliveries(db, [&](DeliveryRow r) { open.push_back(r); });
+                  })
                   .ok());
   ASSERT_EQ(open.size(), 1u);
   EXPECT_EQ(open[0].id, "D1");
@@ -152,15 +160,24 @@ TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
-    if (auto st = insert_charges(db, "D1", "alice", "primary", 3, 5, "2026-11", 1); !st.ok()) return st;
-    if (auto st = insert_charges(db, "D2", "alice", "primary", 1, 7, "2026-10", 1); !st.ok()) return st;
-    if (auto st = insert_charges(db, "D3", "bob", "primary", 2, 5, "2026-11", 1); !st.ok()) return st;
-    return delete_charges(db, "D3");
-  }).ok());
+                    if (auto st = insert_charges(db, "D1", "alice", "primary", 3, 5, "2026-11", 1);
+                        !st.ok())
+                      return st;
+                    if (auto st = insert_charges(db, "D2", "alice", "primary", 1, 7, "2026-10", 1);
+                        !st.ok())
+                      return st;
+                    if (auto st = insert_charges(db, "D3", "bob", "primary", 2, 5, "2026-11", 1);
+                        !st.ok())
+                      return st;
+                    return delete_charges(db, "D3");
+                  })
+                  .ok());
   std::map<std::string, std::int64_t> spend;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) {
-    return load_spend(db, "2026-11", [&](std::string p, std::int64_t t) { spend[p] = t; });
-  }).ok());
+                    return load_spend(db, "2026-11",
+                                      [&](std::string p, std::int64_t t) { spend[p] = t; });
+                  })
+                  .ok());
   EXPECT_EQ(spend.size(), 1u);
   EXPECT_EQ(spend["alice"], 15);
 }
@@ -168,10 +185,14 @@ TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
 TEST_F(StoreTest, PeopleWithAddresses) {
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok());
-  PersonRow p{"bob", "+33611111111", true, 500, "config", {"xmpp:bob@example.org", "sms:+33611111111"}};
+  PersonRow p{"bob", "+33611111111", true,
+              500,   "config",       {"xmpp:bob@example.org", "sms:+33611111111"}};
   ASSERT_TRUE((*s)->run_sync([&](Db& db) { return upsert_person(db, p, 1); }).ok());
   std::vector<PersonRow> people;
-  ASSERT_TRUE((*s)->run_sync([&](Db& db) { return load_people(db, [&](PersonRow r) { people.push_back(r); }); }).ok());
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) {
+                    return load_people(db, [&](PersonRow r) { people.push_back(r); });
+                  })
+                  .ok());
   ASSERT_EQ(people.size(), 1u);
   EXPECT_EQ(people[0].addresses.size(), 2u);
   EXPECT_EQ(people[0].monthly_cap, 500);

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "xmpp/backoff.hpp"
+
+#include <gtest/gtest.h>
 
 namespace passerelle::xmpp {
 namespace {
@@ -20,7 +20,8 @@ TEST(Backoff, GrowsCapsAndJitters) {
 }
 
 TEST(Backoff, DifferentSeedsSpread) {
-  Backoff a(milliseconds(1000), milliseconds(60000), 1), b(milliseconds(1000), milliseconds(60000), 2);
+  Backoff a(milliseconds(1000), milliseconds(60000), 1),
+      b(milliseconds(1000), milliseconds(60000), 2);
   bool differ = false;
   for (int i = 0; i < 5; ++i) differ |= a.next() != b.next();
   EXPECT_TRUE(differ);

@@ -1,7 +1,8 @@
+#include "xmpp/client_session.hpp"
+
 #include <gtest/gtest.h>
 
 #include "fake_env.hpp"
-#include "xmpp/client_session.hpp"
 
 namespace passerelle::xmpp {
 namespace {
@@ -31,7 +32,8 @@ TEST_F(ClientTest, LoginAloneTakesPriorityZeroOnceSettled) {
   s->on_up(t0);
   ASSERT_EQ(fake.sent.size(), 2u);
   EXPECT_EQ(fake.sent[0], "<presence><priority>-1</priority></presence>");
-  EXPECT_EQ(fake.sent[1], "<iq type='get' id='id1' to='example.org'><ping xmlns='urn:xmpp:ping'/></iq>");
+  EXPECT_EQ(fake.sent[1],
+            "<iq type='get' id='id1' to='example.org'><ping xmlns='urn:xmpp:ping'/></iq>");
   EXPECT_TRUE(presences().empty());
   feed("<iq from='example.org' to='bob@example.org/passerelle' type='result' id='id1'/>");
   EXPECT_TRUE(s->settled());
@@ -45,8 +47,12 @@ TEST_F(ClientTest, LoginAloneTakesPriorityZeroOnceSettled) {
 
 TEST_F(ClientTest, StepsAsideWhileAnotherResourceIsOnline) {
   s->on_up(t0);
-  feed("<presence from='bob@example.org/phone' to='bob@example.org/passerelle'><priority>0</priority></presence>");
-  feed("<presence from='bob@example.org/passerelle' to='bob@example.org/passerelle'><priority>-1</priority></presence>");
+  feed(
+      "<presence from='bob@example.org/phone' "
+      "to='bob@example.org/passerelle'><priority>0</priority></presence>");
+  feed(
+      "<presence from='bob@example.org/passerelle' "
+      "to='bob@example.org/passerelle'><priority>-1</priority></presence>");
   feed("<iq from='example.org' type='result' id='id1'/>");
   EXPECT_EQ(s->priority(), -1);
   EXPECT_EQ(fake.sent.size(), 2u);  // still the first -1: nothing to change
@@ -81,8 +87,9 @@ TEST_F(ClientTest, SettlesOnTimeoutWithoutAnswer) {
 
 TEST_F(ClientTest, MessagesBecomeInbound) {
   s->on_up(t0);
-  feed("<message from='carol@example.org/x' to='bob@example.org' type='chat' id='c1'><body>yo</body>"
-       "<request xmlns='urn:xmpp:receipts'/></message>");
+  feed(
+      "<message from='carol@example.org/x' to='bob@example.org' type='chat' id='c1'><body>yo</body>"
+      "<request xmlns='urn:xmpp:receipts'/></message>");
   auto* m = fake.last<InboundMessage>();
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->connector, "xmpp-client");
@@ -108,7 +115,8 @@ TEST_F(ClientTest, OutboundAndIq) {
   s->on_up(t0);
   fake.clear();
   ASSERT_TRUE(s->send(m));
-  EXPECT_EQ(fake.sent.back(), "<message to='carol@example.org' type='chat' id='id2'><body>hi</body></message>");
+  EXPECT_EQ(fake.sent.back(),
+            "<message to='carol@example.org' type='chat' id='id2'><body>hi</body></message>");
   m.from = {Network::xmpp, "eve@example.org"};
   EXPECT_FALSE(s->send(m));
   feed("<iq from='carol@example.org/x' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>");

@@ -2,13 +2,13 @@
 // the port, so the links back off; events arrive on the sink from the libstrophe thread.
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
 
 #include "xmpp/client_connector.hpp"
 #include "xmpp/component_connector.hpp"
@@ -95,7 +95,8 @@ TEST(ComponentConnector, BacksOffWhenNothingListensAndStopsCleanly) {
   EXPECT_EQ(c.network(), Network::xmpp);
   EXPECT_TRUE(c.capabilities().typing);
   c.start();
-  auto ev = sink.wait<AccountStateEvent>([](const AccountStateEvent& e) { return e.state == LinkState::backing_off; });
+  auto ev = sink.wait<AccountStateEvent>(
+      [](const AccountStateEvent& e) { return e.state == LinkState::backing_off; });
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->account, "sms.example.org");
   EXPECT_NE(ev->reason.find("refused"), std::string::npos) << ev->reason;
@@ -149,8 +150,9 @@ TEST(ClientConnector, OneInstanceForAllAccounts) {
   EXPECT_EQ(cs[0]->name(), "xmpp-client");
   cs[0]->start();
   for (const char* jid : {"bob@example.org", "carol@example.org"}) {
-    auto ev = sink.wait<AccountStateEvent>(
-        [&](const AccountStateEvent& e) { return e.account == jid && e.state == LinkState::backing_off; });
+    auto ev = sink.wait<AccountStateEvent>([&](const AccountStateEvent& e) {
+      return e.account == jid && e.state == LinkState::backing_off;
+    });
     ASSERT_TRUE(ev) << jid;
     EXPECT_EQ(ev->reason.find("secret-pw"), std::string::npos);
   }

@@ -1,8 +1,9 @@
-#include <algorithm>
+#include "xmpp/inbound.hpp"
 
 #include <gtest/gtest.h>
 
-#include "xmpp/inbound.hpp"
+#include <algorithm>
+
 #include "xmpp/strophe_adapter.hpp"
 
 namespace passerelle::xmpp {
@@ -22,7 +23,8 @@ void sort_attrs(xml::Element& e) {
 
 TEST(Parse, RoundTripsThroughLibstrophe) {
   const char* text =
-      "<message from='a@e/r' id='m1' to='+33611111111@sms.e' type='chat'><body>salut &amp; &lt;3</body>"
+      "<message from='a@e/r' id='m1' to='+33611111111@sms.e' type='chat'><body>salut &amp; "
+      "&lt;3</body>"
       "<request xmlns='urn:xmpp:receipts'/></message>";
   auto e = X(text);
   sort_attrs(e);
@@ -31,10 +33,11 @@ TEST(Parse, RoundTripsThroughLibstrophe) {
 }
 
 TEST(Parse, MessageWithReceiptRequest) {
-  auto m = parse_message(X("<message xmlns='jabber:component:accept' from='alice@example.org/pc' "
-                           "to='+33611111111@sms.example.org' type='chat' id='abc'>"
-                           "<body>hello</body><request xmlns='urn:xmpp:receipts'/>"
-                           "<active xmlns='http://jabber.org/protocol/chatstates'/></message>"));
+  auto m =
+      parse_message(X("<message xmlns='jabber:component:accept' from='alice@example.org/pc' "
+                      "to='+33611111111@sms.example.org' type='chat' id='abc'>"
+                      "<body>hello</body><request xmlns='urn:xmpp:receipts'/>"
+                      "<active xmlns='http://jabber.org/protocol/chatstates'/></message>"));
   EXPECT_EQ(m.from, "alice@example.org/pc");
   EXPECT_EQ(m.to, "+33611111111@sms.example.org");
   EXPECT_EQ(m.id, "abc");
@@ -46,7 +49,9 @@ TEST(Parse, MessageWithReceiptRequest) {
 }
 
 TEST(Parse, ChatStateOnlyAndDefaults) {
-  auto m = parse_message(X("<message from='a@e' to='p@sms.e'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>"));
+  auto m =
+      parse_message(X("<message from='a@e' to='p@sms.e'><composing "
+                      "xmlns='http://jabber.org/protocol/chatstates'/></message>"));
   EXPECT_EQ(m.type, "normal");
   EXPECT_FALSE(m.body);
   EXPECT_EQ(m.chat_state, ChatState::composing);
@@ -57,12 +62,15 @@ TEST(Parse, ChatStateOnlyAndDefaults) {
 }
 
 TEST(Parse, ReceiptAndError) {
-  auto r = parse_message(X("<message from='a@e/r' to='p@sms.e'><received xmlns='urn:xmpp:receipts' id='pa1'/></message>"));
+  auto r =
+      parse_message(X("<message from='a@e/r' to='p@sms.e'><received xmlns='urn:xmpp:receipts' "
+                      "id='pa1'/></message>"));
   EXPECT_EQ(r.receipt_for, "pa1");
-  auto e = parse_message(X("<message from='a@e' to='p@sms.e' type='error' id='pa2'><body>x</body>"
-                           "<request xmlns='urn:xmpp:receipts'/><error type='cancel'>"
-                           "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
-                           "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>gone</text></error></message>"));
+  auto e = parse_message(
+      X("<message from='a@e' to='p@sms.e' type='error' id='pa2'><body>x</body>"
+        "<request xmlns='urn:xmpp:receipts'/><error type='cancel'>"
+        "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+        "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>gone</text></error></message>"));
   ASSERT_TRUE(e.error);
   EXPECT_EQ(e.error->condition, "service-unavailable");
   EXPECT_EQ(e.error->type, "cancel");
@@ -71,15 +79,18 @@ TEST(Parse, ReceiptAndError) {
 }
 
 TEST(Parse, OobLink) {
-  auto m = parse_message(X("<message from='a@e'><body>see</body><x xmlns='jabber:x:oob'>"
-                           "<url>https://e/f.png</url><desc>f</desc></x></message>"));
+  auto m =
+      parse_message(X("<message from='a@e'><body>see</body><x xmlns='jabber:x:oob'>"
+                      "<url>https://e/f.png</url><desc>f</desc></x></message>"));
   ASSERT_EQ(m.links.size(), 1u);
   EXPECT_EQ(m.links[0].url, "https://e/f.png");
   EXPECT_EQ(m.links[0].name, "f");
 }
 
 TEST(Parse, Presence) {
-  auto p = parse_presence(X("<presence from='bob@e/phone'><show>away</show><status>out</status><priority>5</priority></presence>"));
+  auto p = parse_presence(X(
+      "<presence "
+      "from='bob@e/phone'><show>away</show><status>out</status><priority>5</priority></presence>"));
   EXPECT_EQ(p.presence.state, PresenceState::away);
   EXPECT_EQ(p.presence.status, "out");
   EXPECT_EQ(p.priority, 5);
@@ -97,21 +108,26 @@ TEST(Parse, RegisterForms) {
   auto get = parse_register(X("<iq type='get' id='r'><query xmlns='jabber:iq:register'/></iq>"));
   EXPECT_EQ(get.kind, RegisterRequest::Kind::form);
 
-  auto legacy = parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><phone> +33 6 11 </phone></query></iq>"));
+  auto legacy =
+      parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><phone> +33 6 11 "
+                       "</phone></query></iq>"));
   EXPECT_EQ(legacy.kind, RegisterRequest::Kind::set_phone);
   EXPECT_EQ(legacy.phone, "+33 6 11");
 
-  auto form = parse_register(X(
-      "<iq type='set' id='r'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
-      "<field var='FORM_TYPE'><value>jabber:iq:register</value></field>"
-      "<field var='phone'><value>0611111111</value></field></x></query></iq>"));
+  auto form =
+      parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><x "
+                       "xmlns='jabber:x:data' type='submit'>"
+                       "<field var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+                       "<field var='phone'><value>0611111111</value></field></x></query></iq>"));
   EXPECT_EQ(form.kind, RegisterRequest::Kind::set_phone);
   EXPECT_EQ(form.phone, "0611111111");
 
-  auto rm = parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><remove/></query></iq>"));
+  auto rm = parse_register(
+      X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><remove/></query></iq>"));
   EXPECT_EQ(rm.kind, RegisterRequest::Kind::remove);
 
-  auto empty = parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><phone/></query></iq>"));
+  auto empty = parse_register(
+      X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><phone/></query></iq>"));
   EXPECT_EQ(empty.kind, RegisterRequest::Kind::bad);
   EXPECT_FALSE(empty.problem.empty());
 
@@ -121,9 +137,11 @@ TEST(Parse, RegisterForms) {
 
 TEST(Parse, RegisterFormShape) {
   const std::string s = xml::to_string(register_form("Enter it", "+33611111111"));
-  EXPECT_NE(s.find("<query xmlns='jabber:iq:register'><instructions>Enter it</instructions><phone>+33611111111</phone>"),
+  EXPECT_NE(s.find("<query xmlns='jabber:iq:register'><instructions>Enter "
+                   "it</instructions><phone>+33611111111</phone>"),
             std::string::npos);
-  EXPECT_NE(s.find("<field type='text-single' var='phone' label='Phone number'><value>+33611111111</value><required/></field>"),
+  EXPECT_NE(s.find("<field type='text-single' var='phone' label='Phone "
+                   "number'><value>+33611111111</value><required/></field>"),
             std::string::npos);
 }
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "xmpp/jid.hpp"
+
+#include <gtest/gtest.h>
 
 namespace passerelle::xmpp {
 namespace {
@@ -62,7 +62,8 @@ TEST(Jid, EscapeRoundTripsEveryPrintable) {
   std::string all;
   for (int c = 0x20; c < 0x7f; ++c) all += static_cast<char>(c);
   EXPECT_EQ(unescape_localpart(escape_localpart(all)), all);
-  for (const char* s : {"\\20", "\\\\20", "a\\5c", "\\"}) EXPECT_EQ(unescape_localpart(escape_localpart(s)), s) << s;
+  for (const char* s : {"\\20", "\\\\20", "a\\5c", "\\"})
+    EXPECT_EQ(unescape_localpart(escape_localpart(s)), s) << s;
 }
 
 class AddressMapTest : public ::testing::Test {
@@ -82,12 +83,16 @@ TEST_F(AddressMapTest, AddressToJid) {
 }
 
 TEST_F(AddressMapTest, JidToAddress) {
-  EXPECT_EQ(*map.to_address("+33611111111@sms.example.org/x"), (Address{Network::sms, "+33611111111"}));
+  EXPECT_EQ(*map.to_address("+33611111111@sms.example.org/x"),
+            (Address{Network::sms, "+33611111111"}));
   // Not E.164: passed through as typed for the router to normalise.
   EXPECT_EQ(*map.to_address("0611111111@sms.example.org"), (Address{Network::sms, "0611111111"}));
-  EXPECT_EQ(*map.to_address("+33\\206\\2011\\2011@sms.example.org"), (Address{Network::sms, "+33 6 11 11"}));
-  EXPECT_EQ(*map.to_address("Bob\\40Hotmail.com@msn.example.org"), (Address{Network::msn, "bob@hotmail.com"}));
-  EXPECT_EQ(*map.to_address("Alice@Example.org/res"), (Address{Network::xmpp, "alice@example.org"}));
+  EXPECT_EQ(*map.to_address("+33\\206\\2011\\2011@sms.example.org"),
+            (Address{Network::sms, "+33 6 11 11"}));
+  EXPECT_EQ(*map.to_address("Bob\\40Hotmail.com@msn.example.org"),
+            (Address{Network::msn, "bob@hotmail.com"}));
+  EXPECT_EQ(*map.to_address("Alice@Example.org/res"),
+            (Address{Network::xmpp, "alice@example.org"}));
   // A domain we do not serve is a plain JID.
   EXPECT_EQ(*map.to_address("x@icq.example.org"), (Address{Network::xmpp, "x@icq.example.org"}));
   EXPECT_EQ(map.to_address("sms.example.org").error().code, Errc::invalid_input);
@@ -96,8 +101,9 @@ TEST_F(AddressMapTest, JidToAddress) {
 }
 
 TEST_F(AddressMapTest, RoundTrip) {
-  for (const Address& a : {Address{Network::sms, "+33611111111"}, Address{Network::msn, "a/b:c@x.com"},
-                           Address{Network::aim, "c:\\cool stuff"}, Address{Network::xmpp, "a@b.c"}}) {
+  for (const Address& a :
+       {Address{Network::sms, "+33611111111"}, Address{Network::msn, "a/b:c@x.com"},
+        Address{Network::aim, "c:\\cool stuff"}, Address{Network::xmpp, "a@b.c"}}) {
     auto j = map.to_jid(a);
     ASSERT_TRUE(j) << a.str();
     auto back = map.to_address(*j);

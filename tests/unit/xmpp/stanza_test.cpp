@@ -1,6 +1,7 @@
+#include "xmpp/stanza.hpp"
+
 #include <gtest/gtest.h>
 
-#include "xmpp/stanza.hpp"
 #include "xmpp/xml.hpp"
 
 namespace passerelle::xmpp {
@@ -15,9 +16,11 @@ TEST(Xml, EscapesAndDropsControls) {
 }
 
 TEST(Stanza, ChatMessage) {
-  EXPECT_EQ(to_string(chat_message("+33611111111@sms.example.org", "alice@example.org", "m1", "hi <3", true)),
-            "<message from='+33611111111@sms.example.org' to='alice@example.org' type='chat' id='m1'>"
-            "<body>hi &lt;3</body><request xmlns='urn:xmpp:receipts'/></message>");
+  EXPECT_EQ(
+      to_string(
+          chat_message("+33611111111@sms.example.org", "alice@example.org", "m1", "hi <3", true)),
+      "<message from='+33611111111@sms.example.org' to='alice@example.org' type='chat' id='m1'>"
+      "<body>hi &lt;3</body><request xmlns='urn:xmpp:receipts'/></message>");
 }
 
 TEST(Stanza, ChatMessageWithLink) {
@@ -26,7 +29,9 @@ TEST(Stanza, ChatMessageWithLink) {
   a.url = "https://x.example/p.jpg";
   EXPECT_EQ(to_string(chat_message("f", "t", "i", "look", false, {a})),
             "<message from='f' to='t' type='chat' id='i'><body>look\nhttps://x.example/p.jpg</body>"
-            "<x xmlns='jabber:x:oob'><url>https://x.example/p.jpg</url><desc>photo.jpg</desc></x></message>");
+            "<x "
+            "xmlns='jabber:x:oob'><url>https://x.example/p.jpg</url><desc>photo.jpg</desc></x></"
+            "message>");
 }
 
 TEST(Stanza, Receipt) {
@@ -40,14 +45,18 @@ TEST(Stanza, MessageError) {
                                     stanza_error_for(Error::forbidden("not allowed here")))),
             "<message from='p@sms.example.org' to='alice@example.org/pc' type='error' id='o1'>"
             "<error type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
-            "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>not allowed here</text></error></message>");
+            "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>not allowed "
+            "here</text></error></message>");
 }
 
 TEST(Stanza, ChatState) {
-  EXPECT_EQ(to_string(chat_state_message("p@sms.example.org", "a@example.org", ChatState::composing)),
-            "<message from='p@sms.example.org' to='a@example.org' type='chat'>"
-            "<composing xmlns='http://jabber.org/protocol/chatstates'/><no-store xmlns='urn:xmpp:hints'/></message>");
-  for (ChatState s : {ChatState::active, ChatState::composing, ChatState::paused, ChatState::inactive, ChatState::gone})
+  EXPECT_EQ(
+      to_string(chat_state_message("p@sms.example.org", "a@example.org", ChatState::composing)),
+      "<message from='p@sms.example.org' to='a@example.org' type='chat'>"
+      "<composing xmlns='http://jabber.org/protocol/chatstates'/><no-store "
+      "xmlns='urn:xmpp:hints'/></message>");
+  for (ChatState s : {ChatState::active, ChatState::composing, ChatState::paused,
+                      ChatState::inactive, ChatState::gone})
     EXPECT_EQ(chat_state_from_name(chat_state_name(s)), s);
   EXPECT_FALSE(chat_state_from_name("typing"));
 }

@@ -10,6 +10,9 @@
 //
 // stdin: "send <from-address> <to-address> <body...>", "status", "quit" (or EOF).
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
@@ -17,9 +20,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "xmpp/factory.hpp"
 
@@ -31,9 +31,15 @@ std::string js(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -49,25 +55,36 @@ std::string js(std::string_view s) {
 
 const char* state_name(PresenceState s) {
   switch (s) {
-    case PresenceState::available: return "available";
-    case PresenceState::chatty: return "chatty";
-    case PresenceState::away: return "away";
-    case PresenceState::xa: return "xa";
-    case PresenceState::busy: return "busy";
-    case PresenceState::invisible: return "invisible";
-    case PresenceState::offline: return "offline";
+    case PresenceState::available:
+      return "available";
+    case PresenceState::chatty:
+      return "chatty";
+    case PresenceState::away:
+      return "away";
+    case PresenceState::xa:
+      return "xa";
+    case PresenceState::busy:
+      return "busy";
+    case PresenceState::invisible:
+      return "invisible";
+    case PresenceState::offline:
+      return "offline";
   }
   return "?";
 }
 
-
 const char* chat_name(ChatState s) {
   switch (s) {
-    case ChatState::active: return "active";
-    case ChatState::composing: return "composing";
-    case ChatState::paused: return "paused";
-    case ChatState::inactive: return "inactive";
-    case ChatState::gone: return "gone";
+    case ChatState::active:
+      return "active";
+    case ChatState::composing:
+      return "composing";
+    case ChatState::paused:
+      return "paused";
+    case ChatState::inactive:
+      return "inactive";
+    case ChatState::gone:
+      return "gone";
   }
   return "?";
 }
@@ -91,8 +108,9 @@ class EchoCore : public EventSink {
 
  private:
   void on(InboundMessage& m) {
-    emit("{\"event\":\"message\",\"connector\":" + js(m.connector) + ",\"from\":" + js(m.from.str()) +
-         ",\"to\":" + js(m.to.str()) + ",\"body\":" + js(m.body) + ",\"origin_id\":" + js(m.origin_id) +
+    emit("{\"event\":\"message\",\"connector\":" + js(m.connector) +
+         ",\"from\":" + js(m.from.str()) + ",\"to\":" + js(m.to.str()) + ",\"body\":" + js(m.body) +
+         ",\"origin_id\":" + js(m.origin_id) +
          ",\"wants_receipt\":" + (m.wants_receipt ? "true" : "false") + "}");
     if (m.connector != "xmpp" || !component) {
       m.ack(Status{});
@@ -104,7 +122,8 @@ class EchoCore : public EventSink {
     }
     m.ack(Status{});
     if (m.body == "late-error") {
-      component->send(OutboundError{m.to, m.from, m.origin_id, Error::limit("monthly SMS spending cap reached")});
+      component->send(OutboundError{m.to, m.from, m.origin_id,
+                                    Error::limit("monthly SMS spending cap reached")});
       return;
     }
     if (m.wants_receipt) component->send(OutboundReceipt{m.to, m.from, m.origin_id});
@@ -116,31 +135,37 @@ class EchoCore : public EventSink {
     component->send(std::move(reply));
   }
   void on(InboundChatState& c) {
-    emit("{\"event\":\"chatstate\",\"connector\":" + js(c.connector) + ",\"from\":" + js(c.from.str()) +
-         ",\"to\":" + js(c.to.str()) + ",\"state\":" + js(chat_name(c.state)) + "}");
-    if (c.connector == "xmpp" && component) component->send(OutboundChatState{c.to, c.from, c.state});
+    emit("{\"event\":\"chatstate\",\"connector\":" + js(c.connector) +
+         ",\"from\":" + js(c.from.str()) + ",\"to\":" + js(c.to.str()) +
+         ",\"state\":" + js(chat_name(c.state)) + "}");
+    if (c.connector == "xmpp" && component)
+      component->send(OutboundChatState{c.to, c.from, c.state});
   }
   void on(InboundPresence& p) {
-    emit("{\"event\":\"presence\",\"connector\":" + js(p.connector) + ",\"who\":" + js(p.who.str()) +
-         ",\"observer\":" + js(p.observer.str()) + ",\"state\":" + js(state_name(p.presence.state)) + "}");
+    emit("{\"event\":\"presence\",\"connector\":" + js(p.connector) +
+         ",\"who\":" + js(p.who.str()) + ",\"observer\":" + js(p.observer.str()) +
+         ",\"state\":" + js(state_name(p.presence.state)) + "}");
   }
   void on(InboundSubscription& s) {
     static const char* names[] = {"subscribe", "subscribed", "unsubscribe", "unsubscribed"};
-    emit("{\"event\":\"subscription\",\"connector\":" + js(s.connector) + ",\"from\":" + js(s.from.str()) +
-         ",\"to\":" + js(s.to.str()) + ",\"action\":" + js(names[static_cast<int>(s.action)]) + "}");
+    emit("{\"event\":\"subscription\",\"connector\":" + js(s.connector) +
+         ",\"from\":" + js(s.from.str()) + ",\"to\":" + js(s.to.str()) +
+         ",\"action\":" + js(names[static_cast<int>(s.action)]) + "}");
   }
   void on(DeliveryReport& r) {
-    emit("{\"event\":\"report\",\"connector\":" + js(r.connector) + ",\"delivery_id\":" + js(r.delivery_id) +
-         ",\"network_id\":" + js(r.network_id) + ",\"state\":" + js(delivery_state_name(r.state)) +
-         ",\"reason\":" + js(r.reason) + "}");
+    emit("{\"event\":\"report\",\"connector\":" + js(r.connector) +
+         ",\"delivery_id\":" + js(r.delivery_id) + ",\"network_id\":" + js(r.network_id) +
+         ",\"state\":" + js(delivery_state_name(r.state)) + ",\"reason\":" + js(r.reason) + "}");
   }
   void on(AccountStateEvent& a) {
     emit("{\"event\":\"link\",\"connector\":" + js(a.connector) + ",\"account\":" + js(a.account) +
-         ",\"state\":" + js(std::string(link_state_name(a.state))) + ",\"reason\":" + js(a.reason) + "}");
+         ",\"state\":" + js(std::string(link_state_name(a.state))) + ",\"reason\":" + js(a.reason) +
+         "}");
   }
   void on(Registration& r) {
-    emit("{\"event\":\"registration\",\"connector\":" + js(r.connector) + ",\"user\":" + js(r.user.str()) +
-         ",\"phone\":" + js(r.phone) + ",\"remove\":" + (r.remove ? "true" : "false") + "}");
+    emit("{\"event\":\"registration\",\"connector\":" + js(r.connector) +
+         ",\"user\":" + js(r.user.str()) + ",\"phone\":" + js(r.phone) +
+         ",\"remove\":" + (r.remove ? "true" : "false") + "}");
     if (r.remove || (!r.phone.empty() && r.phone[0] == '+'))
       r.ack(Status{});
     else
@@ -150,8 +175,10 @@ class EchoCore : public EventSink {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: xmpp_driver [--domain D] [--host H] [--component-port P --secret S --networks sms,...]\n"
-               "                   [--allow-domain D] [--account JID --password PW --resource R --c2s-port P]\n"
+               "usage: xmpp_driver [--domain D] [--host H] [--component-port P --secret S "
+               "--networks sms,...]\n"
+               "                   [--allow-domain D] [--account JID --password PW --resource R "
+               "--c2s-port P]\n"
                "                   [--reconnect-ms N] [--verbose]\n");
   return 2;
 }
@@ -169,23 +196,36 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto next = [&]() -> std::string { return i + 1 < args.size() ? args[++i] : std::string(); };
-    if (a == "--domain") cfg.bridge.domain = next();
-    else if (a == "--host") cfg.xmpp.component_host = next();
-    else if (a == "--component-port") cfg.xmpp.component_port = std::stoi(next());
-    else if (a == "--secret") cfg.xmpp.secret = next();
+    if (a == "--domain")
+      cfg.bridge.domain = next();
+    else if (a == "--host")
+      cfg.xmpp.component_host = next();
+    else if (a == "--component-port")
+      cfg.xmpp.component_port = std::stoi(next());
+    else if (a == "--secret")
+      cfg.xmpp.secret = next();
     else if (a == "--networks") {
       std::stringstream ss(next());
       std::string n;
       while (std::getline(ss, n, ',')) cfg.xmpp.networks.push_back(n);
-    } else if (a == "--allow-domain") cfg.access.allow_domains = {next()};
-    else if (a == "--account") account.jid = next();
-    else if (a == "--password") account.password = next();
-    else if (a == "--resource") account.resource = next();
-    else if (a == "--c2s-port") account.port = std::stoi(next());
-    else if (a == "--tls") account.tls = next();
-    else if (a == "--reconnect-ms") cfg.xmpp.reconnect_initial_ms = std::stoi(next());
-    else if (a == "--verbose") spdlog::set_level(spdlog::level::debug);
-    else return usage();
+    } else if (a == "--allow-domain")
+      cfg.access.allow_domains = {next()};
+    else if (a == "--account")
+      account.jid = next();
+    else if (a == "--password")
+      account.password = next();
+    else if (a == "--resource")
+      account.resource = next();
+    else if (a == "--c2s-port")
+      account.port = std::stoi(next());
+    else if (a == "--tls")
+      account.tls = next();
+    else if (a == "--reconnect-ms")
+      cfg.xmpp.reconnect_initial_ms = std::stoi(next());
+    else if (a == "--verbose")
+      spdlog::set_level(spdlog::level::debug);
+    else
+      return usage();
   }
   if (!account.jid.empty()) {
     account.host = cfg.xmpp.component_host;
@@ -212,8 +252,9 @@ int main(int argc, char** argv) {
     if (cmd == "status") {
       for (auto& c : connectors) {
         const auto st = c->status();
-        emit("{\"event\":\"status\",\"connector\":" + js(c->name()) + ",\"state\":" + js(std::string(link_state_name(st.state))) +
-             ",\"detail\":" + js(st.detail) + ",\"reconnects\":" + std::to_string(st.reconnects) + "}");
+        emit("{\"event\":\"status\",\"connector\":" + js(c->name()) + ",\"state\":" +
+             js(std::string(link_state_name(st.state))) + ",\"detail\":" + js(st.detail) +
+             ",\"reconnects\":" + std::to_string(st.reconnects) + "}");
       }
     } else if (cmd == "send") {
       std::string from, to, body;
