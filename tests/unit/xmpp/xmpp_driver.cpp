@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "xmpp/factory.hpp"
+#include "xmpp/stanza.hpp"
 
 using namespace passerelle;
 
@@ -51,42 +52,6 @@ std::string js(std::string_view s) {
     }
   }
   return out + "\"";
-}
-
-const char* state_name(PresenceState s) {
-  switch (s) {
-    case PresenceState::available:
-      return "available";
-    case PresenceState::chatty:
-      return "chatty";
-    case PresenceState::away:
-      return "away";
-    case PresenceState::xa:
-      return "xa";
-    case PresenceState::busy:
-      return "busy";
-    case PresenceState::invisible:
-      return "invisible";
-    case PresenceState::offline:
-      return "offline";
-  }
-  return "?";
-}
-
-const char* chat_name(ChatState s) {
-  switch (s) {
-    case ChatState::active:
-      return "active";
-    case ChatState::composing:
-      return "composing";
-    case ChatState::paused:
-      return "paused";
-    case ChatState::inactive:
-      return "inactive";
-    case ChatState::gone:
-      return "gone";
-  }
-  return "?";
 }
 
 std::mutex out_mu;
@@ -137,14 +102,14 @@ class EchoCore : public EventSink {
   void on(InboundChatState& c) {
     emit("{\"event\":\"chatstate\",\"connector\":" + js(c.connector) +
          ",\"from\":" + js(c.from.str()) + ",\"to\":" + js(c.to.str()) +
-         ",\"state\":" + js(chat_name(c.state)) + "}");
+         ",\"state\":" + js(std::string(xmpp::chat_state_name(c.state))) + "}");
     if (c.connector == "xmpp" && component)
       component->send(OutboundChatState{c.to, c.from, c.state});
   }
   void on(InboundPresence& p) {
     emit("{\"event\":\"presence\",\"connector\":" + js(p.connector) +
          ",\"who\":" + js(p.who.str()) + ",\"observer\":" + js(p.observer.str()) +
-         ",\"state\":" + js(state_name(p.presence.state)) + "}");
+         ",\"state\":" + js(std::string(presence_state_name(p.presence.state))) + "}");
   }
   void on(InboundSubscription& s) {
     static const char* names[] = {"subscribe", "subscribed", "unsubscribe", "unsubscribed"};
