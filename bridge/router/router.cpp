@@ -226,10 +226,11 @@ void Router::on_sms_message(InboundMessage& m) {
                  phone, sender);
     return ack_with(m.ack, {});
   }
-  switch (parse_sms_command(m.body)) {
+  const SmsCommand command = parse_sms_command(m.body);
+  switch (command) {
     case SmsCommand::stop:
     case SmsCommand::start: {
-      const bool stop = parse_sms_command(m.body) == SmsCommand::stop;
+      const bool stop = command == SmsCommand::stop;
       sms_.set_opted_out(phone, stop);
       store_.submit(
           [phone, stop](store::Db& db) { return store::set_optout(db, phone, stop, now_ms()); },
@@ -332,8 +333,7 @@ Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
 
 void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_point t0) {
   const auto now = now_ms();
-  bool created = false;
-  const std::string conv = conversation_id(nm.conv_local, nm.conv_remote, created);
+  const std::string conv = conversation_id(nm.conv_local, nm.conv_remote);
   store::MessageRow msg{new_ulid(),   conv,    nm.from.str(),
                         nm.to.str(),  nm.body, nm.origin_connector,
                         nm.origin_id, now};
@@ -460,11 +460,10 @@ Result<PhoneNumber> Router::parse_phone_for_sms(const std::string& text) {
   return parsed;
 }
 
-std::string Router::conversation_id(const Address& local, const Address& remote, bool& created) {
+std::string Router::conversation_id(const Address& local, const Address& remote) {
   const std::string key = local.str() + '\n' + remote.str();
   auto it = conversations_.find(key);
-  created = it == conversations_.end();
-  if (created) it = conversations_.emplace(key, new_ulid()).first;
+  if (it == conversations_.end()) it = conversations_.emplace(key, new_ulid()).first;
   return it->second;
 }
 

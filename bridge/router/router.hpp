@@ -85,7 +85,7 @@ class Router {
   // Tells `to` about a delivery's outcome through the connector that speaks as `from`.
   void notify(OutboundEvent ev, const Address& from, const Address& to);
   std::string connector_for(const Address& from, const Address& to) const;
-  std::string conversation_id(const Address& local, const Address& remote, bool& created);
+  std::string conversation_id(const Address& local, const Address& remote);
   Result<PhoneNumber> parse_phone_for_sms(const std::string& text);
 
   void on_acked(const store::DeliveryRow& d);
