@@ -9,7 +9,7 @@ function(passerelle_unit_test name)
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     PASSERELLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    PASSERELLE_VECTORS_DIR="${PROJECT_SOURCE_DIR}/../shared/vectors")
+    PASSERELLE_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors")
   gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 endfunction()
 
