@@ -1,0 +1,276 @@
+#include "msn/codec/names.hpp"
+
+#include <array>
+#include <charconv>
+
+namespace passerelle::msn {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The text between <tag> and </tag> inside `xml`; "" for <tag/>; nullopt when absent.
+std::optional<std::string_view> element(std::string_view xml, std::string_view tag) {
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string empty = "<" + std::string(tag) + "/>";
+  const std::string close = "</" + std::string(tag) + ">";
+  const auto o = xml.find(open);
+  if (o == std::string_view::npos) {
+    if (xml.find(empty) != std::string_view::npos) return std::string_view{};
+    return std::nullopt;
+  }
+  const auto start = o + open.size();
+  const auto c = xml.find(close, start);
+  if (c == std::string_view::npos) return std::nullopt;
+  return xml.substr(start, c - start);
+}
+
+}  // namespace
+
+std::string url_encode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size());
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (unreserved(c)) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string url_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+        hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::array<std::uint32_t, 4> kMin{0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+Result<std::string> xml_unescape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '&') {
+      out += text[i];
+      continue;
+    }
+    const auto semi = text.find(';', i);
+    if (semi == std::string_view::npos || semi - i > 12) {
+      return Error::invalid("XML: '&' without an entity");
+    }
+    const std::string_view ent = text.substr(i + 1, semi - i - 1);
+    if (ent == "amp") {
+      out += '&';
+    } else if (ent == "lt") {
+      out += '<';
+    } else if (ent == "gt") {
+      out += '>';
+    } else if (ent == "quot") {
+      out += '"';
+    } else if (ent == "apos") {
+      out += '\'';
+    } else if (ent.size() >= 2 && ent[0] == '#') {
+      const bool hex = ent[1] == 'x' || ent[1] == 'X';
+      const std::string_view digits = ent.substr(hex ? 2 : 1);
+      std::uint32_t cp = 0;
+      auto [p, ec] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+      if (digits.empty() || ec != std::errc{} || p != digits.data() + digits.size() || cp == 0 ||
+          cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return Error::invalid("XML: bad character reference");
+      }
+      append_utf8(out, cp);
+    } else {
+      return Error::invalid("XML: unknown entity");
+    }
+    i = semi;
+  }
+  return out;
+}
+
+std::string build_personal_message(const PersonalMessage& pm) {
+  return "<Data><PSM>" + xml_escape(pm.psm) + "</PSM><CurrentMedia>" +
+         xml_escape(pm.current_media) + "</CurrentMedia></Data>";
+}
+
+Result<PersonalMessage> parse_personal_message(std::string_view xml) {
+  auto data = element(xml, "Data");
+  if (!data) return Error::invalid("personal message without <Data>");
+  PersonalMessage pm;
+  if (auto psm = element(*data, "PSM")) {
+    auto t = xml_unescape(*psm);
+    if (!t) return t.error();
+    pm.psm = std::move(t).value();
+  }
+  if (auto media = element(*data, "CurrentMedia")) {
+    auto t = xml_unescape(*media);
+    if (!t) return t.error();
+    pm.current_media = std::move(t).value();
+  }
+  return pm;
+}
+
+std::optional<unsigned> list_from_code(std::string_view code) {
+  if (code == "FL") return list::forward;
+  if (code == "AL") return list::allow;
+  if (code == "BL") return list::block;
+  if (code == "RL") return list::reverse;
+  if (code == "PL") return list::pending;
+  return std::nullopt;
+}
+
+const char* list_code(unsigned bit) {
+  switch (bit) {
+    case list::forward:
+      return "FL";
+    case list::allow:
+      return "AL";
+    case list::block:
+      return "BL";
+    case list::reverse:
+      return "RL";
+    case list::pending:
+      return "PL";
+  }
+  return "";
+}
+
+namespace {
+constexpr std::array<std::pair<Status, const char*>, 9> kStatus{{
+    {Status::online, "NLN"},
+    {Status::busy, "BSY"},
+    {Status::idle, "IDL"},
+    {Status::be_right_back, "BRB"},
+    {Status::away, "AWY"},
+    {Status::on_the_phone, "PHN"},
+    {Status::out_to_lunch, "LUN"},
+    {Status::hidden, "HDN"},
+    {Status::offline, "FLN"},
+}};
+}  // namespace
+
+std::optional<Status> parse_status(std::string_view code) {
+  for (const auto& [s, c] : kStatus) {
+    if (code == c) return s;
+  }
+  return std::nullopt;
+}
+
+const char* status_code(Status s) {
+  for (const auto& [st, c] : kStatus) {
+    if (st == s) return c;
+  }
+  return "FLN";
+}
+
+std::optional<std::uint32_t> parse_caps(std::string_view s) {
+  std::uint32_t v = 0;
+  if (s.empty() || s.size() > 10) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace passerelle::msn
