@@ -439,8 +439,14 @@ class Switchboard:
         cal = await self.link.call("CAL", email, timeout=timeout)
         self.session_id = cal.args[2]
         if wait_join:
-            joi = await self.link.expect(lambda c: c.name == "JOI" and c.args[:1] == [email], timeout)
-            self.participants[email] = wire.url_decode_name(joi.args[1])
+            await self.wait_join(email, timeout)
+
+    async def wait_join(self, email: str, timeout: float = DEFAULT_TIMEOUT) -> wire.Command:
+        """The JOI of email (the callee answered). The callee must answer the RNG meanwhile,
+        so a test that plays both sides invites with wait_join=False and calls this after."""
+        joi = await self.link.expect(lambda c: c.name == "JOI" and c.args[:1] == [email], timeout)
+        self.participants[email] = wire.url_decode_name(joi.args[1])
+        return joi
 
     async def send_payload(self, payload: bytes, ack: str = "A",
                            timeout: float = DEFAULT_TIMEOUT) -> wire.Command | None:
