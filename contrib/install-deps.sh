@@ -25,7 +25,7 @@ build_pkgs=(
   cmake ninja-build g++ pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libstrophe-dev libssl-dev libtomlplusplus-dev libsqlite3-dev
-  libspdlog-dev libfmt-dev libcli11-dev
+  libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev
   libphonenumber8 libgeocoding8 libprotobuf-dev libabsl-dev libicu-dev
 )
 test_pkgs=(

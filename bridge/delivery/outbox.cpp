@@ -14,13 +14,19 @@ std::string nid_key(const std::string& connector, const std::string& network_id)
   return connector + '\n' + network_id;
 }
 
+// Write-behind keys: one per delivery row, one per network id row.
+std::string row_key(const std::string& id) {
+  return "d\n" + id;
+}
+
 }  // namespace
 
-Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store,
+Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store, store::WriteBehind& writes,
                const ConnectorRegistry& connectors, Metrics& metrics, OutboxOptions options,
                OutboxHooks hooks)
     : strand_(std::move(strand)),
       store_(store),
+      writes_(writes),
       connectors_(connectors),
       options_(options),
       hooks_(std::move(hooks)),
@@ -117,8 +123,10 @@ void Outbox::enqueue(store::DeliveryRow row) {
     return;
   }
   if (!take_slot(open_[id].row.connector, id)) {
-    open_[id].row.state = DeliveryState::routed;  // waits for a slot; the store says sent
-    open_[id].row.attempts = 0;
+    auto& o = open_[id];
+    o.row.state = DeliveryState::routed;  // waits for a slot; the store says sent
+    o.row.attempts = 0;
+    o.stored_as_first_send = true;
     return;
   }
   send_now(id);
@@ -153,12 +161,23 @@ void Outbox::pump(const std::string& connector) {
 }
 
 void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after) {
-  store_.submit([row](store::Db& db) { return store::update_delivery(db, row); },
-                [this, id = row.id, after = std::move(after)](Status st) {
-                  if (!st.ok())
-                    spdlog::error("outbox: cannot record delivery {}: {}", id, st.error().message);
-                  if (after) boost::asio::post(strand_, after);
-                });
+  store::WriteBehind::After done;
+  if (after)
+    done = [this, id = row.id, after = std::move(after)](Status st) {
+      if (!st.ok()) spdlog::error("outbox: cannot record delivery {}: {}", id, st.error().message);
+      boost::asio::post(strand_, after);
+    };
+  writes_.put(
+      row_key(row.id), [row](store::Db& db) { return store::update_delivery(db, row); },
+      std::move(done));
+}
+
+void Outbox::persist_closed(const store::DeliveryRow& row, bool refund) {
+  writes_.put(row_key(row.id), [row, refund](store::Db& db) -> Status {
+    if (auto s = store::update_delivery(db, row); !s.ok()) return s;
+    if (auto s = store::delete_network_ids(db, row.id); !s.ok()) return s;
+    return refund ? store::delete_charges(db, row.id) : Status{};
+  });
 }
 
 void Outbox::dispatch(const std::string& id) {
@@ -173,6 +192,12 @@ void Outbox::dispatch(const std::string& id) {
   r.state = DeliveryState::sent;
   r.attempts++;
   r.updated_ms = now_ms();
+  if (o->stored_as_first_send && r.attempts == 1) {
+    o->stored_as_first_send = false;
+    send_now(id);
+    return;
+  }
+  o->stored_as_first_send = false;
   // Recorded as sent before the connector sees it: after a crash, a row still "sent"
   // is known to have an unknown outcome instead of being resent silently.
   persist(r, [this, id] { send_now(id); });
@@ -259,7 +284,14 @@ void Outbox::on_report(const DeliveryReport& rep) {
         if (hooks_.acked) hooks_.acked(r);
         Connector* c = connectors_.find(r.connector);
         const bool receipts_follow = c && c->capabilities().receipts && !rep.network_ids.empty();
-        store_.submit(
+        if (!receipts_follow) {
+          persist_closed(r, false);
+          open_.erase(id);
+          for (const auto& nid : rep.network_ids) by_network_id_.erase(nid_key(rep.connector, nid));
+          break;
+        }
+        writes_.put(
+            row_key(id),
             [row = r, ids = rep.network_ids, conn = rep.connector](store::Db& db) -> Status {
               if (auto s = store::update_delivery(db, row); !s.ok()) return s;
               for (const auto& nid : ids)
@@ -268,16 +300,7 @@ void Outbox::on_report(const DeliveryReport& rep) {
                     !s.ok())
                   return s;
               return {};
-            },
-            [](Status st) {
-              if (!st.ok())
-                spdlog::error("outbox: cannot record acknowledgement: {}", st.error().message);
             });
-        if (!receipts_follow) {
-          open_.erase(id);
-          for (const auto& nid : rep.network_ids) by_network_id_.erase(nid_key(rep.connector, nid));
-          break;
-        }
         // Receipts that overtook this result.
         std::vector<DeliveryReport> early;
         for (const auto& nid : rep.network_ids) {
@@ -344,9 +367,9 @@ void Outbox::on_report(const DeliveryReport& rep) {
   } else {
     // Still open: remember this segment's state across a restart. (A finished delivery
     // needs no per-segment rows: its final state says it all.)
-    store_.submit([n = store::NetworkIdRow{rep.connector, rep.network_id, id, rep.state}](
-                      store::Db& db) { return store::upsert_network_id(db, n); },
-                  [](Status) {});
+    writes_.put("n\n" + nid_key(rep.connector, rep.network_id),
+                [n = store::NetworkIdRow{rep.connector, rep.network_id, id, rep.state}](
+                    store::Db& db) { return store::upsert_network_id(db, n); });
   }
 }
 
@@ -381,14 +404,7 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
   r.updated_ms = now_ms();
   // Nothing left the bridge: the reserved charges go back to the payer.
   const bool refund = state == DeliveryState::failed && o.segments.empty();
-  store_.submit(
-      [row = r, refund](store::Db& db) -> Status {
-        if (auto s = store::update_delivery(db, row); !s.ok()) return s;
-        return refund ? store::delete_charges(db, row.id) : Status{};
-      },
-      [](Status st) {
-        if (!st.ok()) spdlog::error("outbox: cannot record final state: {}", st.error().message);
-      });
+  persist_closed(r, refund);
   if (refund && hooks_.refunded) hooks_.refunded(r);
   if (state == DeliveryState::failed || state == DeliveryState::unknown) {
     failed_.inc();
@@ -445,7 +461,7 @@ void Outbox::sweep_expired() {
     open_.erase(it);
     row.reason = "no delivery report within delivery.expire_after_s";
     row.updated_ms = now_ms();
-    persist(row);
+    persist_closed(row, false);
   }
   if (!expired.empty())
     spdlog::info("outbox: {} acknowledged deliveries expired without a receipt", expired.size());

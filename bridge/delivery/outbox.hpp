@@ -23,6 +23,7 @@
 #include "core/metrics.hpp"
 #include "store/records.hpp"
 #include "store/store.hpp"
+#include "store/write_behind.hpp"
 
 namespace passerelle {
 
@@ -48,7 +49,8 @@ struct OutboxOptions {
 
 class Outbox {
  public:
-  Outbox(boost::asio::any_io_executor strand, store::Store& store,
+  // State changes go through `writes` (coalesced per delivery); `store` is for recovery.
+  Outbox(boost::asio::any_io_executor strand, store::Store& store, store::WriteBehind& writes,
          const ConnectorRegistry& connectors, Metrics& metrics, OutboxOptions options,
          OutboxHooks hooks);
 
@@ -75,11 +77,17 @@ class Outbox {
   struct Open {
     store::DeliveryRow row;
     std::map<std::string, DeliveryState> segments;  // network id -> state
+    // The store already says "sent, attempt 1" (committed with the message) while the row
+    // waits for a connector slot: its first hand-out needs no write of its own.
+    bool stored_as_first_send = false;
   };
 
   void dispatch(const std::string& id);
   void send_now(const std::string& id);
   void persist(const store::DeliveryRow& row, std::function<void()> after = {});
+  // The last write of a delivery that leaves memory: its state, no more network ids, and
+  // its charges removed when `refund`.
+  void persist_closed(const store::DeliveryRow& row, bool refund);
   void retry_later(Open& o, const std::string& reason, bool count_attempt);
   void finish(const std::string& id, DeliveryState state, const std::string& reason);
   void arm_timer();
@@ -90,6 +98,7 @@ class Outbox {
 
   boost::asio::any_io_executor strand_;
   store::Store& store_;
+  store::WriteBehind& writes_;
   const ConnectorRegistry& connectors_;
   OutboxOptions options_;
   OutboxHooks hooks_;

@@ -44,7 +44,8 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
       phones_(cfg.bridge.default_country),
       directory_(cfg),
       sms_(cfg.sms),
-      outbox_(strand, store, connectors, metrics, outbox_options(cfg.delivery),
+      writes_(store),
+      outbox_(strand, store, writes_, connectors, metrics, outbox_options(cfg.delivery),
               OutboxHooks{[this](const store::DeliveryRow& d) { on_acked(d); },
                           [this](const store::DeliveryRow& d) { on_delivered(d); },
                           [this](const store::DeliveryRow& d) { on_failed(d); },
@@ -333,92 +334,115 @@ Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
 
 void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_point t0) {
   const auto now = now_ms();
+  // One record shared by the store job and its completion: built once, moved, not copied.
+  struct Commit {
+    store::MessageRow msg;
+    store::DeliveryRow d;
+    std::optional<store::ThreadRow> thread;
+    SmsRoute route;
+    std::string month, local, remote, origin_key;
+    bool charged = false;
+    bool duplicate = false;  // written by the job, read after its commit
+    AckFn ack;
+  };
+  auto c = std::make_shared<Commit>();
   const std::string conv = conversation_id(nm.conv_local, nm.conv_remote);
-  store::MessageRow msg{new_ulid(),   conv,    nm.from.str(),
-                        nm.to.str(),  nm.body, nm.origin_connector,
-                        nm.origin_id, now};
-  store::DeliveryRow d;
+  auto& d = c->d;
   d.id = new_ulid();
-  d.message_id = msg.id;
-  d.connector = nm.connector;
+  d.connector = std::move(nm.connector);
   d.sender = nm.from.str();
   d.recipient = nm.to.str();
-  d.body = nm.body;
   d.kind = static_cast<int>(nm.kind);
   d.request_receipt = nm.request_receipt;
   d.notify = nm.notify.id.empty() ? std::string() : nm.notify.str();
   d.notify_from = nm.notify_from.id.empty() ? std::string() : nm.notify_from.str();
   d.notify_origin = nm.notify_origin;
-  d.payer = nm.payer;
+  d.payer = std::move(nm.payer);
   d.state = DeliveryState::sent;  // handed to its connector as soon as this commits
   d.attempts = 1;
   d.segments = nm.segments;
   d.created_ms = d.updated_ms = now;
-  std::optional<store::ThreadRow> thread;
+  c->origin_key = nm.origin_connector + '\n' + nm.notify.str() + '\n' + nm.origin_id;
+  c->msg = store::MessageRow{new_ulid(),
+                             conv,
+                             d.sender,
+                             d.recipient,
+                             std::move(nm.body),
+                             std::move(nm.origin_connector),
+                             std::move(nm.origin_id),
+                             now};
+  d.message_id = c->msg.id;
+  d.body = c->msg.body;
   if (nm.thread)
-    thread = sms_.touch_thread(nm.thread->sender_number, nm.thread->phone, nm.thread->local,
-                               nm.thread->remote, conv, now);
-  const bool charged = !nm.payer.empty();
-  if (charged) {
-    sms_.add_spend(nm.payer, nm.route.price_per_segment * nm.segments);
-    metrics_
-        .counter("passerelle_sms_segments_total", "SMS segments submitted for sending",
-                 {{"smsc", nm.route.smsc}})
-        .inc(static_cast<std::uint64_t>(nm.segments));
-    metrics_
-        .counter("passerelle_sms_spend_total", "SMS spend, in tariff units",
-                 {{"smsc", nm.route.smsc}})
-        .inc(static_cast<std::uint64_t>(nm.route.price_per_segment * nm.segments));
+    c->thread = sms_.touch_thread(nm.thread->sender_number, nm.thread->phone, nm.thread->local,
+                                  nm.thread->remote, conv, now);
+  c->charged = !d.payer.empty();
+  const auto cost = nm.route.price_per_segment * nm.segments;
+  if (c->charged) {
+    sms_.add_spend(d.payer, cost);
+    auto& counters = smsc_counters(nm.route.smsc);
+    counters.segments->inc(static_cast<std::uint64_t>(nm.segments));
+    counters.spend->inc(static_cast<std::uint64_t>(cost));
   }
-  auto duplicate = std::make_shared<bool>(false);
-  const std::string origin_key = nm.origin_connector + '\n' + nm.notify.str() + '\n' + nm.origin_id;
+  c->route = std::move(nm.route);
+  c->month = sms_.month();
+  c->local = nm.conv_local.str();
+  c->remote = nm.conv_remote.str();
+  c->ack = std::move(ack);
   store_.submit(
-      [msg, d, thread, charged, route = nm.route, month = sms_.month(), conv,
-       local = nm.conv_local.str(), remote = nm.conv_remote.str(),
-       duplicate](store::Db& db) -> Status {
-        auto inserted = store::insert_message(db, msg);
+      [c](store::Db& db) -> Status {
+        auto inserted = store::insert_message(db, c->msg);
         if (!inserted.ok()) return inserted.error();
-        if (!*inserted) {
-          *duplicate = true;
-          return {};
-        }
+        c->duplicate = !*inserted;
+        if (c->duplicate) return {};
         // Always (INSERT OR IGNORE): the row must exist even if the message that created
         // the conversation in memory never committed.
-        if (auto s = store::upsert_conversation(db, conv, local, remote, msg.created_ms); !s.ok())
+        if (auto s = store::upsert_conversation(db, c->msg.conversation_id, c->local, c->remote,
+                                                c->msg.created_ms);
+            !s.ok())
           return s;
-        if (auto s = store::insert_delivery(db, d); !s.ok()) return s;
-        if (thread)
-          if (auto s = store::upsert_thread(db, *thread); !s.ok()) return s;
-        if (charged)
-          if (auto s = store::insert_charges(db, d.id, d.payer, route.smsc, d.segments,
-                                             route.price_per_segment, month, msg.created_ms);
+        if (auto s = store::insert_delivery(db, c->d); !s.ok()) return s;
+        if (c->thread)
+          if (auto s = store::upsert_thread(db, *c->thread); !s.ok()) return s;
+        if (c->charged)
+          if (auto s =
+                  store::insert_charges(db, c->d.id, c->d.payer, c->route.smsc, c->d.segments,
+                                        c->route.price_per_segment, c->month, c->msg.created_ms);
               !s.ok())
             return s;
         return {};
       },
-      [this, d, ack = std::move(ack), duplicate, t0, charged, payer = nm.payer, origin_key,
-       cost = nm.route.price_per_segment * nm.segments](Status st) mutable {
-        boost::asio::post(strand_, [this, d = std::move(d), ack = std::move(ack), duplicate,
-                                    st = std::move(st), t0, origin_key, charged, payer,
-                                    cost]() mutable {
-          if (!st.ok() || *duplicate) {
-            if (charged) sms_.add_spend(payer, -cost);  // nothing new was sent
+      [this, c, t0, cost](Status st) {
+        boost::asio::post(strand_, [this, c, st = std::move(st), t0, cost]() {
+          if (!st.ok() || c->duplicate) {
+            if (c->charged) sms_.add_spend(c->d.payer, -cost);  // nothing new was sent
             if (!st.ok()) {
               spdlog::error("router: cannot store message: {}", st.error().message);
-              forget_origin(origin_key);  // its redelivery is not a duplicate
+              forget_origin(c->origin_key);  // its redelivery is not a duplicate
             }
-            ack_with(ack,
+            ack_with(c->ack,
                      st.ok()
                          ? Status{}
                          : Status{Error::transient("the bridge cannot store messages right now")});
             return;
           }
-          ack_with(ack, {});
-          outbox_.enqueue(std::move(d));
+          ack_with(c->ack, {});
+          outbox_.enqueue(std::move(c->d));
           routing_seconds_.observe(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         });
       });
+}
+
+Router::SmscCounters& Router::smsc_counters(const std::string& smsc) {
+  auto it = smsc_counters_.find(smsc);
+  if (it != smsc_counters_.end()) return it->second;
+  SmscCounters c;
+  c.segments = &metrics_.counter("passerelle_sms_segments_total",
+                                 "SMS segments submitted for sending", {{"smsc", smsc}});
+  c.spend = &metrics_.counter("passerelle_sms_spend_total", "SMS spend, in tariff units",
+                              {{"smsc", smsc}});
+  return smsc_counters_.emplace(smsc, c).first->second;
 }
 
 void Router::send_sms_notice(const std::string& sender, const std::string& phone,
@@ -513,11 +537,8 @@ void Router::on_acked(const store::DeliveryRow& d) {
   for (const auto& key : {d.notify + '\n' + d.notify_from, d.notify_from + '\n' + d.notify})
     if (auto it = conversations_.find(key); it != conversations_.end()) conv = it->second;
   auto row = sms_.touch_thread(sender, phone, d.notify_from, d.notify, conv, now_ms());
-  store_.submit([row](store::Db& db) { return store::upsert_thread(db, row); },
-                [](Status st) {
-                  if (!st.ok())
-                    spdlog::error("router: cannot record SMS thread: {}", st.error().message);
-                });
+  writes_.put("t\n" + sender + '\n' + phone + '\n' + row.local + '\n' + row.remote,
+              [row](store::Db& db) { return store::upsert_thread(db, row); });
 }
 
 void Router::on_refunded(const store::DeliveryRow& d) {

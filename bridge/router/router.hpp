@@ -105,6 +105,7 @@ class Router {
   PhoneNumbers phones_;
   Directory directory_;
   SmsPlan sms_;
+  store::WriteBehind writes_;  // state changes that need not commit one by one
   Outbox outbox_;
   std::map<std::string, std::string> conversations_;  // local '\n' remote -> id
   // Numbers as typed -> parsed (libphonenumber is costly; the same recipients recur).
@@ -125,6 +126,12 @@ class Router {
   static constexpr std::size_t kDedupeMax = 200000;
   Histogram& routing_seconds_;
   Counter& refused_;
+  struct SmscCounters {
+    Counter* segments = nullptr;
+    Counter* spend = nullptr;
+  };
+  SmscCounters& smsc_counters(const std::string& smsc);
+  std::unordered_map<std::string, SmscCounters> smsc_counters_;
 };
 
 }  // namespace passerelle

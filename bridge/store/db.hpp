@@ -2,6 +2,7 @@
 // The one adapter over SQLite: a connection, prepared statements, typed binding.
 // Not thread-safe: a Db is used by one thread at a time (the store's writer).
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,6 +39,20 @@ class Stmt {
   sqlite3_stmt* s_;
 };
 
+// SQL text known at compile time (a string literal): its address names the cached
+// prepared statement, so fetching one costs a pointer hash, not a string copy and compare.
+class Sql {
+ public:
+  template <std::size_t N>
+  consteval Sql(const char (&text)[N]) : text_(text), size_(N - 1) {}  // NOLINT: implicit
+  const char* text() const { return text_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  const char* text_;
+  std::size_t size_;
+};
+
 class Db {
  public:
   static Result<std::unique_ptr<Db>> open(const std::string& path);
@@ -48,7 +63,7 @@ class Db {
   Status exec(std::string_view sql);
   // A cached prepared statement, reset and with bindings cleared. The reference stays
   // valid for the Db's lifetime.
-  Result<Stmt*> prepare(const std::string& sql);
+  Result<Stmt*> prepare(Sql sql);
   std::int64_t changes() const;
   std::int64_t last_insert_rowid() const;
   std::string last_error() const;
@@ -57,7 +72,7 @@ class Db {
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::unordered_map<std::string, std::pair<sqlite3_stmt*, std::unique_ptr<Stmt>>> cache_;
+  std::unordered_map<const char*, std::pair<sqlite3_stmt*, std::unique_ptr<Stmt>>> cache_;
 };
 
 }  // namespace passerelle::store

@@ -5,7 +5,7 @@ namespace {
 
 // Runs one cached statement with `bind` applied.
 template <typename Bind>
-Status run(Db& db, const std::string& sql, Bind&& bind) {
+Status run(Db& db, Sql sql, Bind&& bind) {
   auto st = db.prepare(sql);
   if (!st.ok()) return st.error();
   bind(**st);
@@ -13,7 +13,7 @@ Status run(Db& db, const std::string& sql, Bind&& bind) {
 }
 
 template <typename Row, typename Bind>
-Status each(Db& db, const std::string& sql, Row&& row, Bind&& bind) {
+Status each(Db& db, Sql sql, Row&& row, Bind&& bind) {
   auto st = db.prepare(sql);
   if (!st.ok()) return st.error();
   bind(**st);
@@ -28,7 +28,7 @@ Status each(Db& db, const std::string& sql, Row&& row, Bind&& bind) {
 }
 
 template <typename Row>
-Status each(Db& db, const std::string& sql, Row&& row) {
+Status each(Db& db, Sql sql, Row&& row) {
   return each(db, sql, std::forward<Row>(row), [](Stmt&) {});
 }
 
@@ -101,6 +101,11 @@ Status upsert_network_id(Db& db, const NetworkIdRow& n) {
                s.bind(1, n.connector).bind(2, n.network_id).bind(3, n.delivery_id);
                s.bind(4, delivery_state_name(n.state));
              });
+}
+
+Status delete_network_ids(Db& db, const std::string& delivery_id) {
+  return run(db, "DELETE FROM network_ids WHERE delivery_id=?",
+             [&](Stmt& s) { s.bind(1, delivery_id); });
 }
 
 Status upsert_thread(Db& db, const ThreadRow& t) {

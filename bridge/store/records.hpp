@@ -67,6 +67,8 @@ Status insert_charges(Db& db, const std::string& delivery_id, const std::string&
                       const std::string& smsc, int segments, std::int64_t price_each,
                       const std::string& month, std::int64_t ms);
 Status delete_charges(Db& db, const std::string& delivery_id);
+// Forgets the network ids of a delivery that is closed: no report can change it any more.
+Status delete_network_ids(Db& db, const std::string& delivery_id);
 Status upsert_person(Db& db, const PersonRow& p, std::int64_t ms);
 Status delete_person(Db& db, const std::string& name);
 
