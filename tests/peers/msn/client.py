@@ -85,6 +85,7 @@ class Link:
         finally:
             self.eof = True
             self.changed.set()
+            self.close()
 
     def next_trid(self) -> int:
         self.trid += 1
@@ -211,6 +212,7 @@ class MsnClient:
         self.groups: list[dict] = []
         self.challenges_answered = 0
         self.redirected_to: tuple[str, int] | None = None
+        self.switchboards: list[Switchboard] = []
 
     # -- notification server
 
@@ -236,6 +238,8 @@ class MsnClient:
         return await self.ns.expect(lambda c: c.trid == trid, timeout)
 
     async def login(self, timeout: float = DEFAULT_TIMEOUT) -> "MsnClient":
+        if self.ns is not None:
+            self.ns.close()
         reply = await self._negotiate(self.host, self.ns_port, timeout)
         if reply.name == "XFR" and len(reply.args) >= 3 and reply.args[1] == "NS":
             host, port = reply.args[2].rsplit(":", 1)
@@ -390,6 +394,9 @@ class MsnClient:
             self.ns.close()
 
     def close(self) -> None:
+        """Closes the NS connection and every switchboard connection, without a word."""
+        for sb in self.switchboards:
+            sb.link.close()
         if self.ns is not None:
             self.ns.close()
 
@@ -434,6 +441,7 @@ class Switchboard:
         self.link = link
         self.session_id = session_id
         self.participants: dict[str, str] = {}
+        client.switchboards.append(self)
 
     async def invite(self, email: str, timeout: float = DEFAULT_TIMEOUT, wait_join: bool = True) -> None:
         cal = await self.link.call("CAL", email, timeout=timeout)

@@ -1437,6 +1437,7 @@ class Server:
                     break
                 if not line:
                     break
+                req = None
                 try:
                     req = json.loads(line)
                     if not isinstance(req, dict):
@@ -1446,7 +1447,7 @@ class Server:
                     resp = {"ok": False, "error": f"{type(e).__name__}: {e}"}
                 writer.write((json.dumps(resp) + "\n").encode("utf-8"))
                 await writer.drain()
-                if req.get("cmd") == "shutdown" if isinstance(req, dict) else False:
+                if isinstance(req, dict) and req.get("cmd") == "shutdown":
                     break
         except ConnectionError:
             pass

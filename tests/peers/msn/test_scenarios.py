@@ -314,6 +314,7 @@ class SessionTest(ServerCase):
         err = await c.ns.expect(lambda x: x.trid == trid)
         self.assertEqual(err.name, "911")
         await c.ns.wait_closed(T)
+        c.close()
         # unknown account at USR TWN I: 911 too
         c2 = MsnClient(f"nobody{next(_ids)}@example.com", "x", ns_port=self.server.ns_port,
                        login_port=self.server.login_port)
@@ -403,6 +404,7 @@ class ShutdownTest(unittest.IsolatedAsyncioTestCase):
         out = await c.expect("OUT")
         self.assertEqual(out.args, ["SSD"])
         await c.ns.wait_closed(T)
+        c.close()
         self.assertEqual(await asyncio.to_thread(server.proc.wait, T), 0)
 
     async def test_control_shutdown(self):
