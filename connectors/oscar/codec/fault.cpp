@@ -26,6 +26,8 @@ const char* fault_name(Fault f) {
       return "bad_text";
     case Fault::value_too_long:
       return "value_too_long";
+    case Fault::bad_value:
+      return "bad_value";
   }
   return "?";
 }
@@ -50,7 +52,7 @@ Error make_fault(Fault f, std::string message) {
 
 std::optional<Fault> fault_of(const Error& e) {
   const int v = e.protocol_status - kFaultStatusBase;
-  if (v < static_cast<int>(Fault::truncated) || v > static_cast<int>(Fault::value_too_long)) {
+  if (v < static_cast<int>(Fault::truncated) || v > static_cast<int>(Fault::bad_value)) {
     return std::nullopt;
   }
   return static_cast<Fault>(v);

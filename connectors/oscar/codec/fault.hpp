@@ -23,6 +23,7 @@ enum class Fault : int {
   bad_charset,            // an ICBM text charset we do not know
   bad_text,               // odd-length UCS-2, or invalid UTF-8 handed to the encoder
   value_too_long,         // a value does not fit its length field (encoder side)
+  bad_value,              // a field the protocol forbids here (a repeated rate class id)
 };
 
 inline constexpr int kFaultStatusBase = 0x10000;

@@ -105,6 +105,16 @@ Result<std::vector<RateClass>> parse_rate_params(ByteView body) {
   }
   std::vector<RateClass> classes(n);
   for (auto& c : classes) read_class(r, c);
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    for (std::size_t k = 0; k < i; ++k) {
+      if (classes[k].id == classes[i].id) {
+        return make_fault(Fault::bad_value,
+                          "rate parameters: class " + std::to_string(classes[i].id) + " twice");
+      }
+    }
+  }
+  // Then one member group per class, in any order.
+  std::vector<bool> seen(n, false);
   std::size_t members = 0;
   for (std::uint16_t i = 0; i < n; ++i) {
     std::uint16_t id = 0, count = 0;
@@ -113,20 +123,22 @@ Result<std::vector<RateClass>> parse_rate_params(ByteView body) {
     }
     members += count;
     if (members > kMaxRateMembers) return too_many("rate class members", kMaxRateMembers);
-    RateClass* c = nullptr;
-    for (auto& k : classes) {
-      if (k.id == id && c == nullptr) c = &k;
+    std::size_t at = n;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (classes[k].id == id) at = k;
     }
-    if (c == nullptr || !c->members.empty()) {
+    if (at == n || seen[at]) {
       return make_fault(
-          Fault::truncated,
+          Fault::bad_value,
           "rate parameters: members for unknown or repeated class " + std::to_string(id));
     }
+    seen[at] = true;
     if (r.remaining() < std::size_t{count} * 4) {
       return make_fault(Fault::truncated, "rate parameters: member list cut short");
     }
-    c->members.resize(count);
-    for (auto& m : c->members) {
+    RateClass& c = classes[at];
+    c.members.resize(count);
+    for (auto& m : c.members) {
       r.u16(m.family);
       r.u16(m.subtype);
     }

@@ -56,7 +56,11 @@ TEST(OscarOservice, RateParamsMalformed) {
   // Members for a class that was not announced.
   auto bad = full;
   bad[2 + 2 * 35 + 1] = 0x09;
-  EXPECT_FALSE(parse_rate_params(bad).ok());
+  EXPECT_EQ(fault_of(parse_rate_params(bad).error()), Fault::bad_value);
+  // The same class id twice (found by fuzz_oscar: it made the re-encoding differ).
+  auto twice = full;
+  twice[2 + 35 + 1] = 0x01;
+  EXPECT_EQ(fault_of(parse_rate_params(twice).error()), Fault::bad_value);
 }
 
 TEST(OscarOservice, RateChangeAndErrors) {
