@@ -89,7 +89,7 @@ Status Router::load() {
       return s;
     if (auto s = store::load_conversations(db,
                                            [&](std::string id, std::string l, std::string r) {
-                                             conversations_[l + '\n' + r] = id;
+                                             conversations_[l + '\n' + r] = {id, true};
                                            });
         !s.ok())
       return s;
@@ -343,10 +343,13 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
     std::string month, local, remote, origin_key;
     bool charged = false;
     bool duplicate = false;  // written by the job, read after its commit
+    bool store_conversation = true;
     AckFn ack;
   };
   auto c = std::make_shared<Commit>();
-  const std::string conv = conversation_id(nm.conv_local, nm.conv_remote);
+  Conversation& conversation_ref = conversation(nm.conv_local, nm.conv_remote);
+  const std::string conv = conversation_ref.id;
+  c->store_conversation = !conversation_ref.stored;
   auto& d = c->d;
   d.id = new_ulid();
   d.connector = std::move(nm.connector);
@@ -395,12 +398,13 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
         if (!inserted.ok()) return inserted.error();
         c->duplicate = !*inserted;
         if (c->duplicate) return {};
-        // Always (INSERT OR IGNORE): the row must exist even if the message that created
-        // the conversation in memory never committed.
-        if (auto s = store::upsert_conversation(db, c->msg.conversation_id, c->local, c->remote,
-                                                c->msg.created_ms);
-            !s.ok())
-          return s;
+        // Until one commit has written it (INSERT OR IGNORE): the message that created the
+        // conversation in memory may not have committed.
+        if (c->store_conversation)
+          if (auto s = store::upsert_conversation(db, c->msg.conversation_id, c->local, c->remote,
+                                                  c->msg.created_ms);
+              !s.ok())
+            return s;
         if (auto s = store::insert_delivery(db, c->d); !s.ok()) return s;
         if (c->thread)
           if (auto s = store::upsert_thread(db, *c->thread); !s.ok()) return s;
@@ -427,6 +431,10 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
             return;
           }
           ack_with(c->ack, {});
+          if (c->store_conversation)
+            if (auto it = conversations_.find(c->local + '\n' + c->remote);
+                it != conversations_.end() && it->second.id == c->msg.conversation_id)
+              it->second.stored = true;
           outbox_.enqueue(std::move(c->d));
           routing_seconds_.observe(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -484,10 +492,9 @@ Result<PhoneNumber> Router::parse_phone_for_sms(const std::string& text) {
   return parsed;
 }
 
-std::string Router::conversation_id(const Address& local, const Address& remote) {
-  const std::string key = local.str() + '\n' + remote.str();
-  auto it = conversations_.find(key);
-  if (it == conversations_.end()) it = conversations_.emplace(key, new_ulid()).first;
+Router::Conversation& Router::conversation(const Address& local, const Address& remote) {
+  auto [it, inserted] = conversations_.try_emplace(local.str() + '\n' + remote.str());
+  if (inserted) it->second.id = new_ulid();
   return it->second;
 }
 
@@ -535,7 +542,7 @@ void Router::on_acked(const store::DeliveryRow& d) {
   // Replies go out as notify_from (the phone's puppet, or the linked account) to notify.
   std::string conv;
   for (const auto& key : {d.notify + '\n' + d.notify_from, d.notify_from + '\n' + d.notify})
-    if (auto it = conversations_.find(key); it != conversations_.end()) conv = it->second;
+    if (auto it = conversations_.find(key); it != conversations_.end()) conv = it->second.id;
   auto row = sms_.touch_thread(sender, phone, d.notify_from, d.notify, conv, now_ms());
   writes_.put("t\n" + sender + '\n' + phone + '\n' + row.local + '\n' + row.remote,
               [row](store::Db& db) { return store::upsert_thread(db, row); });

@@ -85,7 +85,6 @@ class Router {
   // Tells `to` about a delivery's outcome through the connector that speaks as `from`.
   void notify(OutboundEvent ev, const Address& from, const Address& to);
   std::string connector_for(const Address& from, const Address& to) const;
-  std::string conversation_id(const Address& local, const Address& remote);
   Result<PhoneNumber> parse_phone_for_sms(const std::string& text);
 
   void on_acked(const store::DeliveryRow& d);
@@ -107,7 +106,12 @@ class Router {
   SmsPlan sms_;
   store::WriteBehind writes_;  // state changes that need not commit one by one
   Outbox outbox_;
-  std::map<std::string, std::string> conversations_;  // local '\n' remote -> id
+  struct Conversation {
+    std::string id;
+    bool stored = false;  // its row is committed: later messages need not write it
+  };
+  std::unordered_map<std::string, Conversation> conversations_;  // local '\n' remote
+  Conversation& conversation(const Address& local, const Address& remote);
   // Numbers as typed -> parsed (libphonenumber is costly; the same recipients recur).
   // Cleared when full rather than evicted one by one: it refills from the traffic.
   std::unordered_map<std::string, PhoneNumber> phone_cache_;
