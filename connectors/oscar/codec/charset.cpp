@@ -64,9 +64,13 @@ constexpr char16_t kCp1252High[32] = {
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 std::string decode_single_byte(ByteView bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (std::uint8_t b : bytes) {
+  // Most text is ASCII: copy the run before the first high byte in one go.
+  auto high = std::find_if(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b >= 0x80; });
+  std::string out(bytes.begin(), high);
+  if (high == bytes.end()) return out;
+  out.reserve(2 * bytes.size());
+  for (auto it = high; it != bytes.end(); ++it) {
+    const std::uint8_t b = *it;
     if (b < 0x80) {
       out.push_back(static_cast<char>(b));
     } else if (b < 0xA0) {
@@ -91,6 +95,13 @@ bool valid_utf8(std::string_view s) {
 }
 
 Result<EncodedText> encode_text(std::string_view utf8) {
+  EncodedText t;
+  // Most text is ASCII, which is valid UTF-8 and sent as is.
+  if (std::all_of(utf8.begin(), utf8.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    t.bytes.assign(utf8.begin(), utf8.end());
+    return t;
+  }
   // First pass: validate and find the widest character.
   char32_t widest = 0;
   bool c1 = false;
@@ -104,12 +115,6 @@ Result<EncodedText> encode_text(std::string_view utf8) {
     widest = std::max(widest, cp);
     c1 = c1 || (cp >= 0x80 && cp < 0xA0);
     units += cp >= 0x10000 ? 2 : 1;
-  }
-  EncodedText t;
-  if (widest < 0x80) {
-    t.charset = charset::ascii;
-    t.bytes.assign(utf8.begin(), utf8.end());
-    return t;
   }
   std::size_t i = 0;
   char32_t cp = 0;

@@ -64,6 +64,7 @@ Status append_others(Bytes& out, const std::vector<Tlv>& other) {
 Result<std::vector<Fragment>> parse_fragments(ByteView data, std::size_t max) {
   ByteReader r(data);
   std::vector<Fragment> out;
+  out.reserve(std::min<std::size_t>(max, data.size() / 4));
   while (!r.at_end()) {
     if (out.size() >= max) {
       return make_fault(Fault::too_many_items,
@@ -150,6 +151,7 @@ Result<OutgoingIm> make_text_im(const IcbmCookie& cookie, std::string screen_nam
   m.cookie = cookie;
   m.channel = icbm_channel::im;
   m.screen_name = std::move(screen_name);
+  m.fragments.reserve(2);
   m.fragments.push_back(Fragment{fragment_id::capabilities, 1, Bytes{0x01}});
   m.fragments.push_back(make_text_fragment(*enc));
   m.request_host_ack = request_host_ack;

@@ -1,5 +1,7 @@
 #include "oscar/codec/tlv.hpp"
 
+#include <algorithm>
+
 #include "oscar/codec/fault.hpp"
 
 namespace passerelle::oscar {
@@ -29,6 +31,7 @@ Result<TlvView> read_one(ByteReader& r, const char* where) {
 
 Result<TlvList> read_until_end(ByteReader& r, std::size_t max_tlvs, const char* where) {
   TlvList list;
+  list.items.reserve(std::min<std::size_t>(max_tlvs, r.remaining() / 4));
   while (!r.at_end()) {
     if (list.items.size() >= max_tlvs) {
       return make_fault(Fault::too_many_items,
