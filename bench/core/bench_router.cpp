@@ -12,6 +12,7 @@
 // nothing else going on. It is the ceiling of this write pattern on this disk.
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -129,6 +130,14 @@ double raw_sqlite_msgs_per_s(const std::filesystem::path& file, int total, bool 
   return total / std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// CPU seconds (user + system) this process has used so far, all threads.
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 double pct(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -179,6 +188,7 @@ int main(int argc, char** argv) {
   std::vector<double> ack_us(static_cast<size_t>(total));
   std::atomic<int> acked{0};
   std::counting_semaphore<> slots(window);  // the producer blocks instead of spinning
+  const double cpu0 = cpu_seconds();
   const auto t0 = Clock::now();
   for (int i = 0; i < total; ++i) {
     slots.acquire();
@@ -204,12 +214,15 @@ int main(int argc, char** argv) {
   while (receipts->receipts.load() < static_cast<std::uint64_t>(total))
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double delivered_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double bridge_cpu_us = (cpu_seconds() - cpu0) * 1e6 / total;
   const auto stats = (*store)->stats();
   work.reset();
   io.stop();
   runner.join();
   (*store)->close();
+  const double cpu1 = cpu_seconds();
   const double raw = raw_sqlite_msgs_per_s(dir / "raw.db", total, sync == "full");
+  const double raw_cpu_us = (cpu_seconds() - cpu1) * 1e6 / total;
   std::filesystem::remove_all(dir);
 
   std::printf("messages=%d in_flight=%d synchronous=%s\n", total, window, sync.c_str());
@@ -218,6 +231,8 @@ int main(int argc, char** argv) {
   std::printf("delivered (receipt sent, every state durable): %.0f msg/s\n", total / delivered_s);
   std::printf("reference, same rows straight to SQLite: %.0f msg/s; bridge/reference = %.2f\n", raw,
               (total / delivered_s) / raw);
+  std::printf("CPU per message (all threads, the producer included): %.1f us; reference %.1f us\n",
+              bridge_cpu_us, raw_cpu_us);
   std::printf("store: %llu jobs in %llu commits (%.1f jobs/commit)\n",
               (unsigned long long)stats.jobs, (unsigned long long)stats.commits,
               double(stats.jobs) / double(std::max<std::uint64_t>(1, stats.commits)));

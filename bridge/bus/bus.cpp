@@ -1,11 +1,14 @@
 #include "bus/bus.hpp"
 
-#include <boost/asio/post.hpp>
-
 namespace passerelle {
 
 Bus::Bus(boost::asio::any_io_executor strand, Handler handler, std::size_t max_pending)
-    : strand_(std::move(strand)), handler_(std::move(handler)), max_pending_(max_pending) {}
+    : handler_(std::move(handler)),
+      max_pending_(max_pending),
+      queue_(std::move(strand), [this](InboundEvent& ev) {
+        pending_.fetch_sub(1, std::memory_order_relaxed);
+        handler_(std::move(ev));
+      }) {}
 
 void Bus::publish(InboundEvent event) {
   if (pending_.load(std::memory_order_relaxed) >= max_pending_) {
@@ -17,10 +20,7 @@ void Bus::publish(InboundEvent event) {
     if (auto* r = std::get_if<Registration>(&event)) return refuse(r->ack);
   }
   pending_.fetch_add(1, std::memory_order_relaxed);
-  boost::asio::post(strand_, [this, ev = std::move(event)]() mutable {
-    pending_.fetch_sub(1, std::memory_order_relaxed);
-    handler_(std::move(ev));
-  });
+  queue_.push(std::move(event));
 }
 
 }  // namespace passerelle

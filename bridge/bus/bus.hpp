@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "connector/connector.hpp"
+#include "core/handoff.hpp"
 
 namespace passerelle {
 
@@ -24,9 +25,9 @@ class Bus : public EventSink {
   std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
-  boost::asio::any_io_executor strand_;
   Handler handler_;
   std::size_t max_pending_;
+  Handoff<InboundEvent> queue_;
   std::atomic<std::size_t> pending_{0};
   std::atomic<std::uint64_t> refused_{0};
 };
