@@ -178,27 +178,33 @@ Result<Command> parse_line(std::string_view line, const Grammar& grammar, const 
   std::string_view rest = line.size() > 3 ? line.substr(4) : std::string_view{};
   const bool has_args = line.size() > 3;
 
-  // Split on single spaces; empty pieces are kept (see Command::args).
-  std::vector<std::string_view> parts;
-  if (has_args) {
-    for (;;) {
-      if (parts.size() == limits.max_args + 2) {
-        return refuse(why, DecodeErrc::too_many_args, "too many arguments");
-      }
-      const auto sp = rest.find(' ');
-      parts.push_back(rest.substr(0, sp));
-      if (sp == std::string_view::npos) break;
-      rest.remove_prefix(sp + 1);
-    }
+  // Split on single spaces; empty pieces are kept (see Command::args). The pieces live on
+  // the stack for ordinary lines; only a line with many arguments allocates for them.
+  const std::size_t n_parts =
+      has_args ? 1 + static_cast<std::size_t>(std::count(rest.begin(), rest.end(), ' ')) : 0;
+  if (n_parts > limits.max_args + 2) {  // + trid + byte count
+    return refuse(why, DecodeErrc::too_many_args, "too many arguments");
+  }
+  std::array<std::string_view, 16> small;
+  std::vector<std::string_view> big;
+  std::string_view* parts = small.data();
+  if (n_parts > small.size()) {
+    big.resize(n_parts);
+    parts = big.data();
+  }
+  for (std::size_t i = 0; i < n_parts; ++i) {
+    const auto sp = rest.find(' ');
+    parts[i] = rest.substr(0, sp);
+    if (sp != std::string_view::npos) rest.remove_prefix(sp + 1);
   }
   std::size_t first = 0;
-  if (!parts.empty() && grammar.may_have_trid(cmd.verb)) {
+  if (n_parts > 0 && grammar.may_have_trid(cmd.verb)) {
     if (auto t = parse_trid(parts[0])) {
       cmd.trid = *t;
       first = 1;
     }
   }
-  std::size_t last = parts.size();  // one past the last argument kept in args
+  std::size_t last = n_parts;  // one past the last argument kept in args
   switch (grammar.payload_rule(cmd.verb)) {
     case PayloadRule::none:
       break;
