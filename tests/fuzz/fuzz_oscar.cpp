@@ -5,10 +5,13 @@
 #include <cstdlib>
 #include <span>
 
+#include "oscar/codec/buddy.hpp"
 #include "oscar/codec/charset.hpp"
 #include "oscar/codec/feedbag.hpp"
 #include "oscar/codec/flap.hpp"
 #include "oscar/codec/icbm.hpp"
+#include "oscar/codec/icq.hpp"
+#include "oscar/codec/locate.hpp"
 #include "oscar/codec/login.hpp"
 #include "oscar/codec/oservice.hpp"
 #include "oscar/codec/snac.hpp"
@@ -70,6 +73,16 @@ void payload(const FlapFrame& f) {
   round_trip<UserInfo>(body, parse_user_info, append_user_info);
   round_trip<FeedbagReply>(
       body, [](ByteView b) { return parse_feedbag_reply(b); }, append_feedbag_reply);
+  round_trip<LocateReply>(body, parse_locate_reply, append_locate_reply);
+  round_trip<IcqMeta>(body, parse_icq_meta, append_icq_meta);
+  round_trip<IcqOfflineMessage>(body, parse_icq_offline_message, append_icq_offline_message);
+  round_trip<IcqChannel4Message>(body, parse_icq_channel4, append_icq_channel4);
+  round_trip<std::vector<std::string>>(
+      body, [](ByteView b) { return parse_screen_name_list(b); }, append_screen_name_list);
+  round_trip<std::vector<FeedbagItem>>(
+      body, [](ByteView b) { return parse_feedbag_items(b); }, append_feedbag_items);
+  if (auto l = parse_locate_reply(body); l.ok() && l->away) (void)locate_text_utf8(*l->away);
+  check(valid_utf8(icq_text_utf8(body)));
   if (auto m = parse_incoming_im(body); m.ok()) text(m->fragments);
   if (auto m = parse_outgoing_im(body); m.ok()) text(m->fragments);
   if (auto r = parse_rate_params(body); r.ok()) {
@@ -79,7 +92,6 @@ void payload(const FlapFrame& f) {
     check(again.ok() && *again == *r);
   }
   (void)parse_user_info_list(body);
-  (void)parse_feedbag_items(body);
   (void)parse_snac_error(body);
   (void)parse_challenge_response(body);
   (void)parse_auth_reply(body);

@@ -198,4 +198,8 @@ void append_snac_error(Bytes& out, std::uint16_t code) {
   put_u16(out, code);
 }
 
+void append_set_icq_status(Bytes& out, std::uint32_t status) {
+  append_tlv_u32(out, 0x0006, status);
+}
+
 }  // namespace passerelle::oscar

@@ -86,6 +86,10 @@ struct RateChange {
 };
 Result<RateChange> parse_rate_change(ByteView body);
 
+// 0x0001/0x001E set user info fields: passerelle sets the ICQ status (TLV 0x0006, u32:
+// flags in the high half, icq_status::* in the low half; userinfo.hpp).
+void append_set_icq_status(Bytes& out, std::uint32_t status);
+
 // Subtype 0x0001 of any family: u16 error code, then optional TLVs (0x0008 subcode).
 struct SnacErrorBody {
   std::uint16_t code = 0;
