@@ -9,6 +9,7 @@
 #include "oscar/codec/charset.hpp"
 #include "oscar/codec/feedbag.hpp"
 #include "oscar/codec/flap.hpp"
+#include "oscar/codec/html.hpp"
 #include "oscar/codec/icbm.hpp"
 #include "oscar/codec/icq.hpp"
 #include "oscar/codec/locate.hpp"
@@ -43,6 +44,16 @@ void text(const std::vector<Fragment>& fragments) {
   auto t = message_text(fragments);
   if (!t.ok()) return;
   check(valid_utf8(*t));
+  // HTML conversion keeps UTF-8 valid, and plain text survives a trip through HTML.
+  const std::string plain = html_to_text(*t);
+  check(valid_utf8(plain));
+  (void)looks_like_html(*t);
+  if (t->size() < 1000 && t->find('\r') == std::string::npos) {
+    const std::string back = html_to_text(text_to_html(*t));
+    std::string want = *t;
+    while (!want.empty() && want.back() == '\n') want.pop_back();
+    check(back == want);
+  }
   // What we decoded, we can send again, and it reads back the same.
   auto enc = encode_text(*t);
   check(enc.ok());
