@@ -121,6 +121,54 @@ struct SmsSection {
   friend bool operator==(const SmsSection&, const SmsSection&) = default;
 };
 
+// An AIM, ICQ or MSN account passerelle logs into for a person (DESIGN.md §3, linked
+// accounts). The person's XMPP client sees its contacts on aim./icq./msn.<domain>.
+struct LegacyAccount {
+  std::string network;   // "aim" | "icq" | "msn"
+  std::string login;     // canonical: AIM screen name lower case without spaces, ICQ UIN,
+                         // MSN e-mail lower case
+  std::string password;  // from password or password_file; never logged
+  std::string person;    // the [[people]] entry it belongs to
+  std::string host;      // empty: the section's
+  int port = 0;          // 0: the section's
+  // OSCAR: "md5" (BUCP, family 0x0017) or "password" (FLAP channel 1, older ICQ servers).
+  std::string login_method = "md5";
+  // MSN: a contact who is offline gets the message by SMS when a [[people]] entry links
+  // that contact's address to a phone (the original MSN-to-SMS service).
+  bool sms_to_offline_contacts = true;
+
+  friend bool operator==(const LegacyAccount&, const LegacyAccount&) = default;
+};
+
+struct OscarSection {
+  bool enabled = false;
+  std::string host = "127.0.0.1";  // the login (BUCP) server
+  int port = 5190;
+  int reconnect_initial_ms = 2000;
+  int reconnect_max_ms = 300000;
+  int login_interval_ms = 100;  // between two account logins (servers rate-limit logins)
+  std::vector<LegacyAccount> accounts;
+
+  friend bool operator==(const OscarSection&, const OscarSection&) = default;
+};
+
+struct MsnSection {
+  bool enabled = false;
+  std::string host = "127.0.0.1";  // the dispatch/notification server
+  int port = 1863;
+  // Where the Passport (Tweener) ticket comes from: the nexus (answers PassportURLs) or
+  // the login page itself. http:// is accepted for test servers on loopback only.
+  std::string login_url = "https://127.0.0.1/rdr/pprdr.asp";
+  std::string max_version = "MSNP12";  // offered down to MSNP8
+  int switchboard_idle_s = 300;        // a chat nobody used this long is closed
+  int reconnect_initial_ms = 2000;
+  int reconnect_max_ms = 300000;
+  int login_interval_ms = 100;
+  std::vector<LegacyAccount> accounts;
+
+  friend bool operator==(const MsnSection&, const MsnSection&) = default;
+};
+
 struct PersonEntry {
   std::string name;
   std::string phone;  // E.164 after loading
@@ -141,6 +189,8 @@ struct Config {
   AccessSection access;
   XmppSection xmpp;
   SmsSection sms;
+  OscarSection oscar;
+  MsnSection msn;
   std::vector<PersonEntry> people;
   // Problems that do not stop the bridge (a world-readable secret file, ...), each
   // "file:line:col: key: text". Never contains a secret.

@@ -47,6 +47,17 @@ void describe_sms(std::string& out, const SmsSection& s) {
   for (const auto& [prefix, name] : routes) out += fmt::format("  {} -> {}\n", prefix, name);
 }
 
+void describe_accounts(std::string& out, const std::vector<LegacyAccount>& accounts,
+                       const std::string& host, int port, bool oscar) {
+  for (const auto& a : accounts)
+    out += fmt::format(
+        "  account {}:{} (person {}): server {}:{}, {}, password {}\n", a.network, a.login,
+        a.person, a.host.empty() ? host : a.host, a.port == 0 ? port : a.port,
+        oscar ? "login " + a.login_method
+              : std::string("SMS to offline contacts ") + yes(a.sms_to_offline_contacts),
+        set(a.password));
+}
+
 }  // namespace
 
 std::string describe(const Config& c) {
@@ -81,6 +92,21 @@ std::string describe(const Config& c) {
                        a.jid, a.person, a.host.empty() ? "(from the JID)" : a.host, a.port,
                        a.resource, a.tls, set(a.password));
   describe_sms(out, c.sms);
+  const auto& o = c.oscar;
+  out += fmt::format(
+      "oscar: {}, login server {}:{}, reconnect {}..{} ms, logins {} ms apart, {} "
+      "account(s)\n",
+      o.enabled ? "enabled" : "disabled", o.host, o.port, o.reconnect_initial_ms,
+      o.reconnect_max_ms, o.login_interval_ms, o.accounts.size());
+  describe_accounts(out, o.accounts, o.host, o.port, true);
+  const auto& m = c.msn;
+  out += fmt::format(
+      "msn: {}, server {}:{}, login {}, up to {}, switchboards closed after {} s idle, reconnect "
+      "{}..{} ms, logins {} ms apart, {} account(s)\n",
+      m.enabled ? "enabled" : "disabled", m.host, m.port, m.login_url, m.max_version,
+      m.switchboard_idle_s, m.reconnect_initial_ms, m.reconnect_max_ms, m.login_interval_ms,
+      m.accounts.size());
+  describe_accounts(out, m.accounts, m.host, m.port, false);
   out += fmt::format("people: {}\n", c.people.size());
   for (const auto& w : c.warnings) out += fmt::format("warning: {}\n", w);
   return out;

@@ -14,6 +14,8 @@ namespace passerelle::config::detail {
 void read_general(Reader& root, Config& c);
 // [[people]] [xmpp] [[xmpp.accounts]] [sms] [[sms.smsc]]
 void read_networks(Reader& root, Config& c);
+// [oscar] [[oscar.accounts]] [msn] [[msn.accounts]] (after read_networks: they name people)
+void read_legacy(Reader& root, Config& c);
 
 // Shared checks, each a Check (config/reader.hpp).
 std::string check_non_empty(std::string& v);

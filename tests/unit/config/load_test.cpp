@@ -41,6 +41,8 @@ TEST(Load, ExampleValuesAreTheDocumentedDefaults) {
   EXPECT_EQ(r->delivery, defaults.delivery);
   EXPECT_EQ(r->access, defaults.access);
   EXPECT_EQ(r->xmpp, defaults.xmpp);
+  EXPECT_EQ(r->oscar, defaults.oscar);
+  EXPECT_EQ(r->msn, defaults.msn);
   EXPECT_TRUE(r->people.empty());
 
   SmsSection sms = r->sms;
@@ -76,6 +78,14 @@ TEST(Load, ExampleCommentedTablesAreValid) {
   ASSERT_EQ(c.people.size(), 1u);
   EXPECT_EQ(c.people[0].monthly_cap, 500);
   EXPECT_EQ(c.people[0].addresses, std::vector<std::string>{"xmpp:bob@example.org"});
+  ASSERT_EQ(c.oscar.accounts.size(), 1u);
+  EXPECT_EQ(c.oscar.accounts[0].network, "aim");
+  EXPECT_EQ(c.oscar.accounts[0].login, "bobsn");
+  EXPECT_EQ(c.oscar.accounts[0].password, "pw");
+  ASSERT_EQ(c.msn.accounts.size(), 1u);
+  EXPECT_EQ(c.msn.accounts[0].network, "msn");
+  EXPECT_EQ(c.msn.accounts[0].login, "bob@hotmail.com");
+  EXPECT_TRUE(c.msn.accounts[0].sms_to_offline_contacts);
 }
 
 TEST(Load, EmptyFileGivesAllDefaults) {

@@ -234,6 +234,47 @@ TEST(Schema, AccountsReferToPeople) {
             "passerelle.toml:1:1: xmpp.accounts[0].person: this key is required here");
 }
 
+TEST(Schema, LinkedAimIcqAndMsnAccounts) {
+  Config c = config_of(std::string(kPerson) +
+                       "[oscar]\nenabled = true\n"
+                       "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"Bob SN\"\n"
+                       "password = \"pw\"\nperson = \"bob\"\n"
+                       "[[oscar.accounts]]\nnetwork = \"icq\"\nlogin = \"123456\"\n"
+                       "password = \"pw\"\nperson = \"bob\"\nlogin_method = \"password\"\n"
+                       "[msn]\nlogin_url = \"http://127.0.0.1:8081/rdr/pprdr.asp\"\n"
+                       "[[msn.accounts]]\nlogin = \"Bob@Hotmail.com\"\npassword = \"pw\"\n"
+                       "person = \"bob\"\nsms_to_offline_contacts = false\n");
+  ASSERT_EQ(c.oscar.accounts.size(), 2u);
+  EXPECT_EQ(c.oscar.accounts[0].login, "bobsn");
+  EXPECT_EQ(c.oscar.accounts[0].login_method, "md5");
+  EXPECT_EQ(c.oscar.accounts[1].network, "icq");
+  EXPECT_EQ(c.oscar.accounts[1].login_method, "password");
+  ASSERT_EQ(c.msn.accounts.size(), 1u);
+  EXPECT_EQ(c.msn.accounts[0].network, "msn");
+  EXPECT_EQ(c.msn.accounts[0].login, "bob@hotmail.com");
+  EXPECT_FALSE(c.msn.accounts[0].sms_to_offline_contacts);
+
+  EXPECT_EQ(
+      errors_of(std::string(kPerson) + "[[oscar.accounts]]\nnetwork = \"icq\"\nlogin = \"bobsn\"\n"
+                                       "password = \"pw\"\nperson = \"bob\"\n"
+                                       "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"BobSN\"\n"
+                                       "person = \"bob\"\n"
+                                       "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"bob sn\"\n"
+                                       "password = \"pw\"\nperson = \"bob\"\n"),
+      "passerelle.toml:6:9: oscar.accounts[0].login: 'bobsn' is not an ICQ number (UIN "
+      "digits) (an AIM screen name or an ICQ number)\n"
+      "passerelle.toml:9:1: oscar.accounts[1].password: a password (password or "
+      "password_file) is required\n"
+      "passerelle.toml:15:9: oscar.accounts[2].login: account \"aim:bobsn\" is already "
+      "defined on line 11");
+  EXPECT_EQ(errors_of("[msn]\nlogin_url = \"http://login.example.com/login2.srf\"\n"),
+            "passerelle.toml:2:13: msn.login_url: passwords would cross the network in clear: "
+            "use https:// (http:// is accepted only for 127.0.0.1, localhost or [::1])");
+  EXPECT_EQ(errors_of("[msn]\nmax_version = \"MSNP13\"\n"),
+            "passerelle.toml:2:15: msn.max_version: expected one of \"MSNP12\", \"MSNP11\", "
+            "\"MSNP10\", \"MSNP9\", \"MSNP8\", got \"MSNP13\", did you mean 'MSNP12'?");
+}
+
 TEST(Schema, HttpListenSyntax) {
   EXPECT_EQ(config_of("[http]\nlisten = \"[::1]:9000\"\n").http.listen, "[::1]:9000");
   EXPECT_EQ(errors_of("[http]\nlisten = \"::1:9000\"\n"),
