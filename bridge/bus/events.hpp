@@ -80,6 +80,9 @@ struct DeliveryReport {
   int protocol_status = 0;
   bool retryable = false;
   int segments = 0;  // SMS segments actually submitted (charging)
+  // On failed: the network refused because the recipient is not online (MSN 217 on CAL,
+  // OSCAR ICBM error 0x0004). The router may then reach them another way (SMS).
+  bool recipient_offline = false;
 };
 
 enum class LinkState { disabled, connecting, up, stalled, backing_off, failed };
