@@ -8,6 +8,12 @@
 #ifdef PASSERELLE_WITH_SMPP
 #include "smpp/connector/smpp_connector.hpp"
 #endif
+#ifdef PASSERELLE_WITH_OSCAR
+#include "oscar/connector/oscar_connector.hpp"
+#endif
+#ifdef PASSERELLE_WITH_MSN
+#include "msn/connector/msn_connector.hpp"
+#endif
 
 namespace passerelle {
 
@@ -22,6 +28,14 @@ void make_connectors(boost::asio::io_context& io, const config::Config& cfg, Eve
   if (cfg.sms.enabled)
     for (const auto& smsc : cfg.sms.smsc)
       registry.add(std::make_unique<smpp::SmppConnector>(io, smsc, cfg.sms, sink));
+#endif
+#ifdef PASSERELLE_WITH_OSCAR
+  // One connector ("oscar") for every linked AIM and ICQ account.
+  if (cfg.oscar.enabled) registry.add(oscar::make_oscar_connector(io, cfg, sink));
+#endif
+#ifdef PASSERELLE_WITH_MSN
+  // One connector ("msn") for every linked MSN account.
+  if (cfg.msn.enabled) registry.add(msn::make_msn_connector(io, cfg, sink));
 #endif
   (void)cfg;
   (void)sink;
