@@ -103,6 +103,12 @@ void payload(const FlapFrame& f) {
     check(again.ok() && *again == *r);
   }
   (void)parse_user_info_list(body);
+  if (auto p = parse_icbm_params(body); p.ok()) {
+    Bytes out;
+    append_icbm_params(out, *p);
+    auto again = parse_icbm_params(out);
+    check(again.ok() && *again == *p);
+  }
   (void)parse_snac_error(body);
   (void)parse_challenge_response(body);
   (void)parse_auth_reply(body);

@@ -61,6 +61,29 @@ Status append_others(Bytes& out, const std::vector<Tlv>& other) {
 
 }  // namespace
 
+Result<IcbmParams> parse_icbm_params(ByteView body) {
+  ByteReader r(body);
+  IcbmParams p;
+  if (!r.u16(p.channel) || !r.u32(p.flags) || !r.u16(p.max_snac_size) ||
+      !r.u16(p.max_sender_warning) || !r.u16(p.max_receiver_warning) || !r.u16(p.min_interval_ms)) {
+    return make_fault(Fault::truncated, "ICBM parameters cut short");
+  }
+  // The last word is missing from some servers' replies.
+  if (!r.u16(p.unknown)) p.unknown = 0;
+  if (!r.at_end()) return make_fault(Fault::trailing_bytes, "bytes after the ICBM parameters");
+  return p;
+}
+
+void append_icbm_params(Bytes& out, const IcbmParams& p) {
+  put_u16(out, p.channel);
+  put_u32(out, p.flags);
+  put_u16(out, p.max_snac_size);
+  put_u16(out, p.max_sender_warning);
+  put_u16(out, p.max_receiver_warning);
+  put_u16(out, p.min_interval_ms);
+  put_u16(out, p.unknown);
+}
+
 Result<std::vector<Fragment>> parse_fragments(ByteView data, std::size_t max) {
   ByteReader r(data);
   std::vector<Fragment> out;

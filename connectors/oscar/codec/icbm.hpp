@@ -100,6 +100,27 @@ struct TypingEvent {  // 0x0004/0x0014
   friend bool operator==(const TypingEvent&, const TypingEvent&) = default;
 };
 
+// ICBM parameters: 0x0004/0x0005 reply to a query, and 0x0004/0x0002 to set them (channel
+// 0 = all channels). Flags: 0x01 messages allowed, 0x02 missed-call notices, 0x08 typing
+// notifications.
+namespace icbm_flag {
+inline constexpr std::uint32_t messages_allowed = 0x00000001;
+inline constexpr std::uint32_t missed_calls = 0x00000002;
+inline constexpr std::uint32_t typing_notifications = 0x00000008;
+}  // namespace icbm_flag
+struct IcbmParams {
+  std::uint16_t channel = 0;
+  std::uint32_t flags = icbm_flag::messages_allowed | icbm_flag::missed_calls;
+  std::uint16_t max_snac_size = 512;  // the longest message the server will carry
+  std::uint16_t max_sender_warning = 999;
+  std::uint16_t max_receiver_warning = 999;
+  std::uint16_t min_interval_ms = 0;
+  std::uint16_t unknown = 1000;
+  friend bool operator==(const IcbmParams&, const IcbmParams&) = default;
+};
+Result<IcbmParams> parse_icbm_params(ByteView body);
+void append_icbm_params(Bytes& out, const IcbmParams& p);
+
 // Fragments of a channel-1 TLV 0x0002 value.
 Result<std::vector<Fragment>> parse_fragments(ByteView data, std::size_t max = kMaxFragments);
 Status append_fragments(Bytes& out, std::span<const Fragment> fragments);

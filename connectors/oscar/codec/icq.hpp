@@ -56,8 +56,7 @@ Status append_icq_meta(Bytes& out, const IcqMeta& m);
 struct IcqOfflineMessage {
   std::uint32_t sender = 0;
   std::uint16_t year = 0;
-  std::uint8_t month = 0, day = 0, hour = 0, minute = 0;  // as sent (server time, UTC on
-                                                          // the revival servers)
+  std::uint8_t month = 0, day = 0, hour = 0, minute = 0;  // hour in GMT
   std::uint8_t type = icq_msg_type::plain;
   std::uint8_t flags = 0;
   Bytes text;  // without its terminating NUL
