@@ -103,11 +103,11 @@ void payload(const FlapFrame& f) {
     check(again.ok() && *again == *r);
   }
   (void)parse_user_info_list(body);
-  if (auto p = parse_icbm_params(body); p.ok()) {
+  if (auto params = parse_icbm_params(body); params.ok()) {
     Bytes out;
-    append_icbm_params(out, *p);
+    append_icbm_params(out, *params);
     auto again = parse_icbm_params(out);
-    check(again.ok() && *again == *p);
+    check(again.ok() && *again == *params);
   }
   (void)parse_snac_error(body);
   (void)parse_challenge_response(body);
