@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "stanza.hpp"
 
 namespace passerelle::xmpp {
@@ -64,6 +66,13 @@ void XmppClientConnector::tick(Clock::time_point now) {
     a.link->tick(now);
     a.session->tick(now);
   }
+}
+
+Clock::time_point XmppClientConnector::next_deadline() const {
+  auto due = Clock::time_point::max();
+  for (const auto& a : accounts_)
+    due = std::min({due, a.link->next_deadline(), a.session->next_deadline()});
+  return due;
 }
 
 void XmppClientConnector::handle(const OutboundEvent& event) {

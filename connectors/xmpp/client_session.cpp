@@ -45,6 +45,10 @@ void ClientSession::tick(Clock::time_point now) {
   if (online_ && !settled_ && now >= settle_deadline_) settle();
 }
 
+ClientSession::Clock::time_point ClientSession::next_deadline() const {
+  return online_ && !settled_ ? settle_deadline_ : Clock::time_point::max();
+}
+
 void ClientSession::settle() {
   settled_ = true;
   settle_id_.clear();

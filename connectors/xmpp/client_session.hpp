@@ -38,6 +38,8 @@ class ClientSession {
   void on_down();
   void on_stanza(const xml::Element& stanza);
   void tick(Clock::time_point now);
+  // When tick() next has something to do; time_point::max() when nothing is scheduled.
+  Clock::time_point next_deadline() const;
   Result<std::string> send(const OutboundEvent& event);
 
   bool others_online() const { return !others_.empty(); }

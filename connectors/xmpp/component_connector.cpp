@@ -79,6 +79,12 @@ void XmppComponentConnector::tick(Clock::time_point now) {
   for (auto& c : components_) c.link->tick(now);
 }
 
+Clock::time_point XmppComponentConnector::next_deadline() const {
+  auto due = Clock::time_point::max();
+  for (const auto& c : components_) due = std::min(due, c.link->next_deadline());
+  return due;
+}
+
 void XmppComponentConnector::handle(const OutboundEvent& event) {
   const Address& from = std::visit([](const auto& ev) -> const Address& { return ev.from; }, event);
   for (auto& c : components_) {

@@ -29,6 +29,7 @@ class XmppComponentConnector final : public LoopConnector {
  protected:
   void setup(strophe::Context& ctx) override;
   void tick(Clock::time_point now) override;
+  Clock::time_point next_deadline() const override;
   void handle(const OutboundEvent& event) override;
   void begin_close() override;
   bool all_closed() const override;

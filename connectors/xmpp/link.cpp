@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "stanza.hpp"
 
 namespace passerelle::xmpp {
@@ -92,6 +94,7 @@ void Link::tick(Clock::time_point now) {
       if (cb_.on_stanza) cb_.on_stanza(e);
     };
     conn_ = std::make_unique<strophe::Connection>(ctx_, std::move(h));
+    dropping_ = false;
     attempt_started_ = now;
     set_state(LinkState::connecting, "connecting to " +
                                          (params_.host.empty() ? label_ : params_.host) + ":" +
@@ -107,10 +110,13 @@ void Link::tick(Clock::time_point now) {
     return;
   }
 
+  if (dropping_) return;  // on_down follows (libstrophe forces the close after 2 s)
+
   if (!up()) {
-    if (now - attempt_started_ > timings_.handshake_timeout && !conn_->closed()) {
+    if (now - attempt_started_ >= timings_.handshake_timeout && !conn_->closed()) {
       spdlog::warn("[xmpp] {}: no session after {} ms, dropping the attempt", label_,
                    timings_.handshake_timeout.count());
+      dropping_ = true;
       conn_->disconnect();  // on_down follows
     }
     return;
@@ -129,11 +135,24 @@ void Link::tick(Clock::time_point now) {
     }
   } else if (now - ping_sent_ >= timings_.ping_dead) {
     spdlog::warn("[xmpp] {}: no answer to keep-alive, reconnecting", label_);
+    dropping_ = true;
     conn_->disconnect();
   } else if (now - ping_sent_ >= timings_.ping_stalled && state_ == LinkState::up) {
     set_state(LinkState::stalled, "no answer to keep-alive ping for " +
                                       std::to_string(timings_.ping_stalled.count() / 1000) + " s");
   }
+}
+
+Clock::time_point Link::next_deadline() const {
+  constexpr auto never = Clock::time_point::max();
+  if (closing_) return never;
+  if (!conn_ || dead_) return next_attempt_;       // tick() replaces the connection then
+  if (dropping_ || conn_->closed()) return never;  // on_down comes from libstrophe's turn
+  if (!up()) return attempt_started_ + timings_.handshake_timeout;
+  if (ping_id_.empty()) return last_input_ + timings_.ping_idle;
+  auto due = ping_sent_ + timings_.ping_dead;
+  if (state_ == LinkState::up) due = std::min(due, ping_sent_ + timings_.ping_stalled);
+  return due;
 }
 
 void Link::send(const xml::Element& stanza) {

@@ -43,6 +43,9 @@ class Link {
 
   // Connects when due, replaces a connection that went down, pings, times out.
   void tick(Clock::time_point now);
+  // When tick() next has something to do (a reconnect, a ping, a timeout);
+  // Clock::time_point::max() when nothing is scheduled.
+  Clock::time_point next_deadline() const;
   void send(const xml::Element& stanza);
   bool up() const { return state_ == LinkState::up || state_ == LinkState::stalled; }
   // Graceful close without reconnect; closed() turns true once the stream is gone.
@@ -68,8 +71,9 @@ class Link {
   LinkTimings timings_;
 
   std::unique_ptr<strophe::Connection> conn_;
-  bool dead_ = false;     // conn_ went down inside its own handler; replaced on tick
-  bool closing_ = false;  // close() asked: no reconnect
+  bool dead_ = false;      // conn_ went down inside its own handler; replaced on tick
+  bool closing_ = false;   // close() asked: no reconnect
+  bool dropping_ = false;  // we asked conn_ to close (timeout, dead keep-alive); on_down follows
   LinkState state_ = LinkState::connecting;
   std::string reason_;
   Clock::time_point next_attempt_{};

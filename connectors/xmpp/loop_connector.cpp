@@ -1,15 +1,21 @@
 #include "loop_connector.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace passerelle::xmpp {
 namespace {
-constexpr auto kIdleTurn = std::chrono::milliseconds(50);
-constexpr auto kHotTurn = std::chrono::milliseconds(5);
-constexpr auto kHotFor = std::chrono::milliseconds(250);
 constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
+// Turns taken without sleeping after a turn that had something to do (a socket or the
+// queue was ready). One sends what handlers queued during the previous turn (libstrophe
+// writes only at the start of a turn). The others read what OpenSSL still holds: it
+// decrypts a whole TLS record (up to 16 KiB) while a turn reads 4 KiB, and those bytes no
+// longer show on the socket. Each of these turns polls first, so one that finds more
+// to do starts the count again.
+constexpr int kFollowUpTurns = 4;
 
 int severity(LinkState s) {
   switch (s) {
@@ -40,6 +46,7 @@ LoopConnector::LoopConnector(std::string name, EventSink& sink)
 
 LoopConnector::~LoopConnector() {
   stop_requested_ = true;
+  queue_->wake();
   if (thread_.joinable()) {
     if (thread_.get_id() == std::this_thread::get_id())
       thread_.detach();  // destroyed from inside done(): the thread touches nothing after it
@@ -73,6 +80,7 @@ void LoopConnector::stop(std::function<void()> done) {
     done_ = std::move(done);
   }
   stop_requested_ = true;
+  queue_->wake();
 }
 
 void LoopConnector::send(OutboundEvent event) {
@@ -139,7 +147,6 @@ SessionEnv LoopConnector::make_env(std::function<void(const xml::Element&)> send
 }
 
 void LoopConnector::publish(InboundEvent ev) {
-  hot_until_ = Clock::now() + kHotFor;  // an ack or a reply is likely to follow
   sink_.publish(std::move(ev));
 }
 
@@ -190,14 +197,17 @@ Backoff LoopConnector::make_backoff(int initial_ms, int max_ms) {
 }
 
 void LoopConnector::run() {
+  // Visible in top -H and /proc/<pid>/task/*/comm (at most 15 characters).
+  pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
   auto ctx = std::make_unique<strophe::Context>();
   setup(*ctx);
   bool closing = false;
   Clock::time_point close_deadline{};
+  bool ready = true;  // the first turn runs at once
+  int follow_ups = 0;
   for (;;) {
     const auto now = Clock::now();
     const std::size_t ran = queue_->drain();
-    if (ran > 0) hot_until_ = now + kHotFor;
     tick(now);
     if (stop_requested_ && !closing) {
       queue_->drain();  // what was accepted before stop goes out
@@ -206,7 +216,23 @@ void LoopConnector::run() {
       close_deadline = now + kCloseTimeout;
     }
     if (closing && (all_closed() || now >= close_deadline)) break;
-    ctx->run_once(now < hot_until_ ? kHotTurn : kIdleTurn);
+    // Writes what the tasks and tick() queued, fires libstrophe's timers, reads.
+    ctx->run_once(std::chrono::milliseconds(0));
+    turns_.fetch_add(1, std::memory_order_relaxed);
+
+    if (ready || ran > 0) follow_ups = kFollowUpTurns;
+    auto wait = std::chrono::milliseconds(0);
+    if (follow_ups > 0) {
+      --follow_ups;
+    } else {
+      Clock::time_point until = std::min(next_deadline(), Clock::now() + kMaxWait);
+      if (closing) until = std::min(until, close_deadline);
+      const auto left = until - Clock::now();
+      // Rounded up: waking a little early would only mean a turn with nothing due.
+      wait = std::max(std::chrono::milliseconds(0),
+                      std::chrono::ceil<std::chrono::milliseconds>(left));
+    }
+    ready = ctx->wait(queue_->wake_fd(), wait);
   }
   queue_->close();
   teardown();

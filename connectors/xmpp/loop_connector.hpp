@@ -5,9 +5,17 @@
 //
 // Threads: start/stop/send/status may be called from any thread and never block.
 // Everything named "on the loop thread" below runs on the connector's own thread.
-// Idle cost: the thread sleeps in select() for up to 50 ms per turn (20 wake-ups/s, no
-// busy polling); for 250 ms after any activity it turns every 5 ms so acks and replies
-// queued from other threads go out promptly (libstrophe 0.12 has no wake-up hook).
+//
+// The loop is event-driven. libstrophe 0.12 cannot be woken from another thread, so the
+// thread sleeps in its own poll() (strophe::Context::wait) on libstrophe's sockets and
+// on the task queue's eventfd, and only then lets libstrophe take a turn without
+// waiting. It sleeps until the earliest of: a socket needs a turn, the core queued work
+// (send, acks, stop), the connector's next timer (next_deadline(): reconnect, ping,
+// handshake timeout, settle), libstrophe's own timers while a stream is being set up or
+// closed, and kMaxWait. After a turn that had something to do it takes a few more
+// turns without sleeping (output queued by handlers, data OpenSSL holds decrypted).
+// Idle with every stream up: one wake-up per kMaxWait or per keep-alive, whichever is
+// sooner, plus the traffic itself.
 
 #include <atomic>
 #include <chrono>
@@ -31,6 +39,8 @@ namespace passerelle::xmpp {
 class LoopConnector : public Connector {
  public:
   static constexpr std::size_t kQueueCapacity = 4096;
+  // The longest sleep without any event or timer due: a safety net, not a schedule.
+  static constexpr std::chrono::seconds kMaxWait{30};
 
   LoopConnector(std::string name, EventSink& sink);
   ~LoopConnector() override;  // joins the thread; an unstopped connector is closed abruptly
@@ -45,10 +55,16 @@ class LoopConnector : public Connector {
   void send(OutboundEvent event) override;
   ConnectorStatus status() const override;
 
+  // Turns of libstrophe's loop so far (any thread; for tests and diagnostics).
+  std::uint64_t loop_turns() const { return turns_.load(std::memory_order_relaxed); }
+
  protected:
   // ---- on the loop thread -----------------------------------------------------------
   virtual void setup(strophe::Context& ctx) = 0;  // create links and sessions
   virtual void tick(Clock::time_point now) = 0;
+  // When tick() next has something to do (time_point::max() when nothing is scheduled).
+  // Read after every turn; the loop sleeps no longer than that.
+  virtual Clock::time_point next_deadline() const = 0;
   virtual void handle(const OutboundEvent& event) = 0;
   virtual void begin_close() = 0;  // graceful close of every link
   virtual bool all_closed() const = 0;
@@ -74,6 +90,7 @@ class LoopConnector : public Connector {
   std::thread thread_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stop_requested_{false};
+  std::atomic<std::uint64_t> turns_{0};
   std::mutex done_mu_;
   std::function<void()> done_;
 
@@ -86,7 +103,6 @@ class LoopConnector : public Connector {
   std::map<std::string, LinkInfo> links_;
 
   // Loop-thread only.
-  Clock::time_point hot_until_{};
   std::uint64_t id_seq_ = 0;
   std::string id_prefix_;
 };

@@ -1,15 +1,38 @@
 // The one file that includes <strophe.h> (see strophe_adapter.hpp).
 #include "strophe_adapter.hpp"
 
+#include <linux/sockios.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <strophe.h>
+#include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
+#include <vector>
 
 namespace passerelle::xmpp::strophe {
 namespace {
+
+// How long wait() may sleep while libstrophe has timers running inside run_once that no
+// socket event triggers: the connect timeout (5 s, and the move to the next address),
+// the stream negotiation timeouts, the forced close 2 s after </stream:stream>. They
+// fire at most this late. Only while a connection is not simply up.
+constexpr std::chrono::milliseconds kLibraryTimerStep{250};
+// How long wait() may sleep while a socket's kernel send queue is not empty: output
+// that did not fit (partial write) is only retried inside run_once.
+constexpr std::chrono::milliseconds kWriteRetryStep{50};
+
+// True when the kernel still holds bytes of this TCP socket that the peer has not
+// acknowledged (SIOCOUTQ). Right after a write this is normal for one round trip.
+bool unacked_output(int fd) {
+  int n = 0;
+  return ::ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0;
+}
 
 const char* stream_error_name(xmpp_error_type_t t) {
   switch (t) {
@@ -149,6 +172,9 @@ void give_sm_state(xmpp_ctx_t* ctx, xmpp_conn_t* component) {
 struct Context::Impl {
   xmpp_log_t log{};
   xmpp_ctx_t* ctx = nullptr;
+  std::vector<Connection::Impl*> conns;   // every Connection of this context
+  std::vector<pollfd> pollfds;            // reused by wait()
+  std::vector<Connection::Impl*> polled;  // pollfds[i + 1] belongs to polled[i]
   // The last warning/error libstrophe logged, and when. libstrophe's log has no
   // connection pointer: a disconnect without a stream error borrows it when recent,
   // which on a context with several connections is a best guess.
@@ -199,8 +225,35 @@ struct Connection::Impl {
   Context::Impl* ctx = nullptr;
   Handlers handlers;
   xmpp_conn_t* conn = nullptr;
+  int fd = -1;  // libstrophe's current socket (see on_socket); valid while not disconnected
   bool is_up = false;
   bool attempt_live = false;  // a connect was started and on_down not yet delivered
+  bool closing = false;       // disconnect() sent </stream:stream>; on_down not yet seen
+
+  // libstrophe has no per-connection user data and tells us a socket only through the
+  // sockopt callback, which gets the xmpp_conn_t: this maps one to the other. Every
+  // context's thread uses it, hence the lock (taken when a socket is created).
+  static std::mutex& registry_mu() {
+    static std::mutex mu;
+    return mu;
+  }
+  static std::unordered_map<const xmpp_conn_t*, Impl*>& registry() {
+    static std::unordered_map<const xmpp_conn_t*, Impl*> map;
+    return map;
+  }
+
+  // Called by libstrophe for every socket it creates for `conn` (each address it tries,
+  // each reconnect), on the context's thread, before connect(). The socket stays
+  // libstrophe's: we only poll it. Then TCP keep-alive so a dead peer is noticed
+  // without traffic.
+  static int on_socket(xmpp_conn_t* conn, void* sock) {
+    {
+      std::lock_guard lock(registry_mu());
+      if (auto it = registry().find(conn); it != registry().end())
+        it->second->fd = *static_cast<int*>(sock);
+    }
+    return xmpp_sockopt_cb_keepalive(conn, sock);
+  }
 
   static void on_conn(xmpp_conn_t*, xmpp_conn_event_t event, int error, xmpp_stream_error_t* se,
                       void* userdata) {
@@ -211,9 +264,11 @@ struct Connection::Impl {
       return;
     }
     if (event == XMPP_CONN_RAW_CONNECT) return;
-    // DISCONNECT or FAIL.
+    // DISCONNECT or FAIL: libstrophe has closed the socket.
     const bool was_up = self->is_up;
     self->is_up = false;
+    self->closing = false;
+    self->fd = -1;
     if (!self->attempt_live) return;
     self->attempt_live = false;
     std::string reason;
@@ -249,10 +304,17 @@ struct Connection::Impl {
 Connection::Connection(Context& ctx, Handlers h) : impl_(std::make_unique<Impl>()) {
   impl_->ctx = &ctx.impl();
   impl_->handlers = std::move(h);
+  impl_->ctx->conns.push_back(impl_.get());
 }
 
 Connection::~Connection() {
+  auto& conns = impl_->ctx->conns;
+  conns.erase(std::remove(conns.begin(), conns.end(), impl_.get()), conns.end());
   if (!impl_->conn) return;
+  {
+    std::lock_guard lock(Impl::registry_mu());
+    Impl::registry().erase(impl_->conn);
+  }
   xmpp_handler_delete(impl_->conn, &Impl::on_stanza);
   if (!xmpp_conn_is_disconnected(impl_->conn)) {
     // Abrupt: libstrophe closes the socket when the last reference goes; do not let its
@@ -270,12 +332,13 @@ Status Connection::connect(const ConnectParams& p) {
     impl_->conn = xmpp_conn_new(impl_->ctx->ctx);
     if (!impl_->conn) return Error{Errc::internal, "libstrophe: out of memory", true, 0};
     xmpp_handler_add(impl_->conn, &Impl::on_stanza, nullptr, nullptr, nullptr, impl_.get());
+    std::lock_guard lock(Impl::registry_mu());
+    Impl::registry()[impl_->conn] = impl_.get();
   }
   xmpp_conn_t* c = impl_->conn;
   xmpp_conn_set_jid(c, p.jid.c_str());
   xmpp_conn_set_pass(c, p.secret.c_str());
-  // TCP keep-alive so a dead peer is noticed without traffic.
-  xmpp_conn_set_sockopt_callback(c, xmpp_sockopt_cb_keepalive);
+  xmpp_conn_set_sockopt_callback(c, &Impl::on_socket);
   int rc = 0;
   impl_->ctx->last_error.clear();
   impl_->is_up = false;
@@ -300,6 +363,7 @@ Status Connection::connect(const ConnectParams& p) {
   }
   if (rc != XMPP_EOK) {
     impl_->attempt_live = false;
+    impl_->fd = -1;
     std::string why = impl_->ctx->recent_error();
     if (why.empty())
       why = "could not start connecting to " + (p.host.empty() ? p.jid : p.host) + ":" +
@@ -317,7 +381,10 @@ void Connection::send(const xml::Element& stanza) {
 }
 
 void Connection::disconnect() {
-  if (impl_->conn && !xmpp_conn_is_disconnected(impl_->conn)) xmpp_disconnect(impl_->conn);
+  if (impl_->conn && !xmpp_conn_is_disconnected(impl_->conn)) {
+    impl_->closing = true;
+    xmpp_disconnect(impl_->conn);
+  }
 }
 
 bool Connection::up() const {
@@ -332,6 +399,40 @@ bool Connection::secured() const {
 std::size_t Connection::send_queue_len() const {
   return impl_->conn ? static_cast<std::size_t>(std::max(0, xmpp_conn_send_queue_len(impl_->conn)))
                      : 0;
+}
+
+// ---- Context::wait (needs Connection::Impl) -----------------------------------------
+
+bool Context::wait(int wake_fd, std::chrono::milliseconds max_wait) {
+  auto& fds = impl_->pollfds;
+  auto& polled = impl_->polled;
+  fds.clear();
+  polled.clear();
+  fds.push_back(pollfd{wake_fd, POLLIN, 0});
+  auto timeout = std::max(max_wait, std::chrono::milliseconds(0));
+  for (Connection::Impl* c : impl_->conns) {
+    if (!c->conn || c->fd < 0 || xmpp_conn_is_disconnected(c->conn)) continue;
+    short events = POLLIN;
+    if (xmpp_conn_is_connecting(c->conn))
+      events = POLLOUT;  // a non-blocking connect() completes, or fails, as writable
+    else if (xmpp_conn_send_queue_len(c->conn) > 0)
+      events |= POLLOUT;  // stanzas waiting for room in the socket
+    if ((c->attempt_live && !c->is_up) || c->closing)
+      timeout = std::min(timeout, kLibraryTimerStep);
+    else if (timeout > kWriteRetryStep && unacked_output(c->fd))
+      timeout = kWriteRetryStep;
+    fds.push_back(pollfd{c->fd, events, 0});
+    polled.push_back(c);
+  }
+  const int n = ::poll(fds.data(), static_cast<nfds_t>(fds.size()),
+                       static_cast<int>(std::min<std::int64_t>(timeout.count(), 1 << 30)));
+  if (n < 0) return errno == EINTR;  // a signal: let the caller look around
+  for (std::size_t i = 1; i < fds.size(); ++i) {
+    // Not a descriptor (cannot happen while libstrophe owns it): stop polling it, or
+    // poll would return at once forever. libstrophe reports its own socket errors.
+    if (fds[i].revents & POLLNVAL) polled[i - 1]->fd = -1;
+  }
+  return n > 0;
 }
 
 Result<xml::Element> parse(std::string_view text) {

@@ -35,9 +35,29 @@ class Context {
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
-  // One turn of libstrophe's loop: writes queued output, waits at most `timeout` for
-  // socket activity (select), runs handlers.
+  // One turn of libstrophe's loop: writes queued output, fires libstrophe's own timers,
+  // waits at most `timeout` for socket activity (select), reads what is ready (at most
+  // 4 KiB per connection), runs handlers. Callers that wait in wait() pass 0.
   void run_once(std::chrono::milliseconds timeout);
+
+  // Sleeps (poll) until a socket of this context needs a turn, `wake_fd` is readable, or
+  // `max_wait` has passed, whichever comes first. A socket needs a turn when it is
+  // readable, when it finished connecting, or when it is writable while libstrophe
+  // holds output for it. Returns true when something is ready (false: time is up).
+  //
+  // The sleep is shortened where libstrophe needs turns of its own that no socket event
+  // brings: while a connection is connecting, negotiating or closing (connect timeout,
+  // stream negotiation timeouts, the forced close after 2 s are timed inside
+  // run_once), and while a socket's kernel send queue is not empty (a partial write
+  // leaves output that libstrophe only retries in run_once, and libstrophe does not
+  // always count it in its queue length).
+  //
+  // Not covered, the caller's job: output queued from inside handlers during a turn,
+  // and bytes OpenSSL has already decrypted but libstrophe not yet read (a TLS record
+  // carries up to 16 KiB, a turn reads 4 KiB, and the socket no longer shows them as
+  // readable). Both are taken by a few more turns with zero timeout after any turn that
+  // had something to do; see LoopConnector::run.
+  bool wait(int wake_fd, std::chrono::milliseconds max_wait);
 
   struct Impl;
   Impl& impl() { return *impl_; }

@@ -3,16 +3,20 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
+#include <thread>
 
 #include "xmpp/client_connector.hpp"
 #include "xmpp/component_connector.hpp"
 #include "xmpp/factory.hpp"
+#include "xmpp/loop_connector.hpp"
 
 namespace passerelle::xmpp {
 namespace {
@@ -157,6 +161,175 @@ TEST(ClientConnector, OneInstanceForAllAccounts) {
     EXPECT_EQ(ev->reason.find("secret-pw"), std::string::npos);
   }
   stop_and_wait(*cs[0]);
+}
+
+// A loopback XEP-0114 server that speaks just enough for a component to come up: answers
+// the stream header, accepts any <handshake/>, then lets the test read and write raw.
+class FakeComponentServer {
+ public:
+  FakeComponentServer() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listen_fd_, 1);
+    socklen_t len = sizeof a;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~FakeComponentServer() {
+    if (fd_ >= 0) ::close(fd_);
+    ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+
+  // Accepts the component and completes the handshake.
+  bool serve_handshake(std::chrono::milliseconds timeout) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
+    fd_ = ::accept(listen_fd_, nullptr, nullptr);
+    if (fd_ < 0 || !read_until("jabber:component:accept", timeout)) return false;
+    write(
+        "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+        "xmlns='jabber:component:accept' id='s1' from='sms.example.org'>");
+    if (!read_until("</handshake>", timeout)) return false;
+    write("<handshake/>");
+    return true;
+  }
+  void write(const std::string& s) {
+    ASSERT_EQ(::write(fd_, s.data(), s.size()), ssize_t(s.size()));
+  }
+  // Reads until `needle` has arrived (since the last match), or the time is up.
+  bool read_until(const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (auto at = buf_.find(needle); at != std::string::npos) {
+        buf_.erase(0, at + needle.size());
+        return true;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) != 1) return false;
+      char chunk[4096];
+      const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+      if (n <= 0) return false;
+      buf_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int listen_fd_ = -1;
+  int fd_ = -1;
+  int port_ = 0;
+  std::string buf_;
+};
+
+// The loop sleeps while nothing is due (no turn every few ms), and wakes at once for
+// what a socket brings, for work queued by the core, and for stop.
+TEST(LoopConnector, SleepsWhenIdleAndWakesForSocketsQueueAndStop) {
+  FakeComponentServer server;
+  config::Config cfg;
+  cfg.xmpp.component_port = server.port();
+  cfg.xmpp.networks = {"sms"};
+  Sink sink;
+  auto cs = make_xmpp_connectors(cfg, sink);
+  ASSERT_EQ(cs.size(), 1u);
+  auto* loop = dynamic_cast<LoopConnector*>(cs[0].get());
+  ASSERT_NE(loop, nullptr);
+  loop->start();
+  ASSERT_TRUE(server.serve_handshake(5s));
+  ASSERT_TRUE(sink.wait<AccountStateEvent>(
+      [](const AccountStateEvent& e) { return e.state == LinkState::up; }));
+
+  // Idle, stream up: the next timer is the keep-alive ping, a minute away. A loop that
+  // polled (the former 50 ms turns) would count about 20 turns here.
+  std::this_thread::sleep_for(300ms);
+  const auto before = loop->loop_turns();
+  std::this_thread::sleep_for(1s);
+  EXPECT_LE(loop->loop_turns() - before, 2u);
+
+  // Input on the socket: answered (the answer is queued inside a handler, and written by
+  // the turn that follows).
+  const auto t0 = std::chrono::steady_clock::now();
+  server.write(
+      "<iq type='get' id='srv-ping' from='example.org' to='sms.example.org'>"
+      "<ping xmlns='urn:xmpp:ping'/></iq>");
+  EXPECT_TRUE(server.read_until("srv-ping", 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+
+  // Work queued by the core while the loop sleeps: on the wire promptly.
+  std::this_thread::sleep_for(300ms);
+  const auto t1 = std::chrono::steady_clock::now();
+  OutboundMessage m;
+  m.delivery_id = "d-wake";
+  m.from = {Network::sms, "+33611111111"};
+  m.to = {Network::xmpp, "alice@example.org"};
+  m.body = "wake up";
+  loop->send(m);
+  EXPECT_TRUE(server.read_until("wake up", 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 1s);
+  auto r = sink.wait<DeliveryReport>(
+      [](const DeliveryReport& d) { return d.delivery_id == "d-wake"; }, 1s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->state, DeliveryState::acked);
+
+  // Stop wakes the loop too: the stream is closed at once, not at the next timer.
+  std::this_thread::sleep_for(300ms);
+  const auto t2 = std::chrono::steady_clock::now();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  loop->stop([&] {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  EXPECT_TRUE(server.read_until("</stream:stream>", 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t2, 1s);
+  server.write("</stream:stream>");
+  std::unique_lock lock(mu);
+  EXPECT_TRUE(cv.wait_for(lock, 5s, [&] { return done; }));
+}
+
+// With nothing listening and the next reconnect 30-60 s away, the loop sleeps; a send
+// is still refused (not connected) at once rather than at the next timer.
+TEST(LoopConnector, SleepsWhileBackingOff) {
+  ClosedPort port;
+  config::Config cfg;
+  cfg.xmpp.component_port = port.port();
+  cfg.xmpp.networks = {"sms"};
+  cfg.xmpp.reconnect_initial_ms = 60000;
+  cfg.xmpp.reconnect_max_ms = 60000;
+  Sink sink;
+  auto cs = make_xmpp_connectors(cfg, sink);
+  auto* loop = dynamic_cast<LoopConnector*>(cs[0].get());
+  ASSERT_NE(loop, nullptr);
+  loop->start();
+  ASSERT_TRUE(sink.wait<AccountStateEvent>(
+      [](const AccountStateEvent& e) { return e.state == LinkState::backing_off; }));
+  std::this_thread::sleep_for(300ms);
+  const auto before = loop->loop_turns();
+  std::this_thread::sleep_for(1s);
+  EXPECT_LE(loop->loop_turns() - before, 2u);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  OutboundMessage m;
+  m.delivery_id = "d-off";
+  m.from = {Network::sms, "+33611111111"};
+  m.to = {Network::xmpp, "alice@example.org"};
+  m.body = "x";
+  loop->send(m);
+  auto r = sink.wait<DeliveryReport>(
+      [](const DeliveryReport& d) { return d.delivery_id == "d-off"; }, 1s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->state, DeliveryState::failed);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  const auto t1 = std::chrono::steady_clock::now();
+  stop_and_wait(*loop);
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 1s);
 }
 
 TEST(Factory, NothingWhenDisabled) {
