@@ -318,6 +318,8 @@ void Outbox::on_report(const DeliveryReport& rep) {
         for (const auto& nid : rep.network_ids) o->segments[nid] = DeliveryState::acked;
         if (rep.retryable && rep.network_ids.empty()) {
           retry_later(*o, rep.reason, true);
+        } else if (auto rescued = hooks_.rescue ? hooks_.rescue(r, rep) : std::nullopt) {
+          finish(id, DeliveryState::failed, *rescued, /*tell_sender=*/false);
         } else {
           finish(id, DeliveryState::failed, rep.reason);
         }
@@ -392,7 +394,8 @@ void Outbox::retry_later(Open& o, const std::string& reason, bool count_attempt)
   arm_timer();
 }
 
-void Outbox::finish(const std::string& id, DeliveryState state, const std::string& reason) {
+void Outbox::finish(const std::string& id, DeliveryState state, const std::string& reason,
+                    bool tell_sender) {
   auto it = open_.find(id);
   if (it == open_.end()) return;
   Open o = std::move(it->second);
@@ -410,7 +413,7 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
     failed_.inc();
     spdlog::warn("outbox: delivery {} to {} {}: {}", r.id, r.recipient,
                  state == DeliveryState::failed ? "failed" : "has an unknown outcome", r.reason);
-    if (hooks_.failed) hooks_.failed(r);
+    if (hooks_.failed && tell_sender) hooks_.failed(r);
   } else if (state == DeliveryState::delivered || state == DeliveryState::read) {
     delivered_.inc();
     if (hooks_.delivered) hooks_.delivered(r);

@@ -37,6 +37,11 @@ struct OutboxHooks {
       refunded;  // its charges were removed: nothing left the bridge
   // Asked before every attempt: a reason not to send it (e.g. the phone sent STOP since).
   std::function<std::optional<std::string>(const store::DeliveryRow&)> refuse;
+  // Asked when the network refuses a delivery for good: the router may reach the
+  // recipient another way (SMS to a contact who is offline). Returns what to record when
+  // it did; the sender then hears of the new delivery, not of this failure.
+  std::function<std::optional<std::string>(const store::DeliveryRow&, const DeliveryReport&)>
+      rescue;
 };
 
 struct OutboxOptions {
@@ -89,7 +94,8 @@ class Outbox {
   // its charges removed when `refund`.
   void persist_closed(const store::DeliveryRow& row, bool refund);
   void retry_later(Open& o, const std::string& reason, bool count_attempt);
-  void finish(const std::string& id, DeliveryState state, const std::string& reason);
+  void finish(const std::string& id, DeliveryState state, const std::string& reason,
+              bool tell_sender = true);
   void arm_timer();
   void on_timer();
   void sweep_expired();

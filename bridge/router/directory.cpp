@@ -46,7 +46,30 @@ const Person* Directory::person_of(const Address& a) const {
 void Directory::add_account(const Address& account, const std::string& connector,
                             const std::string& person_name) {
   accounts_[account] = connector;
-  if (!person_name.empty()) by_address_.emplace(account, person_name);
+  if (person_name.empty()) return;
+  by_address_.emplace(account, person_name);
+  auto& mine = person_accounts_[person_name];
+  if (std::find(mine.begin(), mine.end(), account) == mine.end()) mine.push_back(account);
+}
+
+std::optional<Address> Directory::account_on(const Person& p, Network network) const {
+  auto it = person_accounts_.find(p.name);
+  if (it == person_accounts_.end()) return std::nullopt;
+  for (const auto& a : it->second)
+    if (a.network == network) return a;
+  return std::nullopt;
+}
+
+Address Directory::home_of(const Person& p) const {
+  for (const auto& a : p.addresses)
+    if (a.network == Network::xmpp) return a;
+  return Address{Network::xmpp, ""};
+}
+
+std::optional<PresenceState> Directory::home_presence(const Address& home) const {
+  auto it = home_.find(home);
+  if (it == home_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<std::string> Directory::account_connector(const Address& account) const {
@@ -63,13 +86,20 @@ bool Directory::clients_online(const Address& account) const {
 }
 
 bool Directory::person_online(const Person& p) const {
-  bool any_account = false;
+  bool known = false;
   for (const auto& a : p.addresses) {
-    if (!is_account(a)) continue;
-    any_account = true;
-    if (clients_online(a)) return true;
+    if (is_account(a)) {
+      known = true;
+      if (clients_online(a)) return true;
+    }
+    if (auto h = home_presence(a)) {
+      known = true;
+      if (is_online(*h)) return true;
+    }
   }
-  return !any_account ? true : false;
+  // Nothing known yet (no client-mode account, no presence seen): assume online rather
+  // than send an SMS the person would not want.
+  return !known;
 }
 
 bool Directory::allowed(const Address& user) const {

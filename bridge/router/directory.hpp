@@ -12,6 +12,7 @@
 
 #include "config/config.hpp"
 #include "model/address.hpp"
+#include "model/presence.hpp"
 #include "store/records.hpp"
 
 namespace passerelle {
@@ -40,6 +41,15 @@ class Directory {
   std::optional<std::string> account_connector(const Address& account) const;
   bool is_account(const Address& a) const { return accounts_.count(a) > 0; }
 
+  // The person's linked account on `network` (AIM, ICQ, MSN, ...), if any.
+  std::optional<Address> account_on(const Person& p, Network network) const;
+  // The person's home address: the XMPP JID their own clients use, where their linked
+  // accounts' contacts appear as puppets. Empty id if they have none.
+  Address home_of(const Person& p) const;
+  // Presence of a person's home JID as the XMPP component sees it.
+  void set_home_presence(const Address& home, PresenceState state) { home_[home] = state; }
+  std::optional<PresenceState> home_presence(const Address& home) const;
+
   // Whether any of the person's own clients is online on `account`.
   void set_clients_online(const Address& account, bool online) { online_[account] = online; }
   bool clients_online(const Address& account) const;
@@ -58,6 +68,8 @@ class Directory {
   std::map<Address, std::string> by_address_;
   std::map<Address, std::string> accounts_;
   std::map<Address, bool> online_;
+  std::map<std::string, std::vector<Address>> person_accounts_;  // person -> linked accounts
+  std::map<Address, PresenceState> home_;
   std::set<std::string> allow_jids_;
   std::set<std::string> allow_domains_;
   std::int64_t default_cap_ = 0;

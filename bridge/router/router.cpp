@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/ulid.hpp"
+#include "router/internal.hpp"
 #include "router/keywords.hpp"
 
 namespace passerelle {
@@ -27,10 +28,6 @@ OutboxOptions outbox_options(const config::DeliverySection& d) {
   return o;
 }
 
-void ack_with(const AckFn& ack, Status st) {
-  if (ack) ack(std::move(st));
-}
-
 }  // namespace
 
 Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, store::Store& store,
@@ -51,7 +48,10 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
                           [this](const store::DeliveryRow& d) { on_failed(d); },
                           [this](const store::DeliveryRow& d) { on_unknown(d); },
                           [this](const store::DeliveryRow& d) { on_refunded(d); },
-                          [this](const store::DeliveryRow& d) { return refuse(d); }}),
+                          [this](const store::DeliveryRow& d) { return refuse(d); },
+                          [this](const store::DeliveryRow& d, const DeliveryReport& r) {
+                            return rescue(d, r);
+                          }}),
       routing_seconds_(metrics.histogram(
           "passerelle_routing_seconds", "Time from a message's arrival to its commit and hand-off",
           {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})),
@@ -100,6 +100,7 @@ Status Router::load() {
   for (const auto& a : cfg_.xmpp.accounts)
     if (auto addr = make_address(Network::xmpp, a.jid); addr.ok())
       directory_.add_account(*addr, "xmpp-client", a.person);
+  load_linked_accounts();
   spdlog::info("router: {} people, {} SMS threads", directory_.size(), sms_.thread_count());
   return outbox_.recover();
 }
@@ -107,20 +108,15 @@ Status Router::load() {
 void Router::handle(InboundEvent event) {
   std::visit(overloaded{
                  [this](InboundMessage& m) { on_message(m); },
-                 [](InboundChatState&) {
-                   // SMS carries no typing; chat states between XMPP users never reach
-                   // the router (their own server relays them).
+                 // SMS carries no typing; between XMPP users their own server relays it.
+                 [this](InboundChatState& c) { on_chat_state(c); },
+                 [this](InboundPresence& p) {
+                   on_presence(p);
+                   on_linked_presence(p);
                  },
-                 [this](InboundPresence& p) { on_presence(p); },
-                 [](InboundSubscription& s) {
-                   spdlog::debug("router: subscription {} -> {}", s.from.str(), s.to.str());
-                 },
+                 [this](InboundSubscription& s) { on_subscription(s); },
                  [this](DeliveryReport& r) { outbox_.on_report(r); },
-                 [this](AccountStateEvent& a) {
-                   spdlog::info("{}{}{}: {}{}{}", a.connector, a.account.empty() ? "" : " ",
-                                a.account, link_state_name(a.state), a.reason.empty() ? "" : ": ",
-                                a.reason);
-                 },
+                 [this](AccountStateEvent& a) { on_account_state(a); },
                  [this](Registration& r) { on_registration(r); },
              },
              event);
@@ -149,6 +145,8 @@ void Router::on_gateway_message(InboundMessage& m) {
     spdlog::warn("router: {} is not allowed to use the bridge", m.from.str());
     return ack_with(m.ack, Error::forbidden("you are not allowed to use this bridge"));
   }
+  if (m.to.network == Network::aim || m.to.network == Network::icq || m.to.network == Network::msn)
+    return on_puppet_message(m);
   if (m.to.network != Network::sms) {
     refused_.inc();
     return ack_with(
@@ -183,11 +181,13 @@ void Router::on_gateway_message(InboundMessage& m) {
   commit(std::move(nm), std::move(m.ack), t0);
 }
 
-// A message to a linked account (XMPP client mode): SMS to the person's phone only while
-// none of their own clients is online.
+// A message to a linked account. On AIM, ICQ or MSN it goes to the person's XMPP client
+// (linked.cpp). In XMPP client mode the person's own server already delivered it to their
+// clients: SMS to their phone only while none of them is online.
 void Router::on_account_message(InboundMessage& m) {
   const auto t0 = std::chrono::steady_clock::now();
   const Person* p = directory_.person_of(m.to);
+  if (p && m.to.network != Network::xmpp) return on_linked_message(m, *p);
   if (!p || m.body.empty() || directory_.clients_online(m.to) || !p->sms_fallback ||
       p->phone.empty())
     return ack_with(m.ack, {});
@@ -195,6 +195,14 @@ void Router::on_account_message(InboundMessage& m) {
     spdlog::info("router: {} is offline but their phone opted out of SMS", p->name);
     return ack_with(m.ack, {});
   }
+  on_account_sms(m, *p, t0);
+}
+
+// The person is offline everywhere: the message to their account goes to their phone,
+// prefixed with the network and sender; the answer goes back out through the account.
+void Router::on_account_sms(InboundMessage& m, const Person& person,
+                            std::chrono::steady_clock::time_point t0) {
+  const Person* p = &person;
   NewMessage nm;
   nm.to = Address{Network::sms, p->phone};
   nm.body = "[" + std::string(network_label(m.from.network)) + "] " + m.from.id + ": " + m.body;
@@ -296,8 +304,7 @@ void Router::on_sms_message(InboundMessage& m) {
   nm.notify_from = Address{Network::sms, sender};
   nm.conv_local = *remote;
   nm.conv_remote = *local;
-  if (local->network ==
-      Network::xmpp) {  // a linked account answers: the conversation is the account's
+  if (directory_.is_account(*local)) {  // a linked account answers: the conversation is its
     nm.conv_local = *local;
     nm.conv_remote = *remote;
   }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -71,6 +72,17 @@ class Router {
   void on_message(InboundMessage& m);
   void on_gateway_message(InboundMessage& m);
   void on_account_message(InboundMessage& m);
+  void on_account_sms(InboundMessage& m, const Person& p, std::chrono::steady_clock::time_point t0);
+  // Linked AIM, ICQ and MSN accounts (linked.cpp).
+  void load_linked_accounts();
+  void on_puppet_message(InboundMessage& m);
+  void on_linked_message(InboundMessage& m, const Person& p);
+  void deliver_home(InboundMessage& m, const Address& home);
+  void on_chat_state(const InboundChatState& c);
+  void on_linked_presence(const InboundPresence& p);
+  void on_subscription(const InboundSubscription& s);
+  void on_account_state(const AccountStateEvent& a);
+  std::optional<std::string> rescue(const store::DeliveryRow& d, const DeliveryReport& r);
   void on_sms_message(InboundMessage& m);
   void on_presence(const InboundPresence& p);
   void on_registration(Registration& r);
@@ -128,6 +140,7 @@ class Router {
   std::deque<std::pair<std::int64_t, std::string>> recent_order_;
   static constexpr std::int64_t kDedupeWindowMs = 3600 * 1000;
   static constexpr std::size_t kDedupeMax = 200000;
+  std::set<Address> sms_to_offline_;  // MSN accounts whose offline contacts get SMS
   Histogram& routing_seconds_;
   Counter& refused_;
   struct SmscCounters {
