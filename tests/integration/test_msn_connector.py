@@ -1,0 +1,274 @@
+"""The MSN connector end to end: the daemon between Prosody (the bridge user alice, with
+slixmpp) and the in-tree MSNP test server (tests/peers/msn), where alice's linked MSN
+account t1e@example.com has the contact bob, t2e@example.com, driven by the test
+server's client. Everything on 127.0.0.1.
+
+    /usr/bin/python3 -m unittest tests.integration.test_msn_connector -v
+"""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from lib.bridge import Bridge  # noqa: E402
+from lib.msn_peer import MsnContact, MsnServer  # noqa: E402
+from lib.procs import HarnessTestCase, wait_until  # noqa: E402
+from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+
+DOMAIN = "example.org"
+MSN = f"msn.{DOMAIN}"
+SECRET = "component-secret"
+ALICE_PW = "alice-pw"
+ACCOUNT = "t1e@example.com"  # alice's linked MSN account
+BOB = "t2e@example.com"      # her MSN contact
+BOB_JID = "t2e\\40example.com@" + MSN
+ALICE_PHONE = "+33611111111"
+
+
+@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
+                     "needs the passerelle binary and Prosody")
+class MsnConnector(HarnessTestCase):
+    versions = "MSNP12,MSNP11,MSNP10,MSNP9,MSNP8"
+
+    def setUp(self):
+        super().setUp()
+        self.prosody = Prosody(self.tmp, domain=DOMAIN, networks=("msn",), secret=SECRET)
+        self.prosody.write_config()
+        self.prosody.register("alice", ALICE_PW)
+        self.prosody.start()
+        self.addCleanup(self.prosody.stop)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def msn_server(self, *args):
+        (self.tmp / "msn").mkdir(exist_ok=True)
+        srv = MsnServer(extra_args=["--versions", self.versions, *args], workdir=str(self.tmp / "msn"))
+        srv.start()
+        self.addCleanup(srv.stop)
+        srv.add_account(ACCOUNT, "123456", "Alice")
+        srv.add_account(BOB, "123456", "Bob")
+        srv.check("add_contact", owner=ACCOUNT, contact=BOB, lists=["FL", "AL"])
+        srv.check("add_contact", owner=BOB, contact=ACCOUNT, lists=["FL", "AL"])
+        return srv
+
+    def bridge(self, srv, *, password="123456", idle_s=300, max_version="MSNP12", start=True):
+        config = {
+            "xmpp": {"enabled": True, "component_host": "127.0.0.1",
+                     "component_port": self.prosody.component_port, "secret": SECRET,
+                     "networks": ["msn"], "reconnect_initial_ms": 200, "reconnect_max_ms": 1000},
+            "msn": {"enabled": True, "host": "127.0.0.1", "port": srv.ns_port,
+                    "login_url": f"http://127.0.0.1:{srv.login_port}/rdr/pprdr.asp",
+                    "max_version": max_version, "switchboard_idle_s": idle_s,
+                    "reconnect_initial_ms": 300, "reconnect_max_ms": 2000, "login_interval_ms": 10,
+                    "accounts": [{"login": ACCOUNT, "password": password, "person": "alice"}]},
+            "people": [{"name": "alice", "phone": ALICE_PHONE, "addresses": [f"xmpp:alice@{DOMAIN}"]}],
+        }
+        b = Bridge(self.tmp, config)
+        self.addCleanup(b.stop)
+        if start:
+            b.start()
+        return b
+
+    def msn_state(self, b):
+        for c in b.get_json("/readyz")["connectors"]:
+            if c["name"] == "msn":
+                return c
+        return None
+
+    def wait_msn(self, b, state, timeout=20, detail=None):
+        def ok():
+            c = self.msn_state(b)
+            return c and c["state"] == state and (detail is None or detail in c["detail"])
+        wait_until(ok, timeout=timeout, message=f"msn {state} on /readyz ({detail or ''})")
+        return self.msn_state(b)
+
+    def wait_ready(self, b, timeout=20):
+        def up():
+            doc = b.get_json("/readyz")
+            return doc.get("ready") and all(c["state"] == "up" for c in doc["connectors"])
+        wait_until(up, timeout=timeout, message="every connector up on /readyz")
+
+    def alice(self):
+        u = XmppUser(f"alice@{DOMAIN}", ALICE_PW, self.prosody.c2s_port)
+        u.start()
+        self.addCleanup(u.stop)
+        return u
+
+    def bob(self, srv, status="NLN"):
+        c = MsnContact(srv, BOB, versions=self.versions.split(","))
+        self.addCleanup(c.stop)
+        c.login(status)
+        return c
+
+    def answer_ring(self, bob):
+        rng = bob.run(bob.client.wait_ring(ACCOUNT, timeout=15))
+        return bob.run(bob.client.answer(rng))
+
+    # -- 1. chat both ways, presence, typing -------------------------------------------
+
+    def chat_both_ways(self):
+        srv = self.msn_server()
+        b = self.bridge(srv)
+        self.wait_ready(b)
+        alice = self.alice()
+        # Bob signs in once the bridge and alice are there: his NLN (and UBX) reach the
+        # bridge's account and go on to alice.
+        bob = self.bob(srv)
+        if "MSNP12" in self.versions:  # personal messages exist from MSNP11
+            bob.run(bob.client.set_psm("au café ☕"))
+
+        # Bob's presence (and personal message, MSNP11+) reaches alice from his puppet.
+        def bob_online(s):
+            return s.bare_from == BOB_JID and s.type in ("", "available")
+        alice.wait_presence(bob_online, timeout=20)
+        if "MSNP12" in self.versions:
+            alice.wait_presence(lambda s: bob_online(s) and "au café ☕" in ET_status(s), timeout=20)
+
+        # alice → bob: the bridge opens a switchboard and rings bob.
+        text = "Bonjour Bob ! é à ü 👋 日本語のテキスト"
+        alice.send_message(BOB_JID, text)
+        sb = self.answer_ring(bob)
+        msg = bob.run(sb.next_text(timeout=15))
+        self.assertEqual(msg.body.decode() if isinstance(msg.body, bytes) else msg.body, text)
+        self.assertEqual(msg.sender, ACCOUNT)
+
+        # bob → alice on the same switchboard.
+        reply = "Salut Alice — ça va ? 😀 中文"
+        ack = bob.run(sb.send_text(reply))
+        self.assertEqual(ack.name, "ACK")
+        got = alice.wait_message(lambda s: s.body == reply, timeout=15)
+        self.assertEqual(got.bare_from, BOB_JID)
+
+        # Typing both ways: bob's notice shows as composing (then paused), alice's as a
+        # text/x-msmsgscontrol MSG.
+        since = time.monotonic()
+        bob.run(sb.send_typing())
+        alice.wait_chat_state("composing", timeout=10, since=since)
+        alice.wait_chat_state("paused", timeout=15, since=since)
+        alice.send_chat_state(BOB_JID, "composing")
+        typing = bob.run(sb.next_message("text/x-msmsgscontrol", timeout=15))
+        self.assertEqual(typing.headers.get("TypingUser"), ACCOUNT)
+
+        # Bob's status change reaches alice as away.
+        bob.run(bob.client.set_status("AWY"))
+        alice.wait_presence(lambda s: s.bare_from == BOB_JID and ET_show(s) == "away", timeout=15)
+        return srv, b, alice, bob, sb
+
+    def test_chat_both_ways(self):
+        self.chat_both_ways()
+
+    # -- 2. size limit ---------------------------------------------------------------------
+
+    def test_long_message_split_into_several_msg(self):
+        srv = self.msn_server()
+        b = self.bridge(srv)
+        self.wait_ready(b)
+        alice = self.alice()
+        bob = self.bob(srv)
+        alice.wait_presence(lambda s: s.bare_from == BOB_JID, timeout=20)
+        # 1400 characters of 2-byte UTF-8: 2800 bytes, over one MSG's 1664-byte payload.
+        text = ("é" * 99 + " ") * 14
+        alice.send_message(BOB_JID, text)
+        sb = self.answer_ring(bob)
+        parts = [bob.run(sb.next_text(timeout=15))]
+        joined = parts[0].body.decode()
+        while len(joined.encode()) < len(text.encode()):
+            parts.append(bob.run(sb.next_text(timeout=15)))
+            joined += parts[-1].body.decode()
+        self.assertEqual(joined, text)
+        self.assertGreaterEqual(len(parts), 2)
+        msgs = srv.routed(kinds=["sb_msg", "sb_msg_too_long"])
+        self.assertFalse([m for m in msgs if m["kind"] == "sb_msg_too_long"], msgs)
+        self.assertTrue(all(m["length"] <= 1664 for m in msgs if m["kind"] == "sb_msg"), msgs)
+
+    # -- 3. RNG, idle switchboard, contact leaving ------------------------------------------
+
+    def test_invitation_idle_close_and_contact_leaving(self):
+        srv = self.msn_server()
+        b = self.bridge(srv, idle_s=2)
+        self.wait_ready(b)
+        alice = self.alice()
+        bob = self.bob(srv)
+        alice.wait_presence(lambda s: s.bare_from == BOB_JID, timeout=20)
+
+        # Bob opens the chat: the bridge answers the RNG and relays.
+        sb = bob.run(bob.client.open_switchboard(ACCOUNT))
+        bob.run(sb.send_text("tu es là ?"))
+        alice.wait_message(lambda s: s.body == "tu es là ?" and s.bare_from == BOB_JID, timeout=15)
+
+        # Nobody writes for switchboard_idle_s: the bridge leaves (OUT → BYE to bob).
+        bob.run(sb.expect_bye(ACCOUNT, timeout=15))
+        bob.run(sb.leave())
+
+        # The next message opens a new switchboard.
+        alice.send_message(BOB_JID, "encore moi")
+        sb2 = self.answer_ring(bob)
+        self.assertEqual(bob.run(sb2.next_text(timeout=15)).body.decode(), "encore moi")
+
+        # Bob leaves mid-conversation; alice's next message reaches him on a new one.
+        bob.run(sb2.leave())
+        time.sleep(0.5)
+        alice.send_message(BOB_JID, "tu es parti ?")
+        sb3 = self.answer_ring(bob)
+        self.assertEqual(bob.run(sb3.next_text(timeout=15)).body.decode(), "tu es parti ?")
+
+    # -- 4. account states ----------------------------------------------------------------
+
+    def test_wrong_password_fails_without_retrying(self):
+        srv = self.msn_server()
+        b = self.bridge(srv, password="not-the-password")
+        st = self.wait_msn(b, "failed", detail="wrong password")
+        self.assertIn(ACCOUNT, st["detail"])
+        time.sleep(2)
+        failures = srv.routed(kinds=["login_failed", "http_login_failed"])
+        self.assertEqual(len(failures), 1, failures)
+
+    def test_signed_in_elsewhere_then_server_restart(self):
+        srv = self.msn_server()
+        b = self.bridge(srv)
+        self.wait_msn(b, "up")
+        srv.check("kick", email=ACCOUNT)
+        st = self.wait_msn(b, "failed", detail="another location")
+        self.assertIn(ACCOUNT, st["detail"])
+        # It waits the longest backoff (2 s here) before signing in again.
+        self.wait_msn(b, "up", timeout=15)
+
+        # A server restart (connections dropped without a word): reconnect with backoff.
+        srv.check("restart_ns")
+        self.wait_msn(b, "up", timeout=20)
+        self.assertGreaterEqual(self.msn_state(b)["reconnects"], 2)
+        logins = srv.routed(kinds=["login"])
+        self.assertGreaterEqual(len([e for e in logins if e.get("email") == ACCOUNT]), 3, logins)
+
+
+class MsnConnectorMsnp8(MsnConnector):
+    """The same stories against a server that only speaks MSNP8."""
+    versions = "MSNP8"
+
+    test_long_message_split_into_several_msg = None
+    test_wrong_password_fails_without_retrying = None
+    test_signed_in_elsewhere_then_server_restart = None
+    test_invitation_idle_close_and_contact_leaving = None
+
+
+def _child_text(s, name):
+    for child in (s.xml if s.xml is not None else []):
+        if child.tag.split("}", 1)[-1] == name:
+            return child.text or ""
+    return ""
+
+
+def ET_show(s):
+    return _child_text(s, "show")
+
+
+def ET_status(s):
+    return _child_text(s, "status")
+
+
+if __name__ == "__main__":
+    unittest.main()
