@@ -190,7 +190,9 @@ void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, co
 
 asio::awaitable<void> SmppConnector::housekeeping() {
   while (!stopping_) {
-    housekeeping_timer_.expires_after(std::chrono::seconds(1));
+    // Reassembly and held-message timeouts are tens of seconds: a few seconds late is
+    // fine, and an idle daemon should not wake every second.
+    housekeeping_timer_.expires_after(std::chrono::seconds(5));
     auto [ec] = co_await housekeeping_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec || stopping_) break;
     log_dropped(reassembler_.expire(now_ms()));

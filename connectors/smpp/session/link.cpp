@@ -17,7 +17,6 @@ namespace passerelle::smpp {
 
 namespace {
 
-constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 auto log_exceptions(std::shared_ptr<spdlog::logger> log) {
@@ -223,11 +222,15 @@ asio::awaitable<void> Link::write_loop(std::shared_ptr<Conn> c) {
   c->writing = false;
 }
 
+// Wakes only when something is due: the next enquire_link, or the earliest response
+// deadline (an idle bound link wakes once per enquire_link_s).
 asio::awaitable<void> Link::tick_loop(std::shared_ptr<Conn> c) {
-  asio::steady_timer t(strand_);
+  auto& t = c->tick_timer;
   auto next_enquire = Clock::now() + std::chrono::seconds(cfg_.enquire_link_s);
   while (!c->closed) {
-    t.expires_after(kTick);
+    auto wake = next_enquire;
+    for (const auto& [seq, p] : c->pending) wake = std::min(wake, p.deadline);
+    t.expires_at(wake);
     co_await t.async_wait(use_tuple);
     if (c->closed) break;
     const auto now = Clock::now();
@@ -289,9 +292,9 @@ void Link::send_request(const std::shared_ptr<Conn>& c, Pdu pdu,
   const std::uint32_t seq = c->next_seq;
   c->next_seq = c->next_seq >= 0x7FFFFFFF ? 1 : c->next_seq + 1;
   pdu.sequence_number = seq;
-  c->pending[seq] =
-      Conn::Pending{pdu.command_id, Clock::now() + std::chrono::seconds(cfg_.response_timeout_s),
-                    std::move(done)};
+  const auto deadline = Clock::now() + std::chrono::seconds(cfg_.response_timeout_s);
+  c->pending[seq] = Conn::Pending{pdu.command_id, deadline, std::move(done)};
+  if (deadline < c->tick_timer.expiry()) c->tick_timer.cancel();  // the tick loop re-plans
   write(c, pdu);
 }
 
@@ -350,6 +353,7 @@ void Link::close_conn(const std::shared_ptr<Conn>& c, const std::string& reason)
   c->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   c->socket.close(ignored);
   c->closed_timer.cancel();
+  c->tick_timer.cancel();
   auto pending = std::move(c->pending);
   c->pending.clear();
   for (auto& [seq, p] : pending) p.done(nullptr);

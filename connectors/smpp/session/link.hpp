@@ -35,7 +35,7 @@ enum class BindRole { transceiver, transmitter, receiver };
 
 // One TCP connection. Shared by the coroutines that serve it so that none outlives it.
 struct Conn {
-  explicit Conn(const Strand& s) : socket(s), closed_timer(s) {}
+  explicit Conn(const Strand& s) : socket(s), closed_timer(s), tick_timer(s) {}
   asio::ip::tcp::socket socket;
   PduDecoder decoder;
   std::deque<std::vector<std::uint8_t>> out;
@@ -43,6 +43,9 @@ struct Conn {
   bool closed = false;
   std::string close_reason;
   asio::steady_timer closed_timer;  // waited on by the link; cancelled by close
+  // Sleeps until the next enquire_link or response deadline, whichever is first;
+  // cancelled (to recompute) by an earlier deadline or by close.
+  asio::steady_timer tick_timer;
   std::uint32_t next_seq = 1;
   // A request without its response: `done` gets the response, or nullptr on timeout or
   // when the connection closes first.
