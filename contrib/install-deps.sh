@@ -31,7 +31,7 @@ build_pkgs=(
 test_pkgs=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  prosody python3-slixmpp curl procps
+  prosody python3-slixmpp curl procps openssl
 )
 
 pkgs=("${build_pkgs[@]}")

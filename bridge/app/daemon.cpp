@@ -127,10 +127,14 @@ int run_daemon(const config::Config& cfg) {
     return 1;
   }
 
-  if (auto hp = split_host_port(cfg.http.listen); !hp.ok() || !is_loopback_host(hp->first)) {
+  // The configuration already refuses a non-loopback listener without a token and TLS;
+  // checked again here, where it matters.
+  if (auto hp = split_host_port(cfg.http.listen);
+      !hp.ok() || (!is_loopback_host(hp->first) &&
+                   (cfg.http.token.empty() || cfg.http.tls_cert_file.empty()))) {
     spdlog::error(
-        "http.listen {}: only loopback addresses are served (no TLS listener yet); "
-        "use 127.0.0.1 or ::1 behind a TLS reverse proxy",
+        "http.listen {}: a non-loopback address needs http.token_file and TLS "
+        "(http.tls_cert_file, http.tls_key_file)",
         cfg.http.listen);
     return 1;
   }
@@ -139,7 +143,8 @@ int run_daemon(const config::Config& cfg) {
       AdminHandlers{[&] { return readyz(connectors, *router, **store); },
                     [&] { return metrics_page(metrics, connectors, *router, **store, bus); }},
       cfg.http.token);
-  if (auto st = http.start(cfg.http.listen); !st.ok()) {
+  if (auto st = http.start(cfg.http.listen, cfg.http.tls_cert_file, cfg.http.tls_key_file);
+      !st.ok()) {
     spdlog::error("{}", st.error().message);
     return 1;
   }

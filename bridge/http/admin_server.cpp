@@ -7,10 +7,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
 
 namespace passerelle {
@@ -24,6 +26,19 @@ namespace {
 constexpr std::size_t kMaxConnections = 64;
 constexpr std::size_t kHeaderLimit = 8 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(10);
+
+// Ends a connection: TLS close_notify first where there is TLS.
+asio::awaitable<void> close_stream(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  co_return;
+}
+asio::awaitable<void> close_stream(beast::ssl_stream<beast::tcp_stream>& stream) {
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
 }  // namespace
 
 Result<std::pair<std::string, unsigned short>> split_host_port(const std::string& listen) {
@@ -59,6 +74,7 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       : acceptor(io), core_strand(std::move(core)), handlers(std::move(h)), token(std::move(t)) {}
 
   tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> tls;  // set: HTTPS only
   asio::any_io_executor core_strand;
   AdminHandlers handlers;
   std::string token;
@@ -76,7 +92,11 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
-      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+      if (tls)
+        asio::co_spawn(acceptor.get_executor(), serve_tls(std::move(socket)), asio::detached);
+      else
+        asio::co_spawn(acceptor.get_executor(), serve(beast::tcp_stream(std::move(socket))),
+                       asio::detached);
     }
   }
 
@@ -108,9 +128,23 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
                             "not found; try /healthz, /readyz or /metrics\n"};
   }
 
-  asio::awaitable<void> serve(tcp::socket socket) {
+  asio::awaitable<void> serve_tls(tcp::socket socket) {
     auto self = shared_from_this();
-    beast::tcp_stream stream(std::move(socket));
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                                asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      spdlog::debug("http: TLS handshake failed: {}", ec.message());
+      co_return;
+    }
+    co_await serve(std::move(stream));
+  }
+
+  template <typename Stream>
+  asio::awaitable<void> serve(Stream stream) {
+    auto self = shared_from_this();
+    auto& tcp_layer = beast::get_lowest_layer(stream);
     struct Slot {
       std::atomic<std::size_t>& n;
       ~Slot() { n.fetch_sub(1); }
@@ -120,8 +154,9 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       res.set(http::field::connection, "close");
       res.body() = "too many admin connections\n";
       res.prepare_payload();
-      stream.expires_after(kIdleTimeout);
+      tcp_layer.expires_after(kIdleTimeout);
       co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+      co_await close_stream(stream);
       co_return;
     }
     beast::flat_buffer buffer(kHeaderLimit);
@@ -129,7 +164,7 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       http::request_parser<http::empty_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(0);
-      stream.expires_after(kIdleTimeout);
+      tcp_layer.expires_after(kIdleTimeout);
       auto [ec, n] =
           co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec) {
@@ -141,7 +176,7 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
           res.set(http::field::content_type, "text/plain; charset=utf-8");
           res.body() = "bad request: " + ec.message() + "\n";
           res.prepare_payload();
-          stream.expires_after(kIdleTimeout);
+          tcp_layer.expires_after(kIdleTimeout);
           co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
         }
         break;
@@ -156,12 +191,11 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       res.body() = std::move(r.body);
       res.prepare_payload();
       if (req.method() == http::verb::head) res.body().clear();
-      stream.expires_after(kIdleTimeout);
+      tcp_layer.expires_after(kIdleTimeout);
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
       if (wec || !req.keep_alive()) break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_await close_stream(stream);
   }
 };
 
@@ -170,9 +204,28 @@ AdminServer::AdminServer(asio::io_context& io, asio::any_io_executor core_strand
     : impl_(std::make_shared<Impl>(io, std::move(core_strand), std::move(handlers),
                                    std::move(token))) {}
 
-Status AdminServer::start(const std::string& listen) {
+Status AdminServer::start(const std::string& listen, const std::string& tls_cert_file,
+                          const std::string& tls_key_file) {
   auto hp = split_host_port(listen);
   if (!hp.ok()) return Error::invalid("http.listen: " + hp.error().message);
+  if (!tls_cert_file.empty() || !tls_key_file.empty()) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    boost::system::error_code tls_ec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                     tls_ec);
+    if (!tls_ec) ctx->use_certificate_chain_file(tls_cert_file, tls_ec);
+    if (tls_ec)
+      return Error::invalid("http.tls_cert_file " + tls_cert_file +
+                            ": cannot use it as a PEM certificate chain: " + tls_ec.message());
+    ctx->use_private_key_file(tls_key_file, asio::ssl::context::pem, tls_ec);
+    if (tls_ec)
+      return Error::invalid(
+          "http.tls_key_file " + tls_key_file +
+          ": cannot use it as the PEM private key of that certificate: " + tls_ec.message());
+    impl_->tls = std::move(ctx);
+  }
   boost::system::error_code ec;
   const std::string host = hp->first == "localhost" ? "127.0.0.1" : hp->first;
   const auto addr = asio::ip::make_address(host, ec);
@@ -190,7 +243,8 @@ Status AdminServer::start(const std::string& listen) {
                  false, 0};
   port_ = a.local_endpoint().port();
   asio::co_spawn(a.get_executor(), impl_->accept_loop(), asio::detached);
-  spdlog::info("http: admin on http://{}:{}/ (healthz, readyz, metrics)", hp->first, port_);
+  spdlog::info("http: admin on {}://{}:{}/ (healthz, readyz, metrics)",
+               impl_->tls ? "https" : "http", hp->first, port_);
   return {};
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Admin HTTP (DESIGN.md §8): /healthz, /readyz, /metrics over Boost.Beast, one coroutine
-// per connection on the shared io_context. GET and HEAD only; bounded headers, no body,
-// idle timeout, and a cap on concurrent connections (refused with 503 past it).
+// per connection on the shared io_context, plain on loopback or HTTPS when configured. GET and HEAD
+// only; bounded headers, no body, idle timeout, and a cap on concurrent connections (refused with
+// 503 past it).
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -32,8 +33,10 @@ class AdminServer {
  public:
   AdminServer(boost::asio::io_context& io, boost::asio::any_io_executor core_strand,
               AdminHandlers handlers, std::string token);
-  // Binds `listen` ("127.0.0.1:8480", "[::1]:8480"); port 0 picks a free port.
-  Status start(const std::string& listen);
+  // Binds `listen` ("127.0.0.1:8480", "[::1]:8480"); port 0 picks a free port. With a
+  // certificate chain and key (PEM files), serves HTTPS only (TLS 1.2 or later).
+  Status start(const std::string& listen, const std::string& tls_cert_file = {},
+               const std::string& tls_key_file = {});
   void stop();
   unsigned short port() const { return port_; }
 
