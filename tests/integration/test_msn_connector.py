@@ -14,9 +14,10 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from lib.bridge import Bridge  # noqa: E402
+from lib.bridge import Bridge, smsc_table  # noqa: E402
 from lib.msn_peer import MsnContact, MsnServer  # noqa: E402
 from lib.procs import HarnessTestCase, wait_until  # noqa: E402
+from lib.smsc import Smsc  # noqa: E402
 from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
 
 DOMAIN = "example.org"
@@ -27,6 +28,9 @@ ACCOUNT = "t1e@example.com"  # alice's linked MSN account
 BOB = "t2e@example.com"      # her MSN contact
 BOB_JID = "t2e\\40example.com@" + MSN
 ALICE_PHONE = "+33611111111"
+BOB_PHONE = "+33622222222"
+SENDER = "+33700000001"
+CAROL = "t3e@example.com"
 
 
 @unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
@@ -55,7 +59,8 @@ class MsnConnector(HarnessTestCase):
         srv.check("add_contact", owner=BOB, contact=ACCOUNT, lists=["FL", "AL"])
         return srv
 
-    def bridge(self, srv, *, password="123456", idle_s=300, max_version="MSNP12", start=True):
+    def bridge(self, srv, *, password="123456", idle_s=300, max_version="MSNP12", start=True,
+               smsc=None, people=()):
         config = {
             "xmpp": {"enabled": True, "component_host": "127.0.0.1",
                      "component_port": self.prosody.component_port, "secret": SECRET,
@@ -65,8 +70,13 @@ class MsnConnector(HarnessTestCase):
                     "max_version": max_version, "switchboard_idle_s": idle_s,
                     "reconnect_initial_ms": 300, "reconnect_max_ms": 2000, "login_interval_ms": 10,
                     "accounts": [{"login": ACCOUNT, "password": password, "person": "alice"}]},
-            "people": [{"name": "alice", "phone": ALICE_PHONE, "addresses": [f"xmpp:alice@{DOMAIN}"]}],
+            "people": [{"name": "alice", "phone": ALICE_PHONE, "addresses": [f"xmpp:alice@{DOMAIN}"]},
+                       *people],
         }
+        if smsc is not None:
+            config["sms"] = {"enabled": True, "sender_numbers": [SENDER],
+                             "smsc": [smsc_table("primary", smsc.port, reconnect_initial_ms=200,
+                                                 reconnect_max_ms=1000, enquire_link_s=5)]}
         b = Bridge(self.tmp, config)
         self.addCleanup(b.stop)
         if start:
@@ -216,7 +226,98 @@ class MsnConnector(HarnessTestCase):
         sb3 = self.answer_ring(bob)
         self.assertEqual(bob.run(sb3.next_text(timeout=15)).body.decode(), "tu es parti ?")
 
-    # -- 4. account states ----------------------------------------------------------------
+    # -- 4. own presence, nudges, contact requests --------------------------------------
+
+    def test_own_presence_nudge_and_contact_request(self):
+        srv = self.msn_server()
+        srv.add_account(CAROL, "123456", "Carol")
+        b = self.bridge(srv)
+        self.wait_ready(b)
+        alice = self.alice()
+        bob = self.bob(srv)
+        alice.wait_presence(lambda s: s.bare_from == BOB_JID, timeout=20)
+
+        # alice goes away with a status text: her MSN account shows AWY and the text as
+        # personal message. (Presence to the puppet: her roster has no puppets here, so
+        # the component only sees directed presence.)
+        alice.send_raw(f"<presence to='{BOB_JID}'><show>away</show><status>en réunion</status></presence>")
+
+        def account_session():
+            for sess in srv.check("sessions")["ns"]:
+                if sess.get("email") == ACCOUNT:
+                    return sess
+            return {}
+        wait_until(lambda: account_session().get("status") == "AWY"
+                   and account_session().get("psm") == "en réunion",
+                   timeout=15, message=f"AWY + personal message on {ACCOUNT}")
+
+        # A nudge shows as text.
+        sb = bob.run(bob.client.open_switchboard(ACCOUNT))
+        bob.run(sb.send_nudge())
+        alice.wait_message(lambda s: s.body == "*nudge*" and s.bare_from == BOB_JID, timeout=15)
+
+        # carol adds alice's account: alice's client gets a subscription request from
+        # carol's puppet.
+        carol = MsnContact(srv, CAROL, versions=self.versions.split(","))
+        self.addCleanup(carol.stop)
+        carol.login()
+        carol.run(carol.client.add_contact(ACCOUNT))
+        alice.wait_presence(lambda s: s.type == "subscribe"
+                            and s.bare_from == "t3e\\40example.com@" + MSN, timeout=15)
+
+    # -- 5. the offline rules by SMS --------------------------------------------------------
+
+    def smsc(self):
+        s = Smsc(self.tmp, name="smsc", receipts=True)
+        s.start()
+        self.addCleanup(s.stop)
+        return s
+
+    def test_offline_contact_gets_the_message_by_sms(self):
+        srv = self.msn_server()
+        smsc = self.smsc()
+        b = self.bridge(srv, smsc=smsc, people=[{"name": "bob", "phone": BOB_PHONE,
+                                                 "addresses": [f"msn:{BOB}"]}])
+        self.wait_ready(b)
+        alice = self.alice()
+        # Bob is not signed in: CAL gets 217, the bridge reports him offline and the
+        # router sends the text to his phone.
+        alice.send_message(BOB_JID, "tu viens ce soir ?")
+        [sms] = smsc.wait_for_messages(1, timeout=20)
+        self.assertEqual(sms["destination_addr"], BOB_PHONE.lstrip("+"))
+        self.assertIn("tu viens ce soir ?", sms["text"])
+        self.assertTrue(srv.routed(kinds=["sb_cal_offline"]))
+        # His SMS answer comes back into the MSN conversation, from his puppet.
+        answer = smsc.mo(BOB_PHONE, SENDER, "oui, à 20h")
+        self.assertTrue(answer.get("ok"), answer)
+        alice.wait_message(lambda s: s.body and "oui, à 20h" in s.body and s.bare_from == BOB_JID,
+                           timeout=20)
+
+    def test_offline_person_gets_msn_messages_by_sms(self):
+        srv = self.msn_server()
+        smsc = self.smsc()
+        b = self.bridge(srv, smsc=smsc)
+        self.wait_ready(b)
+        # alice was online (the component saw her presence), then signs off.
+        alice = self.alice()
+        alice.send_raw(f"<presence to='{BOB_JID}'/>")
+        time.sleep(0.5)
+        alice.stop()
+        time.sleep(1.0)
+        bob = self.bob(srv)
+        # alice is offline everywhere: bob's message goes to her phone...
+        sb = bob.run(bob.client.open_switchboard(ACCOUNT))
+        bob.run(sb.send_text("Alice, tu es là ?"))
+        [sms] = smsc.wait_for_messages(1, timeout=20)
+        self.assertEqual(sms["destination_addr"], ALICE_PHONE.lstrip("+"))
+        self.assertIn("Alice, tu es là ?", sms["text"])
+        # ...and her SMS answer goes back over MSN from her account.
+        answer = smsc.mo(ALICE_PHONE, SENDER, "je suis dans le train")
+        self.assertTrue(answer.get("ok"), answer)
+        msg = bob.run(sb.next_text(timeout=20))
+        self.assertEqual(msg.body.decode(), "je suis dans le train")
+
+    # -- 6. account states ----------------------------------------------------------------
 
     def test_wrong_password_fails_without_retrying(self):
         srv = self.msn_server()
@@ -253,6 +354,9 @@ class MsnConnectorMsnp8(MsnConnector):
     test_wrong_password_fails_without_retrying = None
     test_signed_in_elsewhere_then_server_restart = None
     test_invitation_idle_close_and_contact_leaving = None
+    test_own_presence_nudge_and_contact_request = None
+    test_offline_contact_gets_the_message_by_sms = None
+    test_offline_person_gets_msn_messages_by_sms = None
 
 
 def _child_text(s, name):

@@ -36,8 +36,12 @@ Status from_presence_state(PresenceState s) {
     case PresenceState::busy:
       return Status::busy;
     case PresenceState::invisible:
-    case PresenceState::offline:
       return Status::hidden;
+    case PresenceState::offline:
+      // Not HDN: a hidden account cannot be written to (CAL gets 217), and while the
+      // person is offline everywhere their MSN messages must still reach the bridge, which
+      // sends them on by SMS. Contacts see them away.
+      return Status::away;
   }
   return Status::online;
 }

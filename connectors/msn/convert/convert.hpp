@@ -19,7 +19,8 @@ namespace passerelle::msn {
 // HDN (only ever our own) and FLN are offline to everybody else.
 PresenceState to_presence_state(Status s);
 // What to send with CHG for our own presence: chatty is NLN, xa is BRB (nothing nearer),
-// invisible is HDN, offline is HDN as well (MSNP has no "offline but connected").
+// invisible is HDN. Offline (the person has no client anywhere) is AWY, not HDN: contacts
+// must still be able to open a chat, whose messages the bridge sends on by SMS.
 Status from_presence_state(PresenceState s);
 Presence to_presence(Status s, std::string_view personal_message);
 

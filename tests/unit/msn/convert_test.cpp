@@ -27,7 +27,7 @@ TEST(MsnConvert, PresenceToStatus) {
   EXPECT_EQ(from_presence_state(PresenceState::xa), Status::be_right_back);
   EXPECT_EQ(from_presence_state(PresenceState::busy), Status::busy);
   EXPECT_EQ(from_presence_state(PresenceState::invisible), Status::hidden);
-  EXPECT_EQ(from_presence_state(PresenceState::offline), Status::hidden);
+  EXPECT_EQ(from_presence_state(PresenceState::offline), Status::away);
 }
 
 TEST(MsnConvert, OneMsgFitsTheSwitchboardLimit) {
