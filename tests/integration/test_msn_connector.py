@@ -146,6 +146,11 @@ class MsnConnector(HarnessTestCase):
         self.assertEqual(msg.body.decode() if isinstance(msg.body, bytes) else msg.body, text)
         self.assertEqual(msg.sender, ACCOUNT)
 
+        # A receipt request: the contact's client ACKs the MSG, alice gets a receipt.
+        sid = alice.send_message(BOB_JID, "accusé de réception ?", receipt=True)
+        self.assertEqual(bob.run(sb.next_text(timeout=15)).body.decode(), "accusé de réception ?")
+        alice.wait_receipt(sid, timeout=15)
+
         # bob → alice on the same switchboard.
         reply = "Salut Alice — ça va ? 😀 中文"
         ack = bob.run(sb.send_text(reply))

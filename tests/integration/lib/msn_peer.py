@@ -48,5 +48,9 @@ class MsnContact:
             self.run(close(), 5)
         except Exception:  # noqa: BLE001
             pass
+        if self.loop.is_closed():
+            return
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        if not self.thread.is_alive():
+            self.loop.close()
