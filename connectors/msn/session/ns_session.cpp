@@ -162,6 +162,14 @@ asio::awaitable<void> NsSession::run() {
     co_await wait_timer_.async_wait(use_tuple);
   }
   went_offline("the bridge is stopping");
+  // Switchboards call back into this session until they end: wait for them (they said
+  // OUT), closing the stragglers after a while.
+  for (int i = 0; !sbs_.empty() && i < 100; ++i) {
+    if (i == 50)
+      for (const auto& sb : std::set(sbs_)) sb->abort("the bridge is stopping");
+    wait_timer_.expires_after(std::chrono::milliseconds(20));
+    co_await wait_timer_.async_wait(use_tuple);
+  }
   set_state(LinkState::disabled, "stopped");
   if (stopped_) std::exchange(stopped_, nullptr)();
 }

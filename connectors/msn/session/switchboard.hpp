@@ -71,6 +71,8 @@ class Switchboard : public std::enable_shared_from_this<Switchboard> {
   std::uint32_t send_msg(AckMode mode, std::string mime);
   // Says OUT and closes; on_sb_closed follows with `end`.
   void close(SbEnd end, const std::string& reason);
+  // Closes the connection at once (no OUT); on_sb_closed follows.
+  void abort(const std::string& reason) { conn_->close(reason); }
 
   bool joined() const { return joined_; }
   bool ended() const { return ended_; }
