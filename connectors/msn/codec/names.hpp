@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "core/utf8.hpp"  // is_valid_utf8, for callers of this header
 
 namespace passerelle::msn {
 
@@ -20,9 +21,6 @@ std::string url_encode(std::string_view bytes);
 // Decodes %XX (either case). A '%' not followed by two hex digits is kept as it is,
 // which is what the official clients do with such names.
 std::string url_decode(std::string_view text);
-
-// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF).
-bool is_valid_utf8(std::string_view s);
 
 // --- Personal message (UBX from the server, UUX from the client; MSNP11+) -------------------
 //   <Data><PSM>text</PSM><CurrentMedia>media</CurrentMedia></Data>

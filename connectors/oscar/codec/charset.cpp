@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/utf8.hpp"
 #include "oscar/codec/fault.hpp"
 
 namespace passerelle::oscar {
@@ -9,53 +10,6 @@ namespace passerelle::oscar {
 namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
-
-// Decodes the code point at s[i], advancing i; returns false on malformed UTF-8.
-bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t n = 0;
-  char32_t min = 0;
-  if (b0 < 0x80) {
-    cp = b0;
-    ++i;
-    return true;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    n = 1, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 2, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 3, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return false;
-  }
-  if (s.size() - i - 1 < n) return false;
-  for (std::size_t k = 1; k <= n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return false;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-  i += n + 1;
-  return true;
-}
-
-void put_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Windows-1252 0x80..0x9F; 0 where the code page leaves the byte undefined.
 constexpr char16_t kCp1252High[32] = {
@@ -75,9 +29,9 @@ std::string decode_single_byte(ByteView bytes) {
       out.push_back(static_cast<char>(b));
     } else if (b < 0xA0) {
       const char16_t c = kCp1252High[b - 0x80];
-      put_utf8(out, c != 0 ? char32_t{c} : kReplacement);
+      append_utf8(out, c != 0 ? char32_t{c} : kReplacement);
     } else {
-      put_utf8(out, b);
+      append_utf8(out, b);
     }
   }
   return out;
@@ -165,12 +119,12 @@ Result<std::string> decode_text(std::uint16_t cs, ByteView bytes) {
     if (u >= 0xD800 && u <= 0xDBFF && k + 1 < n) {
       const char16_t lo = unit(k + 1);
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
-        put_utf8(out, 0x10000 + ((char32_t{u} - 0xD800) << 10) + (char32_t{lo} - 0xDC00));
+        append_utf8(out, 0x10000 + ((char32_t{u} - 0xD800) << 10) + (char32_t{lo} - 0xDC00));
         ++k;
         continue;
       }
     }
-    put_utf8(out, (u >= 0xD800 && u <= 0xDFFF) ? kReplacement : char32_t{u});
+    append_utf8(out, (u >= 0xD800 && u <= 0xDFFF) ? kReplacement : char32_t{u});
   }
   return out;
 }

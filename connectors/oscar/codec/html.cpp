@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "core/utf8.hpp"
+
 namespace passerelle::oscar {
 
 namespace {
@@ -19,24 +21,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-void put_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Decodes the entity at s[i] == '&'; returns its length, or 0 when it is not one we know.
 std::size_t entity(std::string_view s, std::size_t i, std::string& out) {
   const auto semi = s.find(';', i);
@@ -50,7 +34,7 @@ std::size_t entity(std::string_view s, std::size_t i, std::string& out) {
       {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}, {"nbsp", 0xA0}}};
   for (const auto& n : kNamed) {
     if (iequals(name, n.name)) {
-      put_utf8(out, n.cp);
+      append_utf8(out, n.cp);
       return semi - i + 1;
     }
   }
@@ -68,7 +52,7 @@ std::size_t entity(std::string_view s, std::size_t i, std::string& out) {
       if (cp > 0x10FFFF) return 0;
     }
     if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    put_utf8(out, cp);
+    append_utf8(out, cp);
     return semi - i + 1;
   }
   return 0;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "core/utf8.hpp"  // append_utf8, for callers of this header
 
 namespace passerelle::smpp {
 
@@ -28,7 +29,6 @@ inline constexpr std::uint8_t ucs2 = 0x08;
 // Strict UTF-8 → code points: overlong forms, surrogates, values past U+10FFFF and
 // truncated sequences are errors (Errc::invalid_input).
 Result<std::u32string> utf8_to_code_points(std::string_view utf8);
-void append_utf8(std::string& out, char32_t cp);
 
 // One septet per octet (0x00-0x7F), extension characters as 0x1B + code. Fails on invalid
 // UTF-8 or a character outside the GSM alphabet (the message names it).
