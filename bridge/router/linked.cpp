@@ -87,7 +87,10 @@ void Router::on_linked_message(InboundMessage& m, const Person& p) {
       boost::asio::post(strand_, [this, copy, home, original, st] {
         if (!st.ok()) return ack_with(original, st);
         copy->ack = original;
-        deliver_home(*copy, home);
+        // The SMS carries the message and its receipts; if the person's server refuses
+        // this copy (offline, no offline storage), the sender must not hear "not
+        // delivered".
+        deliver_home(*copy, home, /*report_failure=*/false);
       });
     };
     return on_account_sms(m, p, t0);
@@ -100,7 +103,7 @@ void Router::on_linked_message(InboundMessage& m, const Person& p) {
   deliver_home(m, home);
 }
 
-void Router::deliver_home(InboundMessage& m, const Address& home) {
+void Router::deliver_home(InboundMessage& m, const Address& home, bool report_failure) {
   const auto t0 = std::chrono::steady_clock::now();
   if (home.id.empty()) return ack_ok(m.ack);
   NewMessage nm;
@@ -109,9 +112,11 @@ void Router::deliver_home(InboundMessage& m, const Address& home) {
   nm.body = m.body;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
-  nm.notify = m.from;
-  nm.notify_from = m.to;
-  nm.notify_origin = m.origin_id;
+  if (report_failure) {
+    nm.notify = m.from;
+    nm.notify_from = m.to;
+    nm.notify_origin = m.origin_id;
+  }
   nm.conv_local = m.to;
   nm.conv_remote = m.from;
   nm.connector = connector_for(nm.from, nm.to);

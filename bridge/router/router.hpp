@@ -77,7 +77,7 @@ class Router {
   void load_linked_accounts();
   void on_puppet_message(InboundMessage& m);
   void on_linked_message(InboundMessage& m, const Person& p);
-  void deliver_home(InboundMessage& m, const Address& home);
+  void deliver_home(InboundMessage& m, const Address& home, bool report_failure = true);
   void on_chat_state(const InboundChatState& c);
   void on_linked_presence(const InboundPresence& p);
   void on_subscription(const InboundSubscription& s);

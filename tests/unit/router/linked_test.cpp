@@ -95,8 +95,16 @@ TEST_F(LinkedTest, OfflineEverywhereTheMessageGoesByMsAndTheAnswerBackOverAim) {
   ASSERT_EQ(sms_->messages().size(), 1u);
   EXPECT_EQ(sms_->messages()[0].to.str(), "sms:+33611111111");
   EXPECT_EQ(sms_->messages()[0].body, "[AIM] bobsn: are you there?");
-  EXPECT_EQ(xmpp_->messages().size(), 1u);  // and a copy for her XMPP history
+  ASSERT_EQ(xmpp_->messages().size(), 1u);  // and a copy for her XMPP history...
   EXPECT_EQ(charged("alice"), 5);
+  // ...which her server may refuse while she is offline: bob is not told "not delivered".
+  DeliveryReport bounced;
+  bounced.connector = "xmpp";
+  bounced.delivery_id = xmpp_->messages()[0].delivery_id;
+  bounced.state = DeliveryState::failed;
+  bounced.reason = "recipient-unavailable";
+  report(bounced);
+  EXPECT_TRUE(oscar_->of<OutboundError>().empty());
   ack_last_sms({"a1"});
   ASSERT_TRUE(
       message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "yes, on the bus").ok());
