@@ -167,6 +167,10 @@ class MsnConnector(HarnessTestCase):
         alice.send_chat_state(BOB_JID, "composing")
         typing = bob.run(sb.next_message("text/x-msmsgscontrol", timeout=15))
         self.assertEqual(typing.headers.get("TypingUser"), ACCOUNT)
+        # MSN clients forget a typing notice after a few seconds: while alice is still
+        # composing, the bridge repeats it.
+        bob.run(sb.next_message("text/x-msmsgscontrol", timeout=8))
+        alice.send_chat_state(BOB_JID, "paused")
 
         # Bob's status change reaches alice as away.
         bob.run(bob.client.set_status("AWY"))
@@ -388,10 +392,8 @@ class MsnConnectorMsnp8(MsnConnector):
     """The same stories against a server that only speaks MSNP8."""
     versions = "MSNP8"
 
-    test_long_message_split_into_several_msg = None
     test_wrong_password_fails_without_retrying = None
     test_signed_in_elsewhere_then_server_restart = None
-    test_invitation_idle_close_and_contact_leaving = None
     test_own_presence_nudge_and_contact_request = None
     test_offline_contact_gets_the_message_by_sms = None
     test_offline_person_gets_msn_messages_by_sms = None

@@ -118,8 +118,8 @@ class MsnConnector final : public Connector, private NsOwner {
               if (s && e.to.network == Network::msn)
                 s->send_text_unreported(e.to.id, error_text(e.error.message));
             } else if constexpr (std::is_same_v<T, OutboundChatState>) {
-              if (s && e.to.network == Network::msn && e.state == ChatState::composing)
-                s->send_typing(e.to.id);
+              if (s && e.to.network == Network::msn)
+                s->send_typing(e.to.id, e.state == ChatState::composing);
             } else if constexpr (std::is_same_v<T, OutboundPresence>) {
               if (s) s->set_presence(e.presence);
             } else if constexpr (std::is_same_v<T, OutboundSubscription>) {

@@ -364,6 +364,11 @@ void NsSession::tick() {
     }
   }
   for (auto& [contact, chat] : chats_) {
+    if (online_ && now < chat.typing_repeat_until && now - chat.typing_sent >= kTypingRepeat &&
+        chat.sb && chat.sb->joined()) {
+      chat.typing_pending = true;
+      pump(contact);
+    }
     if (chat.composing && now - chat.last_typing >= kTypingPause) {
       chat.composing = false;
       owner_.publish(InboundChatState{connector_, msn_address(contact), self_, ChatState::paused});
@@ -456,7 +461,9 @@ void NsSession::send_message(OutboundMessage m) {
   d->parts = split_text(body, max_text_body_bytes());
   d->msg = std::move(m);
   d->deadline = Clock::now() + kDeliveryTimeout;
-  chats_[contact].queue.push_back(std::move(d));
+  auto& chat = chats_[contact];
+  chat.typing_repeat_until = {};
+  chat.queue.push_back(std::move(d));
   pump(contact);
 }
 
@@ -471,10 +478,17 @@ void NsSession::send_text_unreported(const std::string& contact, const std::stri
   pump(lower(contact));
 }
 
-void NsSession::send_typing(const std::string& contact) {
-  if (!online_) return;
+void NsSession::send_typing(const std::string& contact, bool composing) {
   const std::string c = lower(contact);
-  chats_[c].typing_pending = true;
+  auto it = chats_.find(c);
+  if (!composing) {
+    if (it != chats_.end()) it->second.typing_repeat_until = {};
+    return;
+  }
+  if (!online_) return;
+  auto& chat = chats_[c];
+  chat.typing_repeat_until = Clock::now() + kTypingRepeatFor;
+  chat.typing_pending = true;
   pump(c);
 }
 
@@ -507,6 +521,7 @@ void NsSession::pump(const std::string& contact) {
     auto& sb = *chat.sb;
     if (chat.typing_pending) {
       chat.typing_pending = false;
+      chat.typing_sent = Clock::now();
       sb.send_msg(AckMode::unacked, build_typing(email_));
     }
     while (!chat.queue.empty()) {

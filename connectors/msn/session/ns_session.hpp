@@ -46,6 +46,8 @@ class NsSession : public std::enable_shared_from_this<NsSession>, private Switch
   static constexpr auto kDeliveryTimeout = std::chrono::seconds(60);
   // MSN has no "stopped typing": composing turns into paused after this long.
   static constexpr auto kTypingPause = std::chrono::seconds(6);
+  static constexpr auto kTypingRepeat = std::chrono::seconds(4);
+  static constexpr auto kTypingRepeatFor = std::chrono::seconds(30);
   // Texts waiting per account; past this, new ones are refused (retryable).
   static constexpr std::size_t kMaxQueued = 256;
 
@@ -60,7 +62,9 @@ class NsSession : public std::enable_shared_from_this<NsSession>, private Switch
   // From the connector, on the strand.
   void send_message(OutboundMessage m);
   void send_text_unreported(const std::string& contact, const std::string& text);
-  void send_typing(const std::string& contact);
+  // composing: a typing notice now and every kTypingRepeat while it lasts (MSN clients
+  // forget a notice after a few seconds); anything else stops the repeats.
+  void send_typing(const std::string& contact, bool composing);
   void set_presence(const Presence& p);
   void subscription(const std::string& contact, SubscriptionAction a);
 
@@ -89,6 +93,8 @@ class NsSession : public std::enable_shared_from_this<NsSession>, private Switch
     bool typing_pending = false;
     bool composing = false;  // inbound typing shown as composing
     Clock::time_point last_typing;
+    Clock::time_point typing_sent;          // our last notice
+    Clock::time_point typing_repeat_until;  // the person is composing until then
   };
   struct Inflight {
     std::shared_ptr<OutDelivery> d;
