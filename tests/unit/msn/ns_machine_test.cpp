@@ -201,6 +201,62 @@ TEST_F(Online, SignedOutElsewhereOrShutdown) {
   EXPECT_EQ(f.m.contact("t2e@example.com")->status, Status::offline);
 }
 
+TEST_F(Online, ReverseListChanges) {
+  // Already answered (on AL): no request. Removed from their list: unsubscribe.
+  auto e = f.feed("ADC 0 RL N=t2e@example.com F=T2e\r\nREM 0 RL N=t2e@example.com\r\n");
+  EXPECT_TRUE(only<effect::ReverseAdd>(e).empty());
+  auto rem = only<effect::ReverseRemove>(e);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0].email, "t2e@example.com");
+  EXPECT_EQ(f.m.contact("t2e@example.com")->lists & list::reverse, 0u);
+}
+
+TEST_F(Online, OwnPresenceAndPersonalMessage) {
+  f.m.set_presence(Status::busy, "au téléphone");
+  EXPECT_EQ(wire(f.m.take()),
+            "CHG 7 BSY 0\r\nUUX 8 67\r\n<Data><PSM>au t\xc3\xa9l\xc3\xa9phone</PSM>"
+            "<CurrentMedia></CurrentMedia></Data>");
+  f.m.set_presence(Status::busy, "au téléphone");  // nothing changed: nothing sent
+  EXPECT_EQ(wire(f.m.take()), "");
+}
+
+TEST(NsMachine, Msnp8ChallengeUsesTheMsnp8Product) {
+  Fixture f(kMsnp8);
+  f.m.start();
+  f.feed("VER 1 MSNP8\r\nCVR 2 x\r\nUSR 3 TWN S c\r\n");
+  f.m.ticket("t");
+  f.feed("USR 4 OK t1e@example.com T1e 1 0\r\nSYN 5 0 0 0\r\nCHG 6 NLN 0\r\n");
+  ASSERT_EQ(f.m.phase(), NsPhase::online);
+  auto e = f.feed("CHL 0 15570131571988941333\r\n");
+  const std::string w = wire(e);
+  EXPECT_EQ(w.substr(0, 29), "QRY 7 msmsgs@msnmsgr.com 32\r\n");
+  EXPECT_EQ(w.size(), 29u + 32u);
+}
+
+TEST(NsMachine, LoginErrorsByKind) {
+  {
+    Fixture f;
+    f.m.start();
+    auto e = f.feed("VER 1 MSNP12\r\nCVR 2 x\r\n601 3\r\n");  // server unavailable
+    auto end = only<effect::End>(e);
+    ASSERT_EQ(end.size(), 1u);
+    EXPECT_EQ(end[0].kind, EndKind::transient);
+    EXPECT_NE(end[0].reason.find("601"), std::string::npos);
+  }
+  {
+    Fixture f;
+    f.m.start();
+    f.feed("VER 1 MSNP12\r\nCVR 2 x\r\nUSR 3 TWN S c\r\n");
+    f.m.ticket("t");
+    f.feed("USR 4 OK t1e@example.com 1 0\r\nSYN 5 0 0 0 0\r\nCHG 6 NLN 0\r\n");
+    // After login a numeric error is one request's failure, not the account's.
+    auto e = f.feed("217 9\r\n");
+    EXPECT_TRUE(only<effect::End>(e).empty());
+    ASSERT_EQ(only<effect::TridError>(e).size(), 1u);
+    EXPECT_EQ(f.m.phase(), NsPhase::online);
+  }
+}
+
 TEST(NsMachine, WrongPasswordRedirectAndNoVersion) {
   {
     Fixture f;
