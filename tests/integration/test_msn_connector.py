@@ -374,6 +374,16 @@ class MsnConnector(HarnessTestCase):
         logins = srv.routed(kinds=["login"])
         self.assertGreaterEqual(len([e for e in logins if e.get("email") == ACCOUNT]), 3, logins)
 
+    def test_dispatch_server_redirects_to_the_notification_server(self):
+        # The configured host is a dispatch server: it answers USR TWN I with XFR NS.
+        srv = self.msn_server("--dispatch")
+        b = self.bridge(srv)
+        self.wait_msn(b, "up")
+        [login] = [e for e in srv.routed(kinds=["login"]) if e.get("email") == ACCOUNT]
+        sessions = [x for x in srv.check("sessions")["ns"] if x["email"] == ACCOUNT]
+        self.assertEqual(len(sessions), 1, sessions)
+        self.assertEqual(login["dialect"], int(self.versions.split(",")[0][4:]))
+
     @unittest.expectedFailure
     def test_account_state_reaches_the_xmpp_client(self):
         # The router sends the account's state as presence from the gateway JID
