@@ -168,7 +168,9 @@ asio::awaitable<End> OscarSession::connect_once() {
     const std::uint16_t code = reply->error_code.value_or(login_error::other);
     co_return End{login_end_kind(code), reply->failure().message};
   }
-  auto [bos_host, bos_port] = split_host_port(*reply->bos_address, port);
+  const auto bos = split_host_port(*reply->bos_address, port);
+  const std::string bos_host = bos.first;
+  const int bos_port = bos.second;
 
   auto conn = std::make_shared<FlapConn>(strand_, random_sequence());
   conn_ = conn;
@@ -240,8 +242,12 @@ asio::awaitable<Result<AuthReply>> OscarSession::authorize(const std::string& ho
   });
   auto hello = co_await conn->read();
   if (!hello) co_return hello.error();
-  Result<AuthReply> r =
-      account_.login_method == "password" ? co_await roast_login(conn) : co_await md5_login(conn);
+  // Not a conditional expression: GCC 12 miscompiles co_await inside ?:.
+  Result<AuthReply> r = Error::transient("no login");
+  if (account_.login_method == "password")
+    r = co_await roast_login(conn);
+  else
+    r = co_await md5_login(conn);
   guard.cancel();
   conn->close("login done");
   co_return r;
