@@ -212,11 +212,21 @@ asio::awaitable<void> Link::read_loop(std::shared_ptr<Conn> c) {
   }
 }
 
+// Writes what is queued, up to kMaxGather PDUs per system call (a burst of submit_sm
+// from a window of 64 is one write, not 64).
 asio::awaitable<void> Link::write_loop(std::shared_ptr<Conn> c) {
+  constexpr std::size_t kMaxGather = 64;
+  std::vector<std::vector<std::uint8_t>> batch;
+  std::vector<asio::const_buffer> buffers;
   while (!c->out.empty() && !c->closed) {
-    auto bytes = std::move(c->out.front());
-    c->out.pop_front();
-    auto [ec, n] = co_await asio::async_write(c->socket, asio::buffer(bytes), use_tuple);
+    batch.clear();
+    buffers.clear();
+    while (!c->out.empty() && batch.size() < kMaxGather) {
+      batch.push_back(std::move(c->out.front()));
+      c->out.pop_front();
+    }
+    for (const auto& b : batch) buffers.push_back(asio::buffer(b));
+    auto [ec, n] = co_await asio::async_write(c->socket, buffers, use_tuple);
     if (ec) close_conn(c, "write: " + ec.message());
   }
   c->writing = false;
