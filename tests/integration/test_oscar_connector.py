@@ -197,6 +197,94 @@ class OscarConnector(HarnessTestCase):
                                 and s.type in ("", "available") and child_text(s, "show") == show,
                                 timeout=15, since=since)
 
+    # -- own presence, receipts, offline buddy, buddy list -----------------------------------
+
+    def test_own_presence_receipts_offline_buddy_and_buddy_list(self):
+        srv = self.server()
+        srv.control("create_account", screen_name="davesn", password="davepw")
+        b = self.bridge(srv, icq=False)
+        self.wait_oscar(b, "up")
+        alice = self.alice()
+        bob = self.user(srv, BOB, "bobpw")
+        alice.wait_presence(lambda s: s.bare_from == BOB_JID, timeout=20)
+
+        # alice goes away with a status text: her AIM account shows it as away message.
+        alice.send_raw(f"<presence to='{BOB_JID}'><show>away</show><status>en réunion</status></presence>")
+
+        def away_text():
+            info, tlvs = bob.run(bob.client.get_info(ACCOUNT))
+            mime = tlvs.get(3, b"").decode("ascii", "replace")
+            raw = tlvs.get(4, b"")
+            if "unicode-2-0" in mime:
+                return raw.decode("utf-16-be", "replace")
+            return raw.decode("utf-8" if "utf-8" in mime else "cp1252", "replace")
+        # (Read through LOCATE, decoded by the charset its MIME type names: ISO-8859-1 here.)
+        wait_until(lambda: "en réunion" in away_text(), timeout=15,
+                   message=f"away message on {ACCOUNT}")
+        alice.send_raw(f"<presence to='{BOB_JID}'/>")
+        wait_until(lambda: away_text() == "", timeout=15, message="back")
+
+        # A receipt request: the server's host ack becomes a delivery receipt.
+        sid = alice.send_message(BOB_JID, "accusé de réception ?", receipt=True)
+        bob.run(bob.client.wait_im(ACCOUNT, timeout=15))
+        alice.wait_receipt(sid, timeout=15)
+
+        # dave is not signed on: ICBM error 0x0004, alice hears it did not arrive.
+        alice.send_message(f"davesn@{AIM}", "tu es là ?")
+        err = alice.wait("message", lambda s: s.bare_from == f"davesn@{AIM}" and
+                         (s.type == "error" or "not" in (s.body or "")), timeout=20)
+        self.assertIsNotNone(err)
+        self.assertTrue([e for e in srv.events("icbm") if e.get("to") == "davesn"
+                         and e.get("result") == "not_logged_on"])
+
+        # alice adds dave to her roster: he goes on the server-stored list; removing him
+        # takes him off.
+        alice.send_raw(f"<presence type='subscribe' to='davesn@{AIM}'/>")
+
+        def on_list(name):
+            return any(i.get("name", "").lower() == name and i.get("class", i.get("cls")) in (0, None)
+                       for i in srv.control("feedbag", screen_name=ACCOUNT)["items"])
+        wait_until(lambda: on_list("davesn"), timeout=15, message="dave on alice's feedbag")
+        alice.send_raw(f"<presence type='unsubscribe' to='davesn@{AIM}'/>")
+        wait_until(lambda: not on_list("davesn"), timeout=15, message="dave off alice's feedbag")
+
+    # -- ICQ: offline messages, authorization ---------------------------------------------------
+
+    def test_icq_offline_messages_and_authorization(self):
+        srv = self.server()
+        srv.control("create_account", screen_name="333333333", password="dpw", auth_required=True)
+        # carol writes while alice's ICQ account is signed off: the server stores it.
+        carol = self.user(srv, CAROL, "carolpw")
+        carol.run(carol.client.send_im(ICQ_ACCOUNT, "message hors ligne é😀", offline=True))
+        self.assertEqual(len(srv.control("offline", screen_name=ICQ_ACCOUNT)["messages"]), 1)
+        alice = self.alice()
+        b = self.bridge(srv)
+        self.wait_oscar(b, "up")
+        # Fetched at sign-on, delivered to alice, then deleted from the server.
+        alice.wait_message(lambda s: s.body == "message hors ligne é😀" and s.bare_from == CAROL_JID,
+                           timeout=20)
+        wait_until(lambda: not srv.control("offline", screen_name=ICQ_ACCOUNT)["messages"],
+                   timeout=15, message="offline messages deleted")
+        # alice adds 333333333 (dora), who requires authorization: the bridge asks for it.
+        dora = self.user(srv, "333333333", "dpw")
+        alice.send_raw(f"<presence type='subscribe' to='333333333@{ICQ}'/>")
+        srv.wait_event("auth_request", lambda e: e.get("from") == ICQ_ACCOUNT
+                       and e.get("to") == "333333333", timeout=15)
+        # Once dora authorizes, the server shows her to alice's account: her presence
+        # reaches alice. (The component approves XMPP subscriptions itself, so the
+        # subscribed that the authorization reply becomes is not visible on its own.)
+        since = time.monotonic()
+        dora.run(dora.client.auth_reply(ICQ_ACCOUNT, True))
+        alice.wait_presence(lambda s: s.bare_from == f"333333333@{ICQ}" and s.type in ("", "available"),
+                            timeout=15, since=since)
+        # eve, a stranger, asks for alice's authorization: alice's client gets a
+        # subscription request from eve's puppet.
+        srv.control("create_account", screen_name="444444444", password="epw")
+        eve = self.user(srv, "444444444", "epw")
+        eve.run(eve.client.auth_request(ICQ_ACCOUNT, "hi"))
+        alice.wait_presence(lambda s: s.bare_from == f"444444444@{ICQ}" and s.type == "subscribe",
+                            timeout=15)
+
     # -- 3. offline fallback over AIM ------------------------------------------------------------
 
     def test_offline_person_gets_aim_messages_by_sms(self):
