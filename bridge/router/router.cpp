@@ -446,7 +446,8 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
           routing_seconds_.observe(
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         });
-      });
+      },
+      store::Store::Replay::yes);  // the job only writes rows and sets c->duplicate
 }
 
 Router::SmscCounters& Router::smsc_counters(const std::string& smsc) {

@@ -29,6 +29,7 @@ struct StoreStats {
   std::uint64_t commits = 0;
   std::uint64_t failed_jobs = 0;
   std::uint64_t queue_depth = 0;
+  std::uint64_t replays = 0;  // batches run again with savepoints after a job failed
 };
 
 class Store {
@@ -41,10 +42,16 @@ class Store {
   static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options);
   ~Store();
 
-  // Queues `job` for the next batch. Each job runs in a savepoint: a job that returns an
-  // error is rolled back alone. `done` runs on the writer thread after the commit (or
-  // with the error); it must be quick: post elsewhere for real work. Thread-safe.
-  void submit(Job job, Done done);
+  // Whether a job may run twice. A batch made only of replayable jobs runs without a
+  // savepoint per job; if one of them fails, the batch is rolled back and run again with
+  // savepoints, so the others run a second time. A replayable job writes only to the
+  // database and to state it overwrites (never appends) on each run.
+  enum class Replay { no, yes };
+
+  // Queues `job` for the next batch. Each job is atomic: a job that returns an error is
+  // rolled back alone. `done` runs on the writer thread after the commit (or with the
+  // error); it must be quick: post elsewhere for real work. Thread-safe.
+  void submit(Job job, Done done, Replay replay = Replay::no);
 
   // Runs `job` and waits for its commit. For start-up and tools only, never on a strand.
   Status run_sync(Job job);
@@ -58,14 +65,22 @@ class Store {
  private:
   Store(std::unique_ptr<Db> db, StoreOptions options);
   void writer_loop();
-  void run_batch(std::deque<std::pair<Job, Done>>& batch);
+  struct Queued {
+    Job job;
+    Done done;
+    Replay replay = Replay::no;
+  };
+  void run_batch(std::deque<Queued>& batch);
+  // Runs every job of `batch` in one transaction; false (rolled back) at the first job
+  // that fails.
+  bool run_fast(std::deque<Queued>& batch);
 
   std::unique_ptr<Db> db_;
   StoreOptions options_;
   int schema_version_ = 0;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<Job, Done>> queue_;
+  std::deque<Queued> queue_;
   bool closing_ = false;
   bool stopped_ = false;  // the writer has exited; submit() fails fast
   StoreStats stats_;

@@ -38,7 +38,7 @@ void WriteBehind::put(std::string key, Write write, After after) {
   auto taken = std::make_shared<std::unique_ptr<Pending>>();
   store_.submit(
       [shared = shared_, taken](Db& db) -> Status {
-        {
+        if (!*taken) {  // a replay (see Store::Replay) runs what the first run took
           std::lock_guard lock(shared->mu);
           *taken = std::move(shared->pending);
         }
@@ -54,7 +54,8 @@ void WriteBehind::put(std::string key, Write write, After after) {
         if (!*taken) return;
         for (auto& e : (*taken)->entries)
           for (auto& a : e.afters) a(st.ok() ? e.result : st);
-      });
+      },
+      Store::Replay::yes);
 }
 
 void WriteBehind::run(Pending& p, Db& db) {

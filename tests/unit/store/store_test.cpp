@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <future>
@@ -94,6 +95,54 @@ TEST_F(StoreTest, FailedJobRollsBackAloneAndOthersCommit) {
                   })
                   .ok());
   EXPECT_EQ(phones, std::vector<std::string>{"+33600000002"});
+}
+
+// Replayable jobs share a transaction without savepoints; when one fails, the batch is
+// rolled back and run again with savepoints: the failing job alone is undone.
+TEST_F(StoreTest, AFailedReplayableJobIsUndoneAloneByAReplay) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  // Hold the writer so that the three jobs below form one batch.
+  std::promise<void> entered, release;
+  auto gate = release.get_future().share();
+  (*s)->submit(
+      [&entered, gate](Db&) -> Status {
+        entered.set_value();
+        gate.wait();
+        return {};
+      },
+      nullptr);
+  entered.get_future().wait();
+  std::atomic<int> first_runs{0};
+  std::promise<Status> first, bad, last;
+  (*s)->submit(
+      [&](Db& db) {
+        ++first_runs;
+        return set_optout(db, "+33600000001", true, 1);
+      },
+      [&](Status st) { first.set_value(st); }, Store::Replay::yes);
+  (*s)->submit(
+      [](Db& db) -> Status {
+        auto st = set_optout(db, "+33600000002", true, 1);
+        if (!st.ok()) return st;
+        return Error::invalid("refused");
+      },
+      [&](Status st) { bad.set_value(st); }, Store::Replay::yes);
+  (*s)->submit([](Db& db) { return set_optout(db, "+33600000003", true, 1); },
+               [&](Status st) { last.set_value(st); }, Store::Replay::yes);
+  release.set_value();
+  EXPECT_TRUE(first.get_future().get().ok());
+  EXPECT_FALSE(bad.get_future().get().ok());
+  EXPECT_TRUE(last.get_future().get().ok());
+  EXPECT_EQ(first_runs.load(), 2);  // once in the failed batch, once in its replay
+  std::vector<std::string> phones;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) {
+                    return load_optouts(db, [&](std::string p) { phones.push_back(p); });
+                  })
+                  .ok());
+  std::sort(phones.begin(), phones.end());
+  EXPECT_EQ(phones, (std::vector<std::string>{"+33600000001", "+33600000003"}));
+  EXPECT_EQ((*s)->stats().replays, 1u);
 }
 
 TEST_F(StoreTest, GroupCommitBatchesConcurrentJobs) {
