@@ -331,11 +331,10 @@ class MsnConnector(HarnessTestCase):
     def test_offline_person_gets_msn_messages_by_sms(self):
         self.offline_person_story()
 
-    @unittest.expectedFailure
     def test_offline_person_sender_gets_no_bounce(self):
         # The router also sends a copy to alice's XMPP account for her history; her server
-        # refuses it (she is offline, no offline storage), and that failure comes back to
-        # bob as "passerelle: ... unavailable" although the SMS reached her.
+        # refuses it (she is offline, no offline storage), and that must not come back to
+        # bob as "passerelle: ... not delivered": the SMS reached her.
         texts = self.offline_person_story()
         self.assertEqual([t for t in texts if t.startswith("passerelle:")], [])
 
