@@ -71,7 +71,8 @@ class OscarConnector(HarnessTestCase):
             u.stop()
         return srv
 
-    def bridge(self, srv, *, password=ACCOUNT_PW, icq=True, smsc=None, reconnect_max_ms=2000):
+    def bridge(self, srv, *, password=ACCOUNT_PW, icq=True, smsc=None, reconnect_max_ms=2000,
+               people=()):
         accounts = [{"network": "aim", "login": ACCOUNT, "password": password, "person": "alice"}]
         if icq:
             accounts.append({"network": "icq", "login": ICQ_ACCOUNT, "password": ICQ_PW,
@@ -85,7 +86,7 @@ class OscarConnector(HarnessTestCase):
                       "reconnect_initial_ms": 300, "reconnect_max_ms": reconnect_max_ms,
                       "login_interval_ms": 10, "accounts": accounts},
             "people": [{"name": "alice", "phone": ALICE_PHONE,
-                        "addresses": [f"xmpp:alice@{DOMAIN}"]}],
+                        "addresses": [f"xmpp:alice@{DOMAIN}"]}, *people],
         }
         if smsc is not None:
             config["sms"] = {"enabled": True, "sender_numbers": [SENDER],
@@ -310,6 +311,22 @@ class OscarConnector(HarnessTestCase):
         self.assertTrue(answer.get("ok"), answer)
         im = bob.run(bob.client.wait_im(ACCOUNT, timeout=20))
         self.assertEqual(im.text, "je suis dans le train")
+
+    def test_offline_icq_contact_gets_an_icq_offline_message(self):
+        # ICQ keeps messages for contacts who are signed off (ICBM TLV 0x0006): the bridge
+        # asks for it from an ICQ account, and the server's host ack reports it delivered.
+        srv = self.server()
+        b = self.bridge(srv)
+        self.wait_oscar(b, "up")
+        alice = self.alice()
+        sid = alice.send_message(CAROL_JID, "à plus tard ✨", receipt=True)
+        alice.wait_receipt(sid, timeout=15)
+        stored = srv.wait_event("icbm", lambda e: e.get("to") == CAROL and e.get("result") == "stored",
+                                timeout=10)
+        self.assertTrue(stored["store_offline"])
+        carol = self.user(srv, CAROL, "carolpw")
+        msgs = carol.run(carol.client.fetch_offline())
+        self.assertEqual([m.text.decode("utf-8") for m in msgs], ["à plus tard ✨"])
 
     # -- 4. rate class ----------------------------------------------------------------------------
 

@@ -274,7 +274,9 @@ void OscarSession::send_message(OutboundMessage m) {
   if (queued() >= kMaxQueued)
     return fail("too many messages waiting for the AIM/ICQ rate limit", true);
   const bool to_icq = m.to.network == Network::icq;
-  const bool store = to_icq && icq_ && !account_.sms_to_offline_contacts;
+  // ICQ to ICQ: a contact who is signed off gets it as an ICQ offline message, as from
+  // any ICQ client (the router sends SMS to offline contacts of MSN accounts only).
+  const bool store = to_icq && icq_;
   auto im = make_text_im(d.cookie, m.to.id, outgoing_text(m.body, to_icq), true, store);
   if (!im) return fail("message not sent: " + im.error().message, false);
   Bytes body;
