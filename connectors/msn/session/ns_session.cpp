@@ -310,6 +310,7 @@ void NsSession::apply(const std::shared_ptr<MsnpConn>& conn) {
           } else if constexpr (std::is_same_v<T, effect::PingInterval>) {
             qng_due_ = Clock::time_point::max();
             next_ping_ = Clock::now() + std::chrono::seconds(x.seconds);
+            if (state_ == LinkState::stalled) set_state(LinkState::up, "");
           }
         },
         e);
@@ -352,6 +353,12 @@ asio::awaitable<void> NsSession::tick_loop() {
 void NsSession::tick() {
   const auto now = Clock::now();
   if (conn_ && !conn_->closed()) {
+    if (online_ && state_ == LinkState::up && qng_due_ != Clock::time_point::max() &&
+        now >= qng_due_ - kQngTimeout / 2) {
+      // Up but silent: say so before giving up on the connection (DESIGN.md §8).
+      set_state(LinkState::stalled,
+                "no answer to PNG for " + std::to_string((kQngTimeout / 2).count()) + " s");
+    }
     if (now >= qng_due_) {
       conn_->close(online_ ? "no answer to PNG within " + std::to_string(kQngTimeout.count()) + " s"
                            : "login did not finish within " +
