@@ -313,12 +313,24 @@ asio::awaitable<void> OscarSession::keepalive_loop(std::shared_ptr<FlapConn> c) 
     if (Clock::now() - c->last_rx() > kKeepAlive && online_) {
       (void)c->send_flap(channel::keepalive, {});
     }
+    // Up but not carrying anything: the server has not read what we wrote for a while
+    // (DESIGN.md §8: stalled, not healthy). It clears once the socket drains.
+    if (online_ && c->queued_bytes() > 0) {
+      if (!stuck_since_) stuck_since_ = Clock::now();
+      if (Clock::now() - *stuck_since_ > kStall && state_ == LinkState::up)
+        set_state(LinkState::stalled, "the server has not read what the bridge sent for " +
+                                          std::to_string(kStall.count()) + " s");
+    } else {
+      stuck_since_.reset();
+      if (online_ && state_ == LinkState::stalled) set_state(LinkState::up, "signed on");
+    }
   }
 }
 
 void OscarSession::went_offline(const std::string& reason) {
   const bool was = online_;
   online_ = false;
+  stuck_since_.reset();
   fail_all(reason.empty() ? "connection lost" : reason);
   rates_ = RateLimiter{};
   pump_timer_.cancel();

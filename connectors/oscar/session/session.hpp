@@ -63,6 +63,8 @@ class OscarSession : public std::enable_shared_from_this<OscarSession> {
   // Messages waiting per account (rate queues included); past this, refused (retryable).
   static constexpr std::size_t kMaxQueued = 512;
   static constexpr auto kKeepAlive = std::chrono::seconds(60);
+  // Bytes written to the socket and not taken by the server for this long: stalled.
+  static constexpr auto kStall = std::chrono::seconds(60);
 
   OscarSession(const Strand& strand, SessionOwner& owner, std::string connector,
                const config::OscarSection& section, const config::LegacyAccount& account,
@@ -186,6 +188,7 @@ class OscarSession : public std::enable_shared_from_this<OscarSession> {
   std::size_t offline_received_ = 0;  // fetched this connection, not yet deleted
   bool offline_done_ = false;
   bool offline_failed_ = false;
+  std::optional<Clock::time_point> stuck_since_;
   std::function<void()> stopped_;
 };
 
