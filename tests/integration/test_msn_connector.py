@@ -348,6 +348,9 @@ class MsnConnector(HarnessTestCase):
         time.sleep(2)
         failures = srv.routed(kinds=["login_failed", "http_login_failed"])
         self.assertEqual(len(failures), 1, failures)
+        # The password is never logged, even at debug level.
+        for log in self.tmp.glob("passerelle.*.log"):
+            self.assertNotIn("not-the-password", log.read_text(errors="replace"), log)
 
     def test_signed_in_elsewhere_then_server_restart(self):
         srv = self.msn_server()
