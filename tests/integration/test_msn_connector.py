@@ -386,6 +386,19 @@ class MsnConnector(HarnessTestCase):
         self.assertEqual(len(sessions), 1, sessions)
         self.assertEqual(login["dialect"], int(self.versions.split(",")[0][4:]))
 
+    def test_challenges_answered(self):
+        # CHL right after login and on demand: a wrong or missing QRY would get 540 and
+        # the connection closed.
+        srv = self.msn_server("--challenge-on-login")
+        b = self.bridge(srv)
+        self.wait_msn(b, "up")
+        srv.check("challenge", email=ACCOUNT)
+        wait_until(lambda: len(srv.routed(kinds=["qry"])) >= 2, timeout=10, message="two QRY")
+        self.assertTrue(all(e.get("ok") for e in srv.routed(kinds=["qry"])), srv.routed(kinds=["qry"]))
+        time.sleep(0.5)
+        self.assertEqual(self.msn_state(b)["state"], "up")
+        self.assertEqual(self.msn_state(b)["reconnects"], 0)
+
     @unittest.expectedFailure
     def test_account_state_reaches_the_xmpp_client(self):
         # The router sends the account's state as presence from the gateway JID
