@@ -399,6 +399,27 @@ class MsnConnector(HarnessTestCase):
         self.assertEqual(self.msn_state(b)["state"], "up")
         self.assertEqual(self.msn_state(b)["reconnects"], 0)
 
+    def test_server_shutdown_and_back(self):
+        # OUT SSD, then nothing listens for a while, then a new server on the same ports:
+        # the account backs off, says why, and signs in again by itself.
+        srv = self.msn_server()
+        b = self.bridge(srv)
+        self.wait_msn(b, "up")
+        ns_port, login_port = srv.ns_port, srv.login_port
+        srv.control("shutdown")
+        st = self.wait_msn(b, "backing_off", detail="shutting down")
+        self.assertIn(ACCOUNT, st["detail"])
+        srv.proc.wait(10)
+        time.sleep(1.0)
+        (self.tmp / "msn2").mkdir()
+        srv2 = MsnServer(extra_args=["--versions", self.versions, "--port", str(ns_port),
+                                     "--login-port", str(login_port)], workdir=str(self.tmp / "msn2"))
+        srv2.start()
+        self.addCleanup(srv2.stop)
+        srv2.add_account(ACCOUNT, "123456", "Alice")
+        self.wait_msn(b, "up", timeout=20)
+        self.assertTrue([e for e in srv2.routed(kinds=["login"]) if e.get("email") == ACCOUNT])
+
     @unittest.expectedFailure
     def test_account_state_reaches_the_xmpp_client(self):
         # The router sends the account's state as presence from the gateway JID
