@@ -152,6 +152,12 @@ void Router::on_linked_presence(const InboundPresence& pr) {
     if (!p) return;
     const Address home = directory_.home_of(*p);
     if (home.id.empty()) return;
+    // Remembered, so that the person's client gets it again when it comes online.
+    auto& known = contact_presence_[pr.observer];
+    if (is_online(pr.presence.state))
+      known[pr.who] = pr.presence;
+    else
+      known.erase(pr.who);
     if (Connector* conn = connectors_.find(connector_for(pr.who, home)))
       conn->send(OutboundPresence{pr.who, home, pr.presence});
     return;
@@ -166,6 +172,7 @@ void Router::on_linked_presence(const InboundPresence& pr) {
   spdlog::info("router: {} is {}", p->name,
                is_online(pr.presence.state) ? presence_state_name(pr.presence.state)
                                             : "offline (SMS fallback active)");
+  if (is_online(pr.presence.state) && !(before && is_online(*before))) replay_presence(*p, pr.who);
   for (Network n : {Network::aim, Network::icq, Network::msn}) {
     auto account = directory_.account_on(*p, n);
     if (!account) continue;
@@ -214,8 +221,28 @@ void Router::on_account_state(const AccountStateEvent& a) {
                         ? account->id + ": connected"
                         : account->id + ": " + std::string(link_state_name(a.state)) +
                               (a.reason.empty() ? "" : " (" + a.reason + ")");
+  account_presence_[*account] = presence;
   if (Connector* conn = connectors_.find(connector_for(gateway, home)))
     conn->send(OutboundPresence{gateway, home, presence});
+}
+
+// The person's client just came online: it gets each linked account's state and the
+// presence of every contact known to be online (sent while it was away, or before it
+// subscribed to them, it would otherwise show them offline until their next change).
+void Router::replay_presence(const Person& p, const Address& home) {
+  Connector* xmpp = nullptr;
+  for (Network n : {Network::aim, Network::icq, Network::msn}) {
+    auto account = directory_.account_on(p, n);
+    if (!account) continue;
+    const Address gateway{n, ""};
+    if (!xmpp) xmpp = connectors_.find(connector_for(gateway, home));
+    if (!xmpp) return;
+    if (auto it = account_presence_.find(*account); it != account_presence_.end())
+      xmpp->send(OutboundPresence{gateway, home, it->second});
+    if (auto it = contact_presence_.find(*account); it != contact_presence_.end())
+      for (const auto& [contact, presence] : it->second)
+        xmpp->send(OutboundPresence{contact, home, presence});
+  }
 }
 
 // An MSN contact is offline (217): their phone gets the message when the person linked it

@@ -82,6 +82,7 @@ class Router {
   void on_linked_presence(const InboundPresence& p);
   void on_subscription(const InboundSubscription& s);
   void on_account_state(const AccountStateEvent& a);
+  void replay_presence(const Person& p, const Address& home);
   std::optional<std::string> rescue(const store::DeliveryRow& d, const DeliveryReport& r);
   void on_sms_message(InboundMessage& m);
   void on_presence(const InboundPresence& p);
@@ -141,6 +142,10 @@ class Router {
   static constexpr std::int64_t kDedupeWindowMs = 3600 * 1000;
   static constexpr std::size_t kDedupeMax = 200000;
   std::set<Address> sms_to_offline_;  // MSN accounts whose offline contacts get SMS
+  // Last known presence of each linked account's online contacts, and of the accounts
+  // themselves (their state as the gateway's presence): replayed to a client coming online.
+  std::map<Address, std::map<Address, Presence>> contact_presence_;
+  std::map<Address, Presence> account_presence_;
   Histogram& routing_seconds_;
   Counter& refused_;
   struct SmscCounters {

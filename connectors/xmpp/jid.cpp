@@ -161,8 +161,9 @@ Result<std::string> AddressMap::to_jid(const Address& a) const {
   if (std::find(served_.begin(), served_.end(), a.network) == served_.end())
     return Error::missing("no XMPP component serves network " +
                           std::string(network_name(a.network)) + " (add it to xmpp.networks)");
-  if (a.id.empty())
-    return Error::invalid("empty " + std::string(network_name(a.network)) + " address");
+  // An empty id is the gateway itself (XEP-0100): its presence carries a linked
+  // account's state.
+  if (a.id.empty()) return domain_of(a.network);
   return escape_localpart(a.id) + "@" + domain_of(a.network);
 }
 

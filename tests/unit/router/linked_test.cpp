@@ -169,6 +169,35 @@ TEST_F(LinkedTest, AccountStateShowsAsTheGatewaysPresence) {
   EXPECT_NE(p.presence.status.find("wrong password"), std::string::npos);
 }
 
+TEST_F(LinkedTest, AClientComingOnlineGetsTheAccountStateAndItsContactsPresence) {
+  start();
+  home(false);
+  handle(AccountStateEvent{"msn", "msn:alice@hotmail.com", LinkState::up, ""});
+  InboundPresence bob;
+  bob.connector = "msn";
+  bob.who = addr("msn:carol@hotmail.com");
+  bob.observer = addr("msn:alice@hotmail.com");
+  bob.presence = {PresenceState::away, "lunch", Device::unknown, 0};
+  handle(bob);
+  InboundPresence gone = bob;
+  gone.who = addr("msn:dan@hotmail.com");
+  gone.presence = {PresenceState::available, "", Device::unknown, 0};
+  handle(gone);
+  gone.presence.state = PresenceState::offline;
+  handle(gone);
+  xmpp_->sent.clear();
+  home(true);  // alice's client comes online
+  const auto sent = xmpp_->of<OutboundPresence>();
+  ASSERT_EQ(sent.size(), 2u);  // the gateway's state, then carol (dan went offline)
+  EXPECT_EQ(sent[0].from, (Address{Network::msn, ""}));
+  EXPECT_EQ(sent[0].presence.state, PresenceState::available);
+  EXPECT_EQ(sent[1].from.str(), "msn:carol@hotmail.com");
+  EXPECT_EQ(sent[1].presence.status, "lunch");
+  xmpp_->sent.clear();
+  home(true);  // still online: nothing again
+  EXPECT_TRUE(xmpp_->of<OutboundPresence>().empty());
+}
+
 TEST_F(LinkedTest, AnOfflineMsnContactGetsItByMsAndTheirAnswerComesBack) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "msn:carol@hotmail.com", "dinner?", "x1",

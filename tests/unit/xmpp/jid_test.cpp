@@ -77,6 +77,7 @@ TEST_F(AddressMapTest, AddressToJid) {
   EXPECT_EQ(*map.to_jid({Network::msn, "bob@hotmail.com"}), "bob\\40hotmail.com@msn.example.org");
   EXPECT_EQ(*map.to_jid({Network::aim, "bob sn"}), "bob\\20sn@aim.example.org");
   EXPECT_EQ(*map.to_jid({Network::xmpp, "alice@example.org"}), "alice@example.org");
+  EXPECT_EQ(*map.to_jid({Network::msn, ""}), "msn.example.org");  // the gateway itself
   auto r = map.to_jid({Network::icq, "123456"});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::not_found);
