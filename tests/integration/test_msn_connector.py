@@ -420,10 +420,9 @@ class MsnConnector(HarnessTestCase):
         self.wait_msn(b, "up", timeout=20)
         self.assertTrue([e for e in srv2.routed(kinds=["login"]) if e.get("email") == ACCOUNT])
 
-    @unittest.expectedFailure
     def test_account_state_reaches_the_xmpp_client(self):
         # The router sends the account's state as presence from the gateway JID
-        # (msn.<domain>) with the reason as status; nothing arrives at alice's client yet.
+        # (msn.<domain>) with the reason as status.
         srv = self.msn_server()
         b = self.bridge(srv)
         self.wait_ready(b)
