@@ -45,7 +45,7 @@ void exercise_payload(std::string_view p) {
   }
   (void)parse_passport_outcome(p);
   (void)parse_dalogin(p);
-  (void)is_valid_utf8(p);
+  (void)passerelle::is_valid_utf8(p);
 }
 
 void exercise_command(const Command& c, const Grammar& g) {
