@@ -146,6 +146,8 @@ class OscarClient:
         self.auth_replies: list[tuple[str, bool, str]] = []
         self.future_grants: list[tuple[str, str]] = []
         self.added_by: list[str] = []
+        self.warnings: list[tuple[int, str | None]] = []    # (new level, warner or None if anonymous)
+        self.icbm_params = wire.IcbmParams(0, 0x0000000B, 8000, 999, 999, 0)
         self.unknown: list[wire.Snac] = []
 
     # -- login ----------------------------------------------------------------
@@ -264,7 +266,7 @@ class OscarClient:
         if self.profile is not None:
             info = tlv(1, 'text/aolrtf; charset="us-ascii"') + tlv(2, self.profile) + info
         self.send_snac(wire.LOCATE, 0x0004, info)
-        self.send_snac(wire.ICBM, 0x0002, wire.encode_icbm_params(wire.IcbmParams(0, 0x0000000B, 8000, 999, 999, 0)))
+        self.send_snac(wire.ICBM, 0x0002, wire.encode_icbm_params(self.icbm_params))
         if self.icq_status is not None:
             await self.set_status(self.icq_status)
         self.send_snac(wire.OSERVICE, 0x0002, wire.encode_client_online(
@@ -348,6 +350,9 @@ class OscarClient:
                 pc.level = min(pc.level, float(cls.current))
         elif key == (wire.OSERVICE, 0x000F):
             self.self_info = wire.decode_user_info(wire.Reader(s.data))
+        elif key == (wire.OSERVICE, 0x0010):
+            level, warner = wire.decode_evil_notification(s.data)
+            self.warnings.append((level, warner.screen_name if warner is not None else None))
         elif key == (wire.FEEDBAG, 0x0019):
             self.auth_requests.append(wire.decode_auth_request(s.data))
         elif key == (wire.FEEDBAG, 0x001B):
@@ -511,6 +516,33 @@ class OscarClient:
         n = wire.normalize_sn(sn)
         await self.wait_for(lambda: n not in self.buddies and any(wire.normalize_sn(d.screen_name) == n
                                                                  for d in self.departures), timeout, f"{sn} offline")
+
+    async def warn(self, sn: str, anonymous: bool = False) -> tuple[int, int]:
+        """Warns `sn` (ICBM 0x0008), who must have sent us a message recently. Returns
+        (level gained, their new level), in tenths of a percent; raises SnacError (0x000D
+        request denied, 0x0004 not logged on)."""
+        reply = await self.request(wire.ICBM, 0x0008, wire.encode_evil_request(sn, anonymous))
+        return wire.decode_evil_reply(reply.data)
+
+    async def wait_warning(self, level: int | None = None, timeout: float | None = None) -> tuple[int, str | None]:
+        """The next evil notification (OSERVICE 0x0010) received, with `level` if given."""
+        def find():
+            for w in self.warnings:
+                if level is None or w[0] == level:
+                    self.warnings.remove(w)
+                    return w
+            return None
+        return await self.wait_for(find, timeout, "a warning")
+
+    async def set_icbm_params(self, **changes) -> None:
+        """ICBM 0x0002 with the fields of wire.IcbmParams given, e.g. max_sender_warn=100:
+        the server then refuses our messages from senders warned above 10%."""
+        for k, v in changes.items():
+            if not hasattr(self.icbm_params, k):
+                raise TypeError(f"no ICBM parameter {k!r}")
+            setattr(self.icbm_params, k, v)
+        self.send_snac(wire.ICBM, 0x0002, wire.encode_icbm_params(self.icbm_params))
+        await self.request(wire.ICBM, 0x0004)  # answered after 0x0002 took effect
 
     async def keepalive(self) -> None:
         self.bos.send(wire.CH_KEEPALIVE, b"")

@@ -1,6 +1,6 @@
 """passerelle's OSCAR (AIM/ICQ) test server: an authorization service (BUCP MD5 login and
 the old ICQ channel-1 login), a BOS service (presence, IMs, typing, SSI, ICQ offline
-messages, rate limits) and a JSON-lines control channel for tests. Loopback only.
+messages, rate limits, warnings) and a JSON-lines control channel for tests. Loopback only.
 
     python3 -m tests.peers.oscar.server --port 0 --bos-port 0 --control-port 0 \
         --account alice:secret --account 123456789:icqpass:auth
@@ -42,6 +42,11 @@ FAMILY_VERSIONS = {wire.OSERVICE: 4, wire.LOCATE: 1, wire.BUDDY: 1, wire.ICBM: 1
 SSI_MAX_ITEMS = [400, 61, 200, 200, 1, 1, 150, 12, 12, 0, 50, 50, 0, 0, 0, 0, 0, 0, 0, 0]
 MAX_CLIENT_BUDDIES = 400
 ICBM_RATE_CLASS = 3
+# Warnings (ICBM 0x0008), in tenths of a percent: what a named and an anonymous warning
+# add (Shutko: 15% and 3%), and how many distinct recent senders the server remembers per
+# user (one may only warn someone who recently sent one a message).
+WARN_NAMED, WARN_ANONYMOUS = 150, 30
+RECENT_SENDERS_KEPT = 16
 
 # Rate classes: window, clear, alert, limit, disconnect, max (levels in milliseconds).
 # Class 3 has the parameters of the documents' OSERVICE 0x000A example; it holds the
@@ -54,7 +59,7 @@ DEFAULT_RATE_CLASSES = [
     wire.RateClass(5, 10, 5500, 5300, 4200, 3000, 8000),
 ]
 RATE_MEMBERS_EXPLICIT = {
-    3: [(wire.ICBM, 0x0006), (wire.FEEDBAG, 0x0018), (wire.FEEDBAG, 0x0014)],
+    3: [(wire.ICBM, 0x0006), (wire.ICBM, 0x0008), (wire.FEEDBAG, 0x0018), (wire.FEEDBAG, 0x0014)],
     2: [(wire.LOCATE, 0x0005), (wire.LOCATE, 0x0015), (wire.LOCATE, 0x000B)],
     4: [(wire.LOCATE, 0x0004), (wire.OSERVICE, 0x001E)],
     5: [(wire.ICQ, 0x0002)],
@@ -63,7 +68,7 @@ KNOWN_SNACS = {
     wire.OSERVICE: [0x02, 0x04, 0x06, 0x08, 0x0E, 0x11, 0x17, 0x1E],
     wire.LOCATE: [0x02, 0x04, 0x05, 0x0B, 0x15],
     wire.BUDDY: [0x02, 0x04, 0x05],
-    wire.ICBM: [0x02, 0x04, 0x06, 0x14],
+    wire.ICBM: [0x02, 0x04, 0x06, 0x08, 0x14],
     wire.PRIVACY: [0x02],
     wire.FEEDBAG: [0x02, 0x04, 0x05, 0x07, 0x08, 0x09, 0x0A, 0x11, 0x12, 0x14, 0x18, 0x1A],
     wire.ICQ: [0x02],
@@ -79,6 +84,7 @@ class Account:
     screen_name: str
     password: str
     auth_required: bool = False
+    warning: int = 0        # tenths of a percent; kept for the life of the server, no decay
 
     @property
     def norm(self) -> str:
@@ -358,15 +364,15 @@ class BosConn(Conn):
             tlvs.append((0x0004, u16(self.idle // 60)))
         if self.caps:
             tlvs.append((0x000D, self.caps))
-        return wire.UserInfo(self.acct.screen_name, 0, tlvs)
+        return wire.UserInfo(self.acct.screen_name, self.acct.warning, tlvs)
 
     def departure_info(self) -> wire.UserInfo:
-        return wire.UserInfo(self.acct.screen_name, 0, [(0x0001, u16(self.user_class()))])
+        return wire.UserInfo(self.acct.screen_name, self.acct.warning, [(0x0001, u16(self.user_class()))])
 
     def presence_json(self) -> dict:
         return {"screen_name": self.acct.screen_name, "norm": self.norm, "conn": self.id, "signed_on": self.online,
                 "status": self.status, "away": self.away, "away_message": self.away_msg.decode("utf-8", "replace"),
-                "invisible": self.invisible, "since": self.since}
+                "invisible": self.invisible, "since": self.since, "warning": self.acct.warning}
 
     # -- frames ---------------------------------------------------------------
 
@@ -635,8 +641,19 @@ class BosConn(Conn):
         if other is not None:
             if m.channel == 1 and text is None:
                 raise wire.WireError("channel-1 ICBM without a text fragment")
+            # Each side's ICBM parameters cap the warning level of the other.
+            if self.acct.warning > other.icbm_params.max_sender_warn:
+                self.server.event("icbm", result="sender_too_evil", level=self.acct.warning, **ev)
+                self.send_error(wire.ICBM, s.request_id, wire.ERR_SENDER_TOO_EVIL)
+                return
+            if other.acct.warning > self.icbm_params.max_receiver_warn:
+                self.server.event("icbm", result="receiver_too_evil", level=other.acct.warning, **ev)
+                self.send_error(wire.ICBM, s.request_id, wire.ERR_RECEIVER_TOO_EVIL)
+                return
             tlvs = [(t, v) for t, v in m.tlvs if t not in (0x0003, 0x0006)]
             other.send_snac(wire.ICBM, 0x0007, wire.encode_icbm_incoming(m.cookie, m.channel, self.user_info(), tlvs))
+            if m.channel == 1:
+                self.server.note_sender(other.norm, self.norm)
             self.server.event("icbm", result="delivered", **ev)
             if m.wants_ack:
                 self.send_snac(wire.ICBM, 0x000C, m.cookie + u16(m.channel) + str8(m.screen_name), s.request_id)
@@ -651,6 +668,33 @@ class BosConn(Conn):
             return
         self.server.event("icbm", result="not_logged_on", **ev)
         self.send_error(wire.ICBM, s.request_id, wire.ERR_NOT_LOGGED_ON)
+
+    def h_04_08(self, s):  # evil request: warn someone who recently sent us a message
+        anonymous, sn = wire.decode_evil_request(s.data)
+        target = wire.normalize_sn(sn)
+        other = self.server.online_session(target)
+        ev = {"from": self.norm, "to": target, "anonymous": anonymous}
+        if other is None:
+            code, why = wire.ERR_NOT_LOGGED_ON, "not_logged_on"
+        elif other.acct.icq or self.acct.icq:
+            code, why = wire.ERR_NOT_SUPPORTED_BY_HOST, "icq"   # warnings are an AIM feature
+        elif target == self.norm or target not in self.server.recent_senders.get(self.norm, ()):
+            code, why = wire.ERR_REQUEST_DENIED, "denied"       # no recent message from them
+        else:
+            code, why = 0, "ok"
+        if code:
+            self.server.event("warn", result=why, **ev)
+            self.send_error(wire.ICBM, s.request_id, code)
+            return
+        old = other.acct.warning
+        other.acct.warning = min(wire.WARNING_MAX, old + (WARN_ANONYMOUS if anonymous else WARN_NAMED))
+        delta = other.acct.warning - old
+        self.server.event("warn", result="ok", delta=delta, level=other.acct.warning, **ev)
+        self.send_snac(wire.ICBM, 0x0009, wire.encode_evil_reply(delta, other.acct.warning), s.request_id)
+        other.send_snac(wire.OSERVICE, 0x0010,
+                        wire.encode_evil_notification(other.acct.warning, None if anonymous else self.user_info()))
+        if not other.invisible:
+            self.server.announce_arrival(other)  # watchers see the new level in the user info
 
     def h_04_14(self, s):  # mini typing notification
         cookie, channel, sn, event = wire.decode_typing(s.data)
@@ -843,6 +887,7 @@ class OscarServer:
         self.feedbags: dict[str, Feedbag] = {}
         self.offline: dict[str, list[wire.OfflineMessage]] = {}
         self.grants: set[tuple[str, str]] = set()   # (watcher, target): target authorized watcher
+        self.recent_senders: dict[str, dict[str, None]] = {}  # recipient -> senders, oldest first
         self.rate_classes = [wire.RateClass(**{k: getattr(c, k) for k in ("id", "window", "clear", "alert", "limit",
                                                                             "disconnect", "max")})
                              for c in DEFAULT_RATE_CLASSES]
@@ -929,6 +974,14 @@ class OscarServer:
         for w in self.watchers_of(sess):
             w.send_snac(wire.BUDDY, 0x000C, data)
             self.event("departure", user=sess.norm, to=w.norm)
+
+    def note_sender(self, recipient: str, sender: str) -> None:
+        """`sender` just sent `recipient` a message: `recipient` may warn them."""
+        recent = self.recent_senders.setdefault(recipient, {})
+        recent.pop(sender, None)
+        recent[sender] = None
+        while len(recent) > RECENT_SENDERS_KEPT:
+            del recent[next(iter(recent))]
 
     def store_offline(self, sender: BosConn, target: Account, text: str) -> None:
         t = time.gmtime()
@@ -1084,7 +1137,8 @@ class OscarServer:
             return {"deleted": a is not None}
         if cmd == "accounts":
             return {"accounts": [{"screen_name": a.screen_name, "norm": a.norm, "icq": a.icq,
-                                  "auth_required": a.auth_required} for a in self.accounts.values()]}
+                                  "auth_required": a.auth_required, "warning": a.warning}
+                                 for a in self.accounts.values()]}
         if cmd == "online":
             return {"online": [s.presence_json() for s in self.sessions.values() if not s.closed]}
         if cmd == "kick":

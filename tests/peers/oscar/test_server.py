@@ -223,6 +223,82 @@ class MessagingTest(ServerCase):
         run(go())
 
 
+class WarningTest(ServerCase):
+    def test_warn_named_and_anonymous(self):
+        async def go():
+            a, b = await self.pair()
+            stranger = await self.client(self.account("Stranger")).login()
+            # b may only warn someone who recently sent b a message
+            with self.assertRaises(SnacError) as cm:
+                await b.warn(a.screen_name)
+            self.assertEqual((cm.exception.family, cm.exception.code), (wire.ICBM, wire.ERR_REQUEST_DENIED))
+            await a.send_im(b.screen_name, "you smell")
+            await b.wait_im(a.screen_name)
+            # named: +15%, a hears who did it
+            self.assertEqual(await b.warn(a.screen_name), (150, 150))
+            level, warner = await a.wait_warning()
+            self.assertEqual((level, wire.normalize_sn(warner)), (150, b.norm))
+            # anonymous: +3%, no user info after the level
+            self.assertEqual(await b.warn(a.screen_name, anonymous=True), (30, 180))
+            self.assertEqual(await a.wait_warning(), (180, None))
+            # the new level shows in a's user info: to b's buddy list, to a itself
+            await b.wait_buddy(a.screen_name, lambda i: i.warning == 180)
+            self.assertEqual(wire.decode_user_info(wire.Reader((await a.request(wire.OSERVICE, 0x000E)).data)).warning,
+                             180)
+            # someone who never wrote to the stranger cannot be warned by them; nor oneself
+            for warner, target in ((stranger, a.screen_name), (a, a.screen_name)):
+                with self.assertRaises(SnacError) as cm:
+                    await warner.warn(target)
+                self.assertEqual(cm.exception.code, wire.ERR_REQUEST_DENIED)
+            # a recipient whose ICBM parameters accept senders up to 10% refuses a at 18%...
+            await b.set_icbm_params(max_sender_warn=100)
+            with self.assertRaises(SnacError) as cm:
+                await a.send_im(b.screen_name, "still here")
+            self.assertEqual((cm.exception.family, cm.exception.code), (wire.ICBM, wire.ERR_SENDER_TOO_EVIL))
+            # ...and a sender who writes only to recipients up to 10% cannot reach a
+            await stranger.set_icbm_params(max_receiver_warn=100)
+            with self.assertRaises(SnacError) as cm:
+                await stranger.send_im(a.screen_name, "hello?")
+            self.assertEqual(cm.exception.code, wire.ERR_RECEIVER_TOO_EVIL)
+            await stranger.set_icbm_params(max_receiver_warn=999)
+            await stranger.send_im(a.screen_name, "hello!")
+            self.assertEqual((await a.wait_im(stranger.screen_name)).text, "hello!")
+            for c in (a, b, stranger):
+                await c.close()
+            # a signed off: not logged on
+            b2 = await self.client(b.screen_name).login()
+            with self.assertRaises(SnacError) as cm:
+                await b2.warn(a.screen_name)
+            self.assertEqual(cm.exception.code, wire.ERR_NOT_LOGGED_ON)
+            await b2.close()
+            return a
+        a = run(go())
+        # the wire: 0x0010 anonymous is the level word alone, named carries b's user info
+        notes = self.srv.control("frames", user=a.screen_name, family=wire.OSERVICE, subtype=0x0010, dir="out")["frames"]
+        self.assertEqual([f["hex"][20:24] for f in notes], ["0096", "00b4"])
+        self.assertEqual(len(notes[1]["hex"]), 24)
+        self.assertGreater(len(notes[0]["hex"]), 24)
+        oks = [(e["anonymous"], e["delta"], e["level"]) for e in self.srv.events("warn") if e["result"] == "ok"]
+        self.assertEqual(oks, [(False, 150, 150), (True, 30, 180)])
+        accts = {x["norm"]: x for x in self.srv.control("accounts")["accounts"]}
+        self.assertEqual(accts[a.norm]["warning"], 180)
+        refused = {e["result"] for e in self.srv.events("icbm", user=a.screen_name)}
+        self.assertTrue({"sender_too_evil", "receiver_too_evil", "delivered"} <= refused, refused)
+
+    def test_icq_users_cannot_be_warned(self):
+        async def go():
+            a, b = await self.pair(icq=True)
+            await a.send_im(b.screen_name, "hi")
+            await b.wait_im(a.screen_name)
+            with self.assertRaises(SnacError) as cm:
+                await b.warn(a.screen_name)
+            self.assertEqual(cm.exception.code, wire.ERR_NOT_SUPPORTED_BY_HOST)
+            self.assertEqual(a.warnings, [])
+            await a.close()
+            await b.close()
+        run(go())
+
+
 class IcqTest(ServerCase):
     def test_status_change_and_invisible(self):
         async def go():

@@ -185,6 +185,27 @@ class CodecTest(unittest.TestCase):
         self.assertEqual(wire.decode_auth_reply(bytes.fromhex("0736323138383935000005736f727279")), ("6218895", False, "sorry"))
         self.assertEqual(wire.encode_auth_reply("6218895", False, "sorry").hex(), "0736323138383935000005736f727279")
 
+    def test_warning_documented_examples(self):
+        # ICBM 0x0008 / 0x0009 and OSERVICE 0x0010 example dumps in the protocol documents.
+        req = wire.decode_snac(bytes.fromhex("000400080000001b0008" "0000" "0e" + b"sweetgirl38462".hex()))
+        self.assertEqual(wire.decode_evil_request(req.data), (False, "sweetgirl38462"))
+        self.assertEqual(wire.encode_evil_request("sweetgirl38462"), req.data)
+        self.assertEqual(wire.decode_evil_request(wire.encode_evil_request("bob", anonymous=True)), (True, "bob"))
+        reply = wire.decode_snac(bytes.fromhex("0004000900000017000800c801ed"))
+        self.assertEqual(wire.decode_evil_reply(reply.data), (200, 493))
+        self.assertEqual(wire.encode_evil_reply(200, 493), reply.data)
+        note = wire.decode_snac(bytes.fromhex(
+            "0001001000008e36c7b1" "000a" "0736323138383935" "0000" "0004" "000100020006" "000400020000"
+            "000f000400000000" "000300043de7388b" "00010001"))
+        level, warner = wire.decode_evil_notification(note.data)
+        self.assertEqual((level, warner.screen_name, warner.warning, warner.online_since), (10, "6218895", 0, 0x3DE7388B))
+        # anonymous: the level alone
+        self.assertEqual(wire.decode_evil_notification(wire.u16(180)), (180, None))
+        info = wire.UserInfo("bob", 30, [(0x0001, wire.u16(wire.CLASS_FREE))])
+        self.assertEqual(wire.decode_evil_notification(wire.encode_evil_notification(150, info)), (150, info))
+        with self.assertRaises(wire.WireError):
+            wire.decode_evil_request(wire.u16(0) + wire.str8(""))
+
     def test_framer_limits(self):
         dec = wire.FlapDecoder(max_payload=100)
         with self.assertRaises(wire.WireError):
@@ -208,10 +229,12 @@ class CodecTest(unittest.TestCase):
             wire.encode_ssi_list([wire.SsiItem("x", 1, 2, 0, [(0x66, b"")])], 5),
             wire.encode_rate_params([wire.RateClass(1, 1, 1, 1, 1, 1, 1)], {1: [(1, 2)]}),
             wire.encode_icq_meta(wire.IcqMeta(1, 0x3C, 2)),
+            wire.encode_evil_notification(150, wire.UserInfo("bob", 0, [(1, wire.u16(0x10))])),
         ]
         parsers = [wire.decode_icbm_send, wire.decode_ssi_list, wire.decode_rate_params, wire.decode_icq_meta,
                    wire.decode_icbm_incoming, wire.decode_typing, wire.decode_snac, wire.decode_auth_reply,
-                   wire.decode_icbm_params, lambda d: wire.decode_user_info(wire.Reader(d))]
+                   wire.decode_icbm_params, lambda d: wire.decode_user_info(wire.Reader(d)),
+                   wire.decode_evil_request, wire.decode_evil_reply, wire.decode_evil_notification]
         for s in samples:
             for cut in range(len(s)):
                 for p in parsers:

@@ -36,7 +36,10 @@ ERR_NOT_LOGGED_ON = 0x04
 ERR_SERVICE_UNAVAILABLE = 0x05
 ERR_SERVICE_NOT_DEFINED = 0x06
 ERR_NOT_SUPPORTED_BY_HOST = 0x08
+ERR_REQUEST_DENIED = 0x0D
 ERR_BUSTED_SNAC_PAYLOAD = 0x0E
+ERR_SENDER_TOO_EVIL = 0x11      # the sender's warning level is above the recipient's limit
+ERR_RECEIVER_TOO_EVIL = 0x12    # the recipient's warning level is above the sender's limit
 
 # BUCP login error codes (TLV 0x0008) and disconnect codes (TLV 0x0009)
 LOGIN_ERR_INVALID_SN = 0x0001   # unregistered / invalid screen name or password
@@ -530,6 +533,46 @@ def encode_icbm_params(p: IcbmParams) -> bytes:
 def decode_icbm_params(data: bytes) -> IcbmParams:
     r = Reader(data, "ICBM params")
     return IcbmParams(r.u16(), r.u32(), r.u16(), r.u16(), r.u16(), r.u32())
+
+
+# Warnings ("evil"): levels are in tenths of a percent (0..1000).
+EVIL_FLAG_ANONYMOUS = 0x0001
+WARNING_MAX = 1000
+
+
+def encode_evil_request(sn: str, anonymous: bool = False) -> bytes:
+    """ICBM 0x0008: flags word (0x0001 anonymous), the screen name to warn (string08)."""
+    return u16(EVIL_FLAG_ANONYMOUS if anonymous else 0) + str8(sn)
+
+
+def decode_evil_request(data: bytes) -> tuple[bool, str]:
+    r = Reader(data, "evil request")
+    flags = r.u16()
+    sn = r.str8().decode("latin-1")
+    if not sn:
+        raise WireError("evil request without a screen name")
+    return bool(flags & EVIL_FLAG_ANONYMOUS), sn
+
+
+def encode_evil_reply(delta: int, level: int) -> bytes:
+    """ICBM 0x0009: warning level gained, then the new level."""
+    return u16(delta) + u16(level)
+
+
+def decode_evil_reply(data: bytes) -> tuple[int, int]:
+    r = Reader(data, "evil reply")
+    return r.u16(), r.u16()
+
+
+def encode_evil_notification(level: int, warner: UserInfo | None) -> bytes:
+    """OSERVICE 0x0010: the new level, then the warner's user info block (none when anonymous)."""
+    return u16(level) + (encode_user_info(warner) if warner is not None else b"")
+
+
+def decode_evil_notification(data: bytes) -> tuple[int, UserInfo | None]:
+    r = Reader(data, "evil notification")
+    level = r.u16()
+    return level, (decode_user_info(r) if not r.at_end() else None)
 
 
 # ---------------------------------------------------------------------------------
