@@ -37,6 +37,8 @@ ALICE_PHONE = "+33611111111"
 SENDER = "+33700000001"
 TEXTS = ["Bonjour Bob ! é à ü ß", "smile 😀👋", "日本語のテキスト 中文", "a < b & c > d"]
 ICQ_AWAY, ICQ_DND, ICQ_OCCUPIED = 0x0001, 0x0002, 0x0010
+# What alice hears when bob warns her AIM account by name, then anonymously.
+WARNINGS = ("warned by bobsn (warning level 15%)", "warned by anonymous (warning level 18%)")
 
 
 def child_text(s, name):
@@ -394,6 +396,67 @@ class OscarConnector(HarnessTestCase):
         gw = alice.wait_presence(lambda s: s.bare_from == AIM and s.type == "unavailable"
                                  and "password" in child_text(s, "status"), timeout=10)
         self.assertIn("failed", child_text(gw, "status"))
+
+    # -- server warnings and ICBM errors ------------------------------------------------------
+
+    def warned_by_bob(self, *, max_sender_warn=None):
+        """alice's AIM account up, bob online; alice writes to bob (one may only warn
+        someone who wrote to one), then bob warns her account by name (15%) and
+        anonymously (18%). Returns (server, bridge, alice, bob)."""
+        srv = self.server()
+        b = self.bridge(srv, icq=False)
+        self.wait_oscar(b, "up")
+        alice = self.alice()
+        bob = self.user(srv, BOB, "bobpw")
+        alice.wait_presence(lambda s: s.bare_from == BOB_JID and s.type in ("", "available"),
+                            timeout=20)
+        alice.send_message(BOB_JID, "tu m'énerves")
+        bob.run(bob.client.wait_im(ACCOUNT, timeout=15))
+        if max_sender_warn is not None:
+            bob.run(bob.client.set_icbm_params(max_sender_warn=max_sender_warn))
+        self.assertEqual(bob.run(bob.client.warn(ACCOUNT)), (150, 150))
+        self.assertEqual(bob.run(bob.client.warn(ACCOUNT, anonymous=True)), (30, 180))
+        # The server sent both evil notifications (OSERVICE 0x0010) to the linked account,
+        # and the connector read them: who, and the level in percent.
+        notes = srv.control("frames", user=ACCOUNT, family=0x0001, subtype=0x0010, dir="out")["frames"]
+        self.assertEqual(len(notes), 2, notes)
+        log = self.tmp / "passerelle.stderr.log"
+        wait_until(lambda: all(t in log.read_text(errors="replace") for t in WARNINGS),
+                   timeout=10, message="the daemon's log names both warnings")
+        self.assertEqual(self.oscar_state(b)["state"], "up")
+        return srv, b, alice, bob
+
+    def test_icbm_error_reaches_the_xmpp_client_as_a_message_error(self):
+        # bob's client accepts messages only from senders warned up to 10%: once he has
+        # warned alice's account (18%), the server answers her next message with ICBM
+        # error 0x0011 (sender too evil), which is not "recipient not logged on" (no SMS
+        # rescue, no retry): alice's client gets a message error naming the reason.
+        srv, b, alice, bob = self.warned_by_bob(max_sender_warn=100)
+        sid = alice.send_message(BOB_JID, "pardon ?")
+        err = alice.wait_error(lambda s: s.bare_from == BOB_JID, timeout=20)
+        self.assertEqual(err.id, sid)
+        self.assertIn("warning level too high", err.error_text or "")
+        self.assertIn(f"aim:{BOB}", err.error_text or "")
+        self.assertEqual(bob.client.ims, [])
+        time.sleep(1)
+        # Refused once, not retried: the error is final.
+        refused = [e for e in srv.events("icbm") if e.get("result") == "sender_too_evil"]
+        self.assertEqual(len(refused), 1, refused)
+
+    @unittest.expectedFailure
+    def test_aim_warnings_reach_the_xmpp_client_as_the_gateway_status(self):
+        # The connector turns each evil notification into an AccountStateEvent that keeps
+        # the account's state (up) with the reason "warned by bobsn (warning level 15%)"
+        # (connectors/oscar/session/session_bos.cpp). The router drops the reason of an
+        # "up" account state: bridge/router/linked.cpp, Router::on_account_state, sets the
+        # gateway's status to "<account>: connected" whenever the state is up, so alice
+        # sees the gateway's presence again but never the warning. A core change (keeping
+        # the reason in the status when the state is up) makes this pass.
+        srv, b, alice, bob = self.warned_by_bob()
+        for text in WARNINGS:
+            gw = alice.wait_presence(lambda s, t=text: s.bare_from == AIM and t in child_text(s, "status"),
+                                     timeout=10)
+            self.assertIn(gw.type, ("", "available"))
 
     def test_duplicate_login_then_server_disconnect(self):
         srv = self.server()

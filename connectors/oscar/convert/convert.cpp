@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "oscar/codec/fault.hpp"
 #include "oscar/codec/html.hpp"
 
 namespace passerelle::oscar {
@@ -126,6 +127,20 @@ std::string cookie_hex(const IcbmCookie& c) {
     s.push_back(kHex[b & 15]);
   }
   return s;
+}
+
+Result<std::string> warning_reason(ByteView body) {
+  ByteReader r(body);
+  std::uint16_t level = 0;
+  if (!r.u16(level)) return make_fault(Fault::truncated, "evil notification without a level");
+  std::string who = "anonymous";
+  if (!r.at_end()) {
+    auto u = read_user_info(r);
+    who = u && !u->screen_name.empty() ? u->screen_name : "someone";
+  }
+  std::string percent = std::to_string(level / 10);
+  if (level % 10) percent += "." + std::to_string(level % 10);
+  return "warned by " + who + " (warning level " + percent + "%)";
 }
 
 ChatState chat_state_of(std::uint16_t t) {

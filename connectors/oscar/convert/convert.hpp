@@ -48,6 +48,13 @@ std::string outgoing_text(std::string_view body, bool to_icq);
 
 std::string cookie_hex(const IcbmCookie& c);
 
+// A server warning (OSERVICE 0x0010 "evil notification": the account's new warning level
+// in tenths of a percent, then the warner's user info block unless the warning was
+// anonymous) as the reason the person reads: "warned by bob (warning level 15%)",
+// "warned by anonymous (warning level 49.3%)". A warner block that cannot be read still
+// gives the level ("warned by someone"); a body without the level is a Fault::truncated.
+Result<std::string> warning_reason(ByteView body);
+
 // Mini typing notifications (0x0004/0x0014) ↔ XEP-0085 chat states.
 ChatState chat_state_of(std::uint16_t typing_state);
 std::uint16_t typing_state_of(ChatState s);

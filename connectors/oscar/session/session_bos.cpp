@@ -112,17 +112,13 @@ void OscarSession::on_oservice(const SnacView& s) {
     }
     case oservice::evil_notification: {
       // Someone warned the account: the person hears it as the account's state reason.
-      ByteReader r(s.body);
-      std::uint16_t level = 0;
-      r.u16(level);
-      std::string who = "anonymous";
-      if (r.remaining() > 0)
-        if (auto u = read_user_info(r); u) who = u->screen_name;
-      log_->warn("{}: warned by {} (level {}%)", login_, who, level / 10);
-      AccountStateEvent ev{
-          connector_, self_.str(), state_,
-          "warned by " + who + " (warning level " + std::to_string(level / 10) + "%)"};
-      owner_.publish(std::move(ev));
+      auto why = warning_reason(s.body);
+      if (!why) {
+        log_->warn("{}: unreadable warning: {}", login_, why.error().message);
+        return;
+      }
+      log_->warn("{}: {}", login_, *why);
+      owner_.publish(AccountStateEvent{connector_, self_.str(), state_, std::move(*why)});
       return;
     }
     default:

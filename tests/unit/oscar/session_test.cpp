@@ -2,6 +2,8 @@
 // arithmetic (RateLimiter), presence mapping and text conversion (convert/).
 #include <gtest/gtest.h>
 
+#include "hex.hpp"
+#include "oscar/codec/fault.hpp"
 #include "oscar/codec/icbm.hpp"
 #include "oscar/convert/convert.hpp"
 #include "oscar/session/rate_limiter.hpp"
@@ -180,6 +182,34 @@ TEST(Convert, TextBothWays) {
   EXPECT_EQ(outgoing_text("a<b", true), "a<b");
   in.fragments = {make_text_fragment(*encode_text("<HTML><BODY><B>hi</B> 你好</BODY></HTML>"))};
   EXPECT_EQ(*incoming_text(in), "hi 你好");
+}
+
+// OSERVICE 0x0010 (evil notification): the new level in tenths of a percent, then the
+// warner's user info block unless the warning was anonymous.
+TEST(Convert, WarningReason) {
+  using test::hex;
+  // The documents' example dump (level 1.0%, warned by 6218895, with 4 bytes after the
+  // TLVs its count announces).
+  auto doc =
+      warning_reason(hex("000a 07 36323138383935 0000 0004 0001 0002 0006 0004 0002 0000"
+                         "000f 0004 00000000 0003 0004 3de7388b 0001 0001"));
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  EXPECT_EQ(*doc, "warned by 6218895 (warning level 1%)");
+  // Named, as the test server sends it: 15%, and the warner's name as the server spells it.
+  EXPECT_EQ(*warning_reason(hex("0096 09 426f6220536d697468 0000 0001 0001 0002 0010")),
+            "warned by Bob Smith (warning level 15%)");
+  // Anonymous: the level alone; a level that is not a whole percent keeps its tenth.
+  EXPECT_EQ(*warning_reason(hex("00b4")), "warned by anonymous (warning level 18%)");
+  EXPECT_EQ(*warning_reason(hex("01ed")), "warned by anonymous (warning level 49.3%)");
+  EXPECT_EQ(*warning_reason(hex("0005")), "warned by anonymous (warning level 0.5%)");
+  // A warner block that cannot be read does not make the warning anonymous.
+  EXPECT_EQ(*warning_reason(hex("0096 09 426f62")), "warned by someone (warning level 15%)");
+  // No level: nothing to tell.
+  for (const char* bad : {"", "00"}) {
+    auto r = warning_reason(hex(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(fault_of(r.error()), Fault::truncated);
+  }
 }
 
 TEST(Convert, TypingStates) {
