@@ -95,11 +95,16 @@ struct AccountStateEvent {
   std::string reason;
 };
 
-// In-band registration (XEP-0077) or similar: a user links settings from their client.
+// In-band registration (XEP-0077) or similar: a user links settings from their client,
+// on the gateway of `network`. On sms./rcs.: their phone number. On aim./icq./msn.: the
+// account the bridge signs on for them (`remove`: unlink it).
 struct Registration {
   std::string connector;
   Address user;
-  std::string phone;  // as typed; the router normalises
+  Network network = Network::sms;
+  std::string phone;     // as typed; the router normalises
+  std::string login;     // aim/icq/msn: screen name, UIN or e-mail, as typed
+  std::string password;  // never logged
   bool remove = false;
   AckFn ack;
 };

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "bus/events.hpp"
+#include "core/result.hpp"
 #include "model/network.hpp"
 
 namespace passerelle {
@@ -31,6 +32,13 @@ struct ConnectorStatus {
   std::uint64_t queue_depth = 0;
 };
 
+// A linked account added at run time: registered from the person's own XMPP client
+// (XEP-0077 on aim./icq./msn.<domain>) or restored from the store at start-up.
+struct AccountLink {
+  Address account;       // canonical (make_address)
+  std::string password;  // never logged
+};
+
 // Where connectors hand inbound events. Thread-safe; never blocks.
 class EventSink {
  public:
@@ -51,6 +59,16 @@ class Connector {
   // Takes one outbound event. Results come back as DeliveryReport events on the sink.
   virtual void send(OutboundEvent event) = 0;
   virtual ConnectorStatus status() const = 0;
+
+  // Connectors that log into a person's own accounts (AIM/ICQ, MSN) take accounts at run
+  // time: link_account adds the account or replaces its password, and the account signs
+  // on by itself (its state comes back as AccountStateEvent, like a configured one's);
+  // unlink_account signs it off and forgets it. Others refuse.
+  virtual Status link_account(AccountLink link) {
+    return Error::forbidden(name() + " does not take accounts at run time (" + link.account.str() +
+                            ")");
+  }
+  virtual void unlink_account(const Address& account) { (void)account; }
 };
 
 }  // namespace passerelle

@@ -21,6 +21,9 @@ void Directory::put(Person p) {
   remove(p.name);
   for (const auto& a : p.addresses) by_address_[a] = p.name;
   if (!p.phone.empty()) by_address_[Address{Network::sms, p.phone}] = p.name;
+  // Their linked accounts stay theirs when their details change.
+  if (auto mine = person_accounts_.find(p.name); mine != person_accounts_.end())
+    for (const auto& a : mine->second) by_address_[a] = p.name;
   const std::string name = p.name;
   people_[name] = std::move(p);
 }
@@ -50,6 +53,16 @@ void Directory::add_account(const Address& account, const std::string& connector
   by_address_.emplace(account, person_name);
   auto& mine = person_accounts_[person_name];
   if (std::find(mine.begin(), mine.end(), account) == mine.end()) mine.push_back(account);
+}
+
+void Directory::remove_account(const Address& account) {
+  accounts_.erase(account);
+  online_.erase(account);
+  auto owner = by_address_.find(account);
+  if (owner == by_address_.end()) return;
+  if (auto mine = person_accounts_.find(owner->second); mine != person_accounts_.end())
+    std::erase(mine->second, account);
+  by_address_.erase(owner);
 }
 
 std::optional<Address> Directory::account_on(const Person& p, Network network) const {

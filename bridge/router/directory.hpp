@@ -38,6 +38,7 @@ class Directory {
 
   // Linked accounts: the connector that logs into `account`.
   void add_account(const Address& account, const std::string& connector, const std::string& person);
+  void remove_account(const Address& account);
   std::optional<std::string> account_connector(const Address& account) const;
   bool is_account(const Address& a) const { return accounts_.count(a) > 0; }
 

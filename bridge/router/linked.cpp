@@ -32,6 +32,7 @@ void Router::load_linked_accounts() {
       if (!n) continue;
       if (auto addr = make_address(*n, a.login); addr.ok()) {
         directory_.add_account(*addr, connector, a.person);
+        configured_accounts_.insert(*addr);
         if (a.sms_to_offline_contacts && *n == Network::msn) sms_to_offline_.insert(*addr);
       }
     }
@@ -217,10 +218,11 @@ void Router::on_account_state(const AccountStateEvent& a) {
   const Address gateway{account->network, ""};
   Presence presence;
   presence.state = a.state == LinkState::up ? PresenceState::available : PresenceState::offline;
-  presence.status = a.state == LinkState::up
-                        ? account->id + ": connected"
-                        : account->id + ": " + std::string(link_state_name(a.state)) +
-                              (a.reason.empty() ? "" : " (" + a.reason + ")");
+  // Up with a reason: something the network said while signed on (an AIM warning).
+  presence.status =
+      account->id + ": " +
+      (a.state == LinkState::up ? "connected" : std::string(link_state_name(a.state))) +
+      (a.reason.empty() ? "" : " (" + a.reason + ")");
   account_presence_[*account] = presence;
   if (Connector* conn = connectors_.find(connector_for(gateway, home)))
     conn->send(OutboundPresence{gateway, home, presence});

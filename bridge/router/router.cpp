@@ -69,6 +69,7 @@ Status Router::load() {
   // Configured people are written to the store (the configuration wins over what a
   // previous run stored for the same name); registered ones come from the store.
   std::vector<store::PersonRow> rows;
+  std::vector<store::LinkedAccountRow> registered;
   for (const auto& p : cfg_.people) {
     store::PersonRow r{p.name, p.phone, p.sms_fallback, p.monthly_cap, "config", p.addresses};
     rows.push_back(std::move(r));
@@ -93,6 +94,10 @@ Status Router::load() {
                                            });
         !s.ok())
       return s;
+    if (auto s = store::load_linked_accounts(
+            db, [&](store::LinkedAccountRow r) { registered.push_back(std::move(r)); });
+        !s.ok())
+      return s;
     return store::load_spend(db, sms_.month(),
                              [&](std::string payer, std::int64_t t) { sms_.add_spend(payer, t); });
   });
@@ -101,6 +106,7 @@ Status Router::load() {
     if (auto addr = make_address(Network::xmpp, a.jid); addr.ok())
       directory_.add_account(*addr, "xmpp-client", a.person);
   load_linked_accounts();
+  load_registered_accounts(std::move(registered));
   spdlog::info("router: {} people, {} SMS threads", directory_.size(), sms_.thread_count());
   return outbox_.recover();
 }
@@ -612,33 +618,6 @@ void Router::on_presence(const InboundPresence& p) {
     spdlog::info("router: {} clients {}", p.who.str(),
                  online ? "online" : "offline (SMS fallback active)");
   }
-}
-
-void Router::on_registration(Registration& r) {
-  if (!directory_.allowed(r.user))
-    return ack_with(r.ack, Error::forbidden("you are not allowed to use this bridge"));
-  const std::string name = r.user.str();
-  if (r.remove) {
-    directory_.remove(name);
-    store_.submit([name](store::Db& db) { return store::delete_person(db, name); },
-                  [ack = r.ack](Status st) { ack_with(ack, st); });
-    return;
-  }
-  auto phone = phones_.parse_for_sms(r.phone, cfg_.bridge.allow_fixed_line);
-  if (!phone.ok()) return ack_with(r.ack, phone.error());
-  Person p;
-  if (const Person* existing = directory_.person_of(r.user)) p = *existing;
-  if (p.name.empty()) {
-    p.name = name;
-    p.source = "registration";
-    p.monthly_cap = cfg_.sms.default_monthly_cap;
-    p.addresses.push_back(r.user);
-  }
-  p.phone = phone->e164;
-  directory_.put(p);
-  store_.submit(
-      [row = row_from_person(p)](store::Db& db) { return store::upsert_person(db, row, now_ms()); },
-      [ack = r.ack](Status st) { ack_with(ack, st); });
 }
 
 }  // namespace passerelle

@@ -86,7 +86,15 @@ class Router {
   std::optional<std::string> rescue(const store::DeliveryRow& d, const DeliveryReport& r);
   void on_sms_message(InboundMessage& m);
   void on_presence(const InboundPresence& p);
+  // Registration from the person's client (registration.cpp).
   void on_registration(Registration& r);
+  void on_phone_registration(Registration& r);
+  void on_account_registration(Registration& r);
+  Person person_for_registration(const Address& user) const;
+  Status link_registered(const Address& account, const std::string& person, std::string password,
+                         Connector& connector);
+  void unlink_registered(const Address& account, Connector& connector);
+  void load_registered_accounts(std::vector<store::LinkedAccountRow> rows);
 
   // Validates and prices an SMS to `phone`; fills route/segments/payer of `nm`.
   Status plan_sms(NewMessage& nm, const std::string& payer);
@@ -141,7 +149,8 @@ class Router {
   std::deque<std::pair<std::int64_t, std::string>> recent_order_;
   static constexpr std::int64_t kDedupeWindowMs = 3600 * 1000;
   static constexpr std::size_t kDedupeMax = 200000;
-  std::set<Address> sms_to_offline_;  // MSN accounts whose offline contacts get SMS
+  std::set<Address> sms_to_offline_;       // MSN accounts whose offline contacts get SMS
+  std::set<Address> configured_accounts_;  // linked in the configuration, not by registration
   // Last known presence of each linked account's online contacts, and of the accounts
   // themselves (their state as the gateway's presence): replayed to a client coming online.
   std::map<Address, std::map<Address, Presence>> contact_presence_;

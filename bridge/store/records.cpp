@@ -175,6 +175,29 @@ Status delete_person(Db& db, const std::string& name) {
   return run(db, "DELETE FROM people WHERE name=?", [&](Stmt& s) { s.bind(1, name); });
 }
 
+Status upsert_linked_account(Db& db, const LinkedAccountRow& a, std::int64_t ms) {
+  return run(db,
+             "INSERT INTO linked_accounts(account, person, password, created_ms, updated_ms) "
+             "VALUES (?,?,?,?,?) ON CONFLICT(account) DO UPDATE SET person=excluded.person, "
+             "password=excluded.password, updated_ms=excluded.updated_ms",
+             [&](Stmt& s) {
+               s.bind(1, a.account).bind(2, a.person).bind(3, a.password);
+               s.bind(4, ms).bind(5, ms);
+             });
+}
+
+Status delete_linked_account(Db& db, const std::string& account) {
+  return run(db, "DELETE FROM linked_accounts WHERE account=?",
+             [&](Stmt& s) { s.bind(1, account); });
+}
+
+Status load_linked_accounts(Db& db, const std::function<void(LinkedAccountRow)>& row) {
+  return each(db, "SELECT account, person, password FROM linked_accounts ORDER BY created_ms",
+              [&](Stmt& s) {
+                row(LinkedAccountRow{s.col_text(0), s.col_text(1), s.col_text(2)});
+              });
+}
+
 Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row) {
   return each(
       db,

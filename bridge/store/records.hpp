@@ -46,6 +46,13 @@ struct PersonRow {
   std::vector<std::string> addresses;
 };
 
+// An AIM, ICQ or MSN account registered from the person's XMPP client.
+struct LinkedAccountRow {
+  std::string account;  // address text
+  std::string person;
+  std::string password;
+};
+
 struct NetworkIdRow {
   std::string connector, network_id, delivery_id;
   DeliveryState state = DeliveryState::acked;
@@ -71,6 +78,8 @@ Status delete_charges(Db& db, const std::string& delivery_id);
 Status delete_network_ids(Db& db, const std::string& delivery_id);
 Status upsert_person(Db& db, const PersonRow& p, std::int64_t ms);
 Status delete_person(Db& db, const std::string& name);
+Status upsert_linked_account(Db& db, const LinkedAccountRow& a, std::int64_t ms);
+Status delete_linked_account(Db& db, const std::string& account);
 
 // Start-up loaders: each calls `row` for every row.
 Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row);
@@ -80,6 +89,7 @@ Status load_optouts(Db& db, const std::function<void(std::string)>& row);
 Status load_conversations(
     Db& db, const std::function<void(std::string id, std::string local, std::string remote)>& row);
 Status load_people(Db& db, const std::function<void(PersonRow)>& row);
+Status load_linked_accounts(Db& db, const std::function<void(LinkedAccountRow)>& row);
 // Sum of charges per payer for `month` ("YYYY-MM").
 Status load_spend(Db& db, const std::string& month,
                   const std::function<void(std::string payer, std::int64_t total)>& row);

@@ -101,6 +101,19 @@ CREATE TABLE charges (
 CREATE INDEX charges_payer_month ON charges(payer, month);
 CREATE INDEX charges_delivery ON charges(delivery_id);
 )sql",
+    // 2: AIM, ICQ and MSN accounts a person linked from their own XMPP client (XEP-0077).
+    // Accounts from the configuration are not stored: the configuration is their source.
+    // The password is what the bridge signs on with; the data directory is 0700.
+    R"sql(
+CREATE TABLE linked_accounts (
+  account TEXT PRIMARY KEY,  -- address: aim:<screen name>, icq:<uin>, msn:<e-mail>
+  person TEXT NOT NULL REFERENCES people(name) ON DELETE CASCADE,
+  password TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX linked_accounts_person ON linked_accounts(person);
+)sql",
 };
 
 }  // namespace

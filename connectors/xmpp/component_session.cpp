@@ -194,8 +194,11 @@ void ComponentSession::on_presence(const xml::Element& p) {
   const std::string them = from->bare();
   const Presence available{PresenceState::available, {}, Device::mobile, 0};
 
+  // On sms./rcs. the gateway and its puppets are always there; on aim./icq./msn. the
+  // gateway's presence is the linked account's state, which the router sends.
+  const bool answer_presence = always_reachable();
   if (pr.type == "probe") {
-    if (to_domain || always_reachable()) env_.send(presence(me, them, available));
+    if (answer_presence) env_.send(presence(me, them, available));
     return;
   }
   auto publish_sub = [&](SubscriptionAction a) {
@@ -216,7 +219,7 @@ void ComponentSession::on_presence(const xml::Element& p) {
     // RFC 6121 §3.1.3 auto-approval, then ask back so the user's roster shows both ways.
     env_.send(subscription(me, them, SubscriptionAction::subscribed));
     env_.send(subscription(me, them, SubscriptionAction::subscribe));
-    if (to_domain || always_reachable()) env_.send(presence(me, them, available));
+    if (answer_presence) env_.send(presence(me, them, available));
     return;
   }
   if (pr.type == "subscribed") {
@@ -241,8 +244,7 @@ void ComponentSession::on_presence(const xml::Element& p) {
   ip.presence = pr.presence;
   env_.publish(std::move(ip));
   // An available user gets the puppet's presence back (the server may not probe).
-  if (pr.type.empty() && (to_domain || always_reachable()))
-    env_.send(presence(me, pr.from, available));
+  if (pr.type.empty() && answer_presence) env_.send(presence(me, pr.from, available));
 }
 
 // ---- iq --------------------------------------------------------------------------------
@@ -333,33 +335,53 @@ void ComponentSession::on_register(const xml::Element& iq, const Jid& from) {
     env_.send(iq_error(iq, jid_malformed(user.error().message)));
     return;
   }
-  RegisterRequest req = parse_register(iq);
+  const bool account_gateway = !always_reachable();
+  RegisterRequest req = parse_register(iq, account_gateway);
   switch (req.kind) {
     case RegisterRequest::Kind::form:
-      env_.send(
-          iq_result(iq, register_form("Enter the phone number (with +country code) that should "
-                                      "receive your messages by SMS while you are offline.")));
+      if (account_gateway)
+        env_.send(iq_result(
+            iq, register_account_form("Enter your " + std::string(prompt_label(opts_.network)) +
+                                          " and its password: passerelle signs on for you and "
+                                          "your contacts appear here. Unregister to unlink it.",
+                                      prompt_label(opts_.network))));
+      else
+        env_.send(
+            iq_result(iq, register_form("Enter the phone number (with +country code) that should "
+                                        "receive your messages by SMS while you are offline.")));
       return;
     case RegisterRequest::Kind::bad:
       env_.send(iq_error(iq, bad_request(req.problem)));
       return;
     case RegisterRequest::Kind::set_phone:
+    case RegisterRequest::Kind::set_account:
     case RegisterRequest::Kind::remove:
       break;
   }
   Registration r;
   r.connector = opts_.connector_name;
   r.user = *user;
-  r.phone = req.phone;
+  r.network = opts_.network;
+  r.phone = std::move(req.phone);
+  r.login = std::move(req.username);
+  r.password = std::move(req.password);
   r.remove = req.kind == RegisterRequest::Kind::remove;
   auto send = env_.send;
   const xml::Element request = iq;
-  r.ack = make_ack(env_, [send, request](Status st) {
-    if (st.ok())
-      send(iq_result(request));
-    else
-      send(iq_error(request, stanza_error_for(st.error())));
-  });
+  // XEP-0100 §4.1.1 and §4.3: after linking an account the gateway asks to be in the
+  // user's roster (its presence is the account's state); after unlinking it leaves.
+  const bool linking = req.kind == RegisterRequest::Kind::set_account;
+  const bool unlinking = account_gateway && req.kind == RegisterRequest::Kind::remove;
+  r.ack = make_ack(
+      env_, [send, request, linking, unlinking, me = domain_, them = from.bare()](Status st) {
+        if (!st.ok()) return send(iq_error(request, stanza_error_for(st.error())));
+        send(iq_result(request));
+        if (linking) send(subscription(me, them, SubscriptionAction::subscribe));
+        if (unlinking) {
+          send(subscription(me, them, SubscriptionAction::unsubscribe));
+          send(subscription(me, them, SubscriptionAction::unsubscribed));
+        }
+      });
   env_.publish(std::move(r));
 }
 

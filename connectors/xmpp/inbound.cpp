@@ -83,7 +83,31 @@ PresenceStanza parse_presence(const xml::Element& p) {
   return s;
 }
 
-RegisterRequest parse_register(const xml::Element& iq) {
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// A field of the request: from the submitted data form when there is one (XEP-0077 §6:
+// it takes precedence over the legacy fields), else the legacy element of that name.
+std::string register_field(const xml::Element& query, std::string_view name) {
+  if (const auto* x = query.child("x", ns::xdata)) {
+    for (const auto& f : x->children) {
+      if (f.is_text() || f.name != "field" || f.attr_or("var") != name) continue;
+      if (const auto* v = f.child("value")) return v->inner_text();
+    }
+    return {};
+  }
+  if (const auto* e = query.child(name)) return e->inner_text();
+  return {};
+}
+
+}  // namespace
+
+RegisterRequest parse_register(const xml::Element& iq, bool account_gateway) {
   RegisterRequest r;
   const auto* q = iq.child("query", ns::reg);
   if (!q) {
@@ -103,22 +127,25 @@ RegisterRequest parse_register(const xml::Element& iq) {
     r.kind = RegisterRequest::Kind::remove;
     return r;
   }
-  // XEP-0077 §6: a submitted data form takes precedence over legacy fields.
-  if (const auto* x = q->child("x", ns::xdata)) {
-    for (const auto& f : x->children) {
-      if (f.is_text() || f.name != "field" || f.attr_or("var") != "phone") continue;
-      if (const auto* v = f.child("value")) r.phone = v->inner_text();
+  if (account_gateway) {
+    r.username = trim(register_field(*q, "username"));
+    r.password = register_field(*q, "password");
+    if (r.username.empty()) {
+      r.problem = "the account is required (the <username/> field)";
+      return r;
     }
-  } else if (const auto* phone = q->child("phone")) {
-    r.phone = phone->inner_text();
+    if (r.password.empty()) {
+      r.problem = "the password is required (the <password/> field)";
+      return r;
+    }
+    r.kind = RegisterRequest::Kind::set_account;
+    return r;
   }
-  const auto b = r.phone.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) {
-    r.phone.clear();
+  r.phone = trim(register_field(*q, "phone"));
+  if (r.phone.empty()) {
     r.problem = "a phone number is required (the <phone/> field)";
     return r;
   }
-  r.phone = r.phone.substr(b, r.phone.find_last_not_of(" \t\r\n") - b + 1);
   r.kind = RegisterRequest::Kind::set_phone;
   return r;
 }
@@ -135,6 +162,24 @@ xml::Element register_form(std::string_view instructions, std::string_view curre
   f.set("type", "text-single").set("var", "phone").set("label", "Phone number");
   if (!current_phone.empty()) f.add_text_child("value", std::string(current_phone));
   f.add(xml::Element("required"));
+  return q;
+}
+
+xml::Element register_account_form(std::string_view instructions, std::string_view account_label) {
+  xml::Element q("query", ns::reg);
+  q.add_text_child("instructions", std::string(instructions));
+  q.add(xml::Element("username"));
+  q.add(xml::Element("password"));
+  auto& x = q.add(xml::Element("x", ns::xdata));
+  x.set("type", "form");
+  x.add_text_child("title", "passerelle: link your " + std::string(account_label));
+  x.add_text_child("instructions", std::string(instructions));
+  auto& user = x.add(xml::Element("field"));
+  user.set("type", "text-single").set("var", "username").set("label", account_label);
+  user.add(xml::Element("required"));
+  auto& pass = x.add(xml::Element("field"));
+  pass.set("type", "text-private").set("var", "password").set("label", "Password");
+  pass.add(xml::Element("required"));
   return q;
 }
 

@@ -41,16 +41,26 @@ PresenceStanza parse_presence(const xml::Element& p);
 std::optional<StanzaError> parse_error(const xml::Element& stanza);
 
 // XEP-0077 request in an <iq> (the <query xmlns='jabber:iq:register'/> is looked up).
+// On a phone gateway (sms., rcs.) the user registers their phone number; on an account
+// gateway (aim., icq., msn.) the account the bridge signs on for them: username and
+// password, as legacy fields or as a data form (XEP-0004).
 struct RegisterRequest {
-  enum class Kind { form, set_phone, remove, bad };
+  enum class Kind { form, set_phone, set_account, remove, bad };
   Kind kind = Kind::bad;
-  std::string phone;    // set_phone: as typed
-  std::string problem;  // bad: why
+  std::string phone;     // set_phone: as typed
+  std::string username;  // set_account: as typed (trimmed)
+  std::string password;  // set_account: exactly as typed
+  std::string problem;   // bad: why
 };
-RegisterRequest parse_register(const xml::Element& iq);
+RegisterRequest parse_register(const xml::Element& iq, bool account_gateway = false);
 
-// The XEP-0077 form for a gateway: instructions, a legacy <phone/> field and the same as
-// a jabber:x:data form (XEP-0004).
+// The XEP-0077 form for a phone gateway: instructions, a legacy <phone/> field and the
+// same as a jabber:x:data form (XEP-0004).
 xml::Element register_form(std::string_view instructions, std::string_view current_phone = {});
+
+// The XEP-0077 form for an account gateway: <username/> and <password/>, and the same as
+// a data form with a text-private password field. `account_label` names the username
+// ("Screen name", "ICQ number", "MSN address").
+xml::Element register_account_form(std::string_view instructions, std::string_view account_label);
 
 }  // namespace passerelle::xmpp

@@ -443,15 +443,9 @@ class OscarConnector(HarnessTestCase):
         refused = [e for e in srv.events("icbm") if e.get("result") == "sender_too_evil"]
         self.assertEqual(len(refused), 1, refused)
 
-    @unittest.expectedFailure
     def test_aim_warnings_reach_the_xmpp_client_as_the_gateway_status(self):
-        # The connector turns each evil notification into an AccountStateEvent that keeps
-        # the account's state (up) with the reason "warned by bobsn (warning level 15%)"
-        # (connectors/oscar/session/session_bos.cpp). The router drops the reason of an
-        # "up" account state: bridge/router/linked.cpp, Router::on_account_state, sets the
-        # gateway's status to "<account>: connected" whenever the state is up, so alice
-        # sees the gateway's presence again but never the warning. A core change (keeping
-        # the reason in the status when the state is up) makes this pass.
+        # Each evil notification keeps the account up with a reason ("warned by bobsn
+        # (warning level 15%)"); the gateway's status in alice's client says it.
         srv, b, alice, bob = self.warned_by_bob()
         for text in WARNINGS:
             gw = alice.wait_presence(lambda s, t=text: s.bare_from == AIM and t in child_text(s, "status"),

@@ -4,9 +4,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <map>
-#include <mutex>
 
+#include "common/account_set.hpp"
 #include "msn/convert/convert.hpp"
 #include "msn/session/ns_session.hpp"
 
@@ -21,16 +20,12 @@ class MsnConnector final : public Connector, private NsOwner {
         section_(cfg.msn),
         sink_(sink),
         log_(spdlog::default_logger()->clone("msn")),
-        tls_(asio::ssl::context::tls_client) {
+        tls_(asio::ssl::context::tls_client),
+        accounts_("MSN", log_, section_.login_interval_ms) {
     tls_.set_default_verify_paths();
     tls_.set_verify_mode(asio::ssl::verify_peer);
-    for (const auto& a : section_.accounts) {
-      if (!a.network.empty() && a.network != "msn") continue;
-      auto s = std::make_shared<NsSession>(strand_, static_cast<NsOwner&>(*this), name_, section_,
-                                           a, log_);
-      sessions_.emplace(s->email(), std::move(s));
-    }
-    status_.state = LinkState::disabled;
+    for (const auto& a : section_.accounts)
+      if (a.network.empty() || a.network == "msn") accounts_.add(make_session(a));
   }
 
   const std::string& name() const override { return name_; }
@@ -45,49 +40,46 @@ class MsnConnector final : public Connector, private NsOwner {
   }
 
   void start() override {
-    asio::post(strand_, [this] {
-      if (started_) return;
-      started_ = true;
-      if (sessions_.empty()) log_->warn("no MSN account linked");
-      for (auto& [email, s] : sessions_) s->start();
-      publish_status();
-    });
+    asio::post(strand_, [this] { accounts_.start(); });
   }
 
   void stop(std::function<void()> done) override {
-    asio::post(strand_, [this, done = std::move(done)]() mutable {
-      if (!started_ || stopping_ || sessions_.empty()) {
-        stopping_ = true;
-        if (done) done();
-        return;
-      }
-      stopping_ = true;
-      stop_done_ = std::move(done);
-      for (auto& [email, s] : sessions_) {
-        s->stop([this] {
-          if (++stopped_ == sessions_.size()) {
-            log_->info("stopped");
-            if (stop_done_) std::exchange(stop_done_, nullptr)();
-          }
-        });
-      }
+    asio::post(strand_,
+               [this, done = std::move(done)]() mutable { accounts_.stop(std::move(done)); });
+  }
+
+  passerelle::Status link_account(AccountLink link) override {
+    if (link.account.network != Network::msn)
+      return Error::invalid(link.account.str() + " is not an MSN account");
+    if (link.password.empty()) return Error::invalid("a password is required");
+    config::LegacyAccount a;
+    a.network = "msn";
+    a.login = link.account.id;
+    a.password = std::move(link.password);
+    asio::post(strand_, [this, a = std::move(a)] {
+      if (!accounts_.add(make_session(a))) log_->info("{}: not linked, stopping", a.login);
     });
+    return {};
+  }
+
+  void unlink_account(const Address& account) override {
+    asio::post(strand_, [this, account] { accounts_.remove(account); });
   }
 
   void send(OutboundEvent event) override {
     asio::post(strand_, [this, ev = std::move(event)]() mutable { dispatch(std::move(ev)); });
   }
 
-  ConnectorStatus status() const override {
-    std::lock_guard lock(status_mu_);
-    return status_;
-  }
+  ConnectorStatus status() const override { return accounts_.status(); }
 
  private:
+  std::shared_ptr<NsSession> make_session(const config::LegacyAccount& a) {
+    return std::make_shared<NsSession>(strand_, static_cast<NsOwner&>(*this), name_, section_, a,
+                                       log_);
+  }
+
   NsSession* session_for(const Address& from) {
-    if (from.network != Network::msn) return nullptr;
-    auto it = sessions_.find(from.id);
-    return it == sessions_.end() ? nullptr : it->second.get();
+    return from.network == Network::msn ? accounts_.find(from) : nullptr;
   }
 
   void fail(const OutboundMessage& m, std::string reason, bool retryable) {
@@ -109,7 +101,7 @@ class MsnConnector final : public Connector, private NsOwner {
           } else {
             NsSession* s = session_for(e.from);
             if constexpr (std::is_same_v<T, OutboundMessage>) {
-              if (stopping_) return fail(e, "MSN connector is stopping", true);
+              if (accounts_.stopping()) return fail(e, "MSN connector is stopping", true);
               if (!s) return fail(e, e.from.str() + " is not a linked MSN account", false);
               if (e.to.network != Network::msn)
                 return fail(e, e.to.str() + " is not an MSN address", false);
@@ -134,41 +126,13 @@ class MsnConnector final : public Connector, private NsOwner {
   void publish(InboundEvent e) override { sink_.publish(std::move(e)); }
 
   void on_account_state(NsSession& s) override {
-    AccountStateEvent ev{name_, s.address().str(), s.state(), s.reason()};
-    sink_.publish(std::move(ev));
-    publish_status();
+    sink_.publish(AccountStateEvent{name_, s.address().str(), s.state(), s.reason()});
+    accounts_.publish_status();
   }
 
-  Clock::time_point login_slot() override {
-    const auto now = Clock::now();
-    next_login_ = std::max(next_login_, now);
-    const auto slot = next_login_;
-    next_login_ += std::chrono::milliseconds(std::max(0, section_.login_interval_ms));
-    return slot;
-  }
+  Clock::time_point login_slot() override { return accounts_.login_slot(); }
 
   asio::ssl::context& tls() override { return tls_; }
-
-  void publish_status() {
-    // Up when every account is; the detail names the accounts that are not, with why.
-    LinkState agg = sessions_.empty() ? LinkState::disabled : LinkState::up;
-    std::string detail;
-    std::uint64_t reconnects = 0, queued = 0;
-    for (auto& [email, s] : sessions_) {
-      reconnects += s->reconnects();
-      queued += s->queued();
-      if (s->state() == LinkState::up) continue;
-      if (agg == LinkState::up || s->state() == LinkState::failed) agg = s->state();
-      if (!detail.empty()) detail += "; ";
-      detail += email + ": " + std::string(link_state_name(s->state()));
-      if (!s->reason().empty()) detail += " (" + s->reason() + ")";
-    }
-    std::lock_guard lock(status_mu_);
-    status_.state = agg;
-    status_.detail = detail;
-    status_.reconnects = reconnects;
-    status_.queue_depth = queued;
-  }
 
   Strand strand_;
   const config::MsnSection& section_;
@@ -176,14 +140,7 @@ class MsnConnector final : public Connector, private NsOwner {
   std::string name_ = "msn";
   std::shared_ptr<spdlog::logger> log_;
   asio::ssl::context tls_;
-  std::map<std::string, std::shared_ptr<NsSession>> sessions_;
-  Clock::time_point next_login_{};
-  bool started_ = false;
-  bool stopping_ = false;
-  std::size_t stopped_ = 0;
-  std::function<void()> stop_done_;
-  mutable std::mutex status_mu_;
-  ConnectorStatus status_;
+  AccountSet<NsSession> accounts_;
 };
 
 }  // namespace

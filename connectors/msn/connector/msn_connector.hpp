@@ -1,6 +1,8 @@
 #pragma once
-// The MSN connector (DESIGN.md §6 msn): every linked MSN account of the config, each with
-// its notification-server session and switchboards (session/ns_session.hpp).
+// The MSN connector (DESIGN.md §6 msn): every linked MSN account, from the config or
+// registered from the person's XMPP client (link_account/unlink_account at run time), each
+// with its notification-server session and switchboards (session/ns_session.hpp), kept in
+// an AccountSet (connectors/common).
 //
 // Addresses: msn:<e-mail>. Inbound: messages (from = msn:contact, to = msn:account), typing
 // (composing, then paused ~6 s after the last notice: MSN has no "stopped"), presence with

@@ -3,9 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <map>
-#include <mutex>
 
+#include "common/account_set.hpp"
 #include "oscar/session/session.hpp"
 
 namespace passerelle::oscar {
@@ -22,14 +21,10 @@ class OscarConnector final : public Connector, private SessionOwner {
       : strand_(asio::make_strand(io)),
         section_(cfg.oscar),
         sink_(sink),
-        log_(spdlog::default_logger()->clone("oscar")) {
-    for (const auto& a : section_.accounts) {
-      if (a.network != "aim" && a.network != "icq") continue;
-      auto s = std::make_shared<OscarSession>(strand_, static_cast<SessionOwner&>(*this), name_,
-                                              section_, a, log_);
-      sessions_.emplace(s->address().str(), std::move(s));
-    }
-    status_.state = LinkState::disabled;
+        log_(spdlog::default_logger()->clone("oscar")),
+        accounts_("AIM or ICQ", log_, section_.login_interval_ms) {
+    for (const auto& a : section_.accounts)
+      if (a.network == "aim" || a.network == "icq") accounts_.add(make_session(a));
   }
 
   const std::string& name() const override { return name_; }
@@ -44,53 +39,49 @@ class OscarConnector final : public Connector, private SessionOwner {
   }
 
   void start() override {
-    asio::post(strand_, [this] {
-      if (started_) return;
-      started_ = true;
-      if (sessions_.empty()) log_->warn("no AIM or ICQ account linked");
-      for (auto& [addr, s] : sessions_) s->start();
-      publish_status();
-    });
+    asio::post(strand_, [this] { accounts_.start(); });
   }
 
   void stop(std::function<void()> done) override {
-    asio::post(strand_, [this, done = std::move(done)]() mutable {
-      if (!started_ || stopping_ || sessions_.empty()) {
-        stopping_ = true;
-        if (done) done();
-        return;
-      }
-      stopping_ = true;
-      stop_done_ = std::move(done);
-      for (auto& [addr, s] : sessions_) {
-        s->stop([this] {
-          if (++stopped_ == sessions_.size()) {
-            log_->info("stopped");
-            if (stop_done_) std::exchange(stop_done_, nullptr)();
-          }
-        });
-      }
+    asio::post(strand_,
+               [this, done = std::move(done)]() mutable { accounts_.stop(std::move(done)); });
+  }
+
+  Status link_account(AccountLink link) override {
+    if (!is_oscar(link.account.network))
+      return Error::invalid(link.account.str() + " is not an AIM or ICQ account");
+    if (link.password.empty()) return Error::invalid("a password is required");
+    config::LegacyAccount a;
+    a.network = std::string(network_name(link.account.network));
+    a.login = link.account.id;
+    a.password = std::move(link.password);
+    asio::post(strand_, [this, a = std::move(a)] {
+      if (!accounts_.add(make_session(a))) log_->info("{}: not linked, stopping", a.login);
     });
+    return {};
+  }
+
+  void unlink_account(const Address& account) override {
+    asio::post(strand_, [this, account] { accounts_.remove(account); });
   }
 
   void send(OutboundEvent event) override {
     asio::post(strand_, [this, ev = std::move(event)]() mutable { dispatch(std::move(ev)); });
   }
 
-  ConnectorStatus status() const override {
-    std::lock_guard lock(status_mu_);
-    return status_;
-  }
+  ConnectorStatus status() const override { return accounts_.status(); }
 
  private:
-  static bool is_oscar(const Address& a) {
-    return a.network == Network::aim || a.network == Network::icq;
+  static bool is_oscar(Network n) { return n == Network::aim || n == Network::icq; }
+  static bool is_oscar(const Address& a) { return is_oscar(a.network); }
+
+  std::shared_ptr<OscarSession> make_session(const config::LegacyAccount& a) {
+    return std::make_shared<OscarSession>(strand_, static_cast<SessionOwner&>(*this), name_,
+                                          section_, a, log_);
   }
 
   OscarSession* session_for(const Address& from) {
-    if (!is_oscar(from)) return nullptr;
-    auto it = sessions_.find(from.str());
-    return it == sessions_.end() ? nullptr : it->second.get();
+    return is_oscar(from) ? accounts_.find(from) : nullptr;
   }
 
   void fail(const OutboundMessage& m, std::string reason, bool retryable) {
@@ -112,7 +103,7 @@ class OscarConnector final : public Connector, private SessionOwner {
           } else {
             OscarSession* s = session_for(e.from);
             if constexpr (std::is_same_v<T, OutboundMessage>) {
-              if (stopping_) return fail(e, "AIM/ICQ connector is stopping", true);
+              if (accounts_.stopping()) return fail(e, "AIM/ICQ connector is stopping", true);
               if (!s) return fail(e, e.from.str() + " is not a linked AIM or ICQ account", false);
               if (!is_oscar(e.to))
                 return fail(e, e.to.str() + " is not an AIM or ICQ address", false);
@@ -142,51 +133,17 @@ class OscarConnector final : public Connector, private SessionOwner {
 
   void on_account_state(OscarSession& s) override {
     sink_.publish(AccountStateEvent{name_, s.address().str(), s.state(), s.reason()});
-    publish_status();
+    accounts_.publish_status();
   }
 
-  Clock::time_point login_slot() override {
-    const auto now = Clock::now();
-    next_login_ = std::max(next_login_, now);
-    const auto slot = next_login_;
-    next_login_ += std::chrono::milliseconds(std::max(0, section_.login_interval_ms));
-    return slot;
-  }
-
-  void publish_status() {
-    // Up when every account is; the detail names the accounts that are not, with why.
-    LinkState agg = sessions_.empty() ? LinkState::disabled : LinkState::up;
-    std::string detail;
-    std::uint64_t reconnects = 0, queued = 0;
-    for (auto& [addr, s] : sessions_) {
-      reconnects += s->reconnects();
-      queued += s->queued();
-      if (s->state() == LinkState::up) continue;
-      if (agg == LinkState::up || s->state() == LinkState::failed) agg = s->state();
-      if (!detail.empty()) detail += "; ";
-      detail += addr + ": " + std::string(link_state_name(s->state()));
-      if (!s->reason().empty()) detail += " (" + s->reason() + ")";
-    }
-    std::lock_guard lock(status_mu_);
-    status_.state = agg;
-    status_.detail = detail;
-    status_.reconnects = reconnects;
-    status_.queue_depth = queued;
-  }
+  Clock::time_point login_slot() override { return accounts_.login_slot(); }
 
   Strand strand_;
   const config::OscarSection& section_;
   EventSink& sink_;
   std::string name_ = "oscar";
   std::shared_ptr<spdlog::logger> log_;
-  std::map<std::string, std::shared_ptr<OscarSession>> sessions_;
-  Clock::time_point next_login_{};
-  bool started_ = false;
-  bool stopping_ = false;
-  std::size_t stopped_ = 0;
-  std::function<void()> stop_done_;
-  mutable std::mutex status_mu_;
-  ConnectorStatus status_;
+  AccountSet<OscarSession> accounts_;
 };
 
 }  // namespace

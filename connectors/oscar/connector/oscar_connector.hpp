@@ -1,7 +1,8 @@
 #pragma once
-// The AIM/ICQ connector (DESIGN.md §6 oscar): every linked AIM screen name and ICQ number
-// of the config, each with its OSCAR session (session/session.hpp), behind one connector
-// named "oscar".
+// The AIM/ICQ connector (DESIGN.md §6 oscar): every linked AIM screen name and ICQ number,
+// from the config or registered from the person's XMPP client (link_account/unlink_account
+// at run time), each with its OSCAR session (session/session.hpp), kept in an AccountSet
+// (connectors/common), behind one connector named "oscar".
 //
 // Addresses: aim:<screen name, lower case, no spaces>, icq:<UIN>. Inbound: messages
 // (from = the buddy, to = the account; origin_id = the ICBM cookie in hex; ICQ offline

@@ -322,7 +322,7 @@ asio::awaitable<void> OscarSession::keepalive_loop(std::shared_ptr<FlapConn> c) 
                                           std::to_string(kStall.count()) + " s");
     } else {
       stuck_since_.reset();
-      if (online_ && state_ == LinkState::stalled) set_state(LinkState::up, "signed on");
+      if (online_ && state_ == LinkState::stalled) set_state(LinkState::up, "");
     }
   }
 }

@@ -168,7 +168,7 @@ void OscarSession::signed_on() {
     send(family::icq, icq::db_query, std::move(mb));
   }
   log_->info("{}: signed on", login_);
-  set_state(LinkState::up, "signed on");
+  set_state(LinkState::up, "");
 }
 
 void OscarSession::apply_own_status() {

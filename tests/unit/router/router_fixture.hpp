@@ -31,6 +31,11 @@ class FakeConnector : public Connector {
   void stop(std::function<void()> done) override { done(); }
   void send(OutboundEvent ev) override { sent.push_back(std::move(ev)); }
   ConnectorStatus status() const override { return {LinkState::up, "", 0, 0}; }
+  Status link_account(AccountLink l) override {
+    linked.push_back(std::move(l));
+    return {};
+  }
+  void unlink_account(const Address& a) override { unlinked.push_back(a); }
 
   std::vector<OutboundMessage> messages() const {
     std::vector<OutboundMessage> out;
@@ -46,6 +51,8 @@ class FakeConnector : public Connector {
     return out;
   }
   std::vector<OutboundEvent> sent;
+  std::vector<AccountLink> linked;
+  std::vector<Address> unlinked;
 
  private:
   std::string name_;

@@ -31,11 +31,87 @@ TEST_F(StoreTest, MigratesOnceAndReopens) {
   {
     auto s = Store::open(path(), {});
     ASSERT_TRUE(s.ok()) << s.error().message;
-    EXPECT_EQ((*s)->schema_version(), 1);
+    EXPECT_EQ((*s)->schema_version(), 2);
   }
   auto again = Store::open(path(), {});
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 1);
+  EXPECT_EQ((*again)->schema_version(), 2);
+}
+
+// A database written by a passerelle that knew only migration 1 gets migration 2 and
+// keeps its rows.
+TEST_F(StoreTest, UpgradesAVersionOneDatabase) {
+  {
+    auto s = Store::open(path(), {});
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->run_sync([](Db& db) -> Status {
+                      PersonRow p{"alice", "+33611111111", true, 0, "config", {"xmpp:a@x"}};
+                      return upsert_person(db, p, 1);
+                    })
+                    .ok());
+  }
+  {
+    auto db = Db::open(path());
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("DROP TABLE linked_accounts").ok());
+    ASSERT_TRUE((*db)->exec("PRAGMA user_version = 1").ok());
+  }
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ((*s)->schema_version(), 2);
+  int people = 0;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+                    return load_people(db, [&](PersonRow) { ++people; });
+                  })
+                  .ok());
+  EXPECT_EQ(people, 1);
+}
+
+TEST_F(StoreTest, LinkedAccountsAreStoredReplacedAndGoWithTheirPerson) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  auto load = [&] {
+    std::vector<LinkedAccountRow> rows;
+    EXPECT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+                      return load_linked_accounts(
+                          db, [&](LinkedAccountRow r) { rows.push_back(std::move(r)); });
+                    })
+                    .ok());
+    return rows;
+  };
+  ASSERT_TRUE(
+      (*s)->run_sync([](Db& db) -> Status {
+            PersonRow p{"xmpp:a@x", "", true, 0, "registration", {"xmpp:a@x"}};
+            if (auto st = upsert_person(db, p, 1); !st.ok()) return st;
+            if (auto st = upsert_linked_account(db, {"aim:alice", "xmpp:a@x", "pw1"}, 1); !st.ok())
+              return st;
+            return upsert_linked_account(db, {"msn:a@example.org", "xmpp:a@x", "pw2"}, 2);
+          })
+          .ok());
+  auto rows = load();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].account, "aim:alice");
+  EXPECT_EQ(rows[0].password, "pw1");
+
+  // A new password replaces the old one; unlinking deletes the row.
+  ASSERT_TRUE(
+      (*s)->run_sync([](Db& db) -> Status {
+            if (auto st = upsert_linked_account(db, {"aim:alice", "xmpp:a@x", "pw3"}, 3); !st.ok())
+              return st;
+            return delete_linked_account(db, "msn:a@example.org");
+          })
+          .ok());
+  rows = load();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].password, "pw3");
+
+  // An account belongs to a known person, and goes when they do.
+  EXPECT_FALSE((*s)->run_sync([](Db& db) -> Status {
+                     return upsert_linked_account(db, {"icq:123", "nobody", "pw"}, 4);
+                   })
+                   .ok());
+  ASSERT_TRUE((*s)->run_sync([](Db& db) -> Status { return delete_person(db, "xmpp:a@x"); }).ok());
+  EXPECT_TRUE(load().empty());
 }
 
 TEST_F(StoreTest, RefusesNewerSchema) {

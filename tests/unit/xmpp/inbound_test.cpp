@@ -145,5 +145,58 @@ TEST(Parse, RegisterFormShape) {
             std::string::npos);
 }
 
+TEST(Parse, AccountRegistration) {
+  const bool account = true;
+  auto legacy = parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+                                 "<username> Alice SN </username><password> p w </password>"
+                                 "</query></iq>"),
+                               account);
+  EXPECT_EQ(legacy.kind, RegisterRequest::Kind::set_account);
+  EXPECT_EQ(legacy.username, "Alice SN");
+  EXPECT_EQ(legacy.password, " p w ");  // a password is taken exactly as typed
+
+  auto form =
+      parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+                       "<username>ignored</username><x xmlns='jabber:x:data' type='submit'>"
+                       "<field var='FORM_TYPE'><value>jabber:iq:register</value></field>"
+                       "<field var='username'><value>alice@hotmail.com</value></field>"
+                       "<field var='password' type='text-private'><value>secret</value></field></x>"
+                       "</query></iq>"),
+                     account);
+  EXPECT_EQ(form.kind, RegisterRequest::Kind::set_account);
+  EXPECT_EQ(form.username, "alice@hotmail.com");
+  EXPECT_EQ(form.password, "secret");
+
+  auto no_password = parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+                                      "<username>alicesn</username><password/></query></iq>"),
+                                    account);
+  EXPECT_EQ(no_password.kind, RegisterRequest::Kind::bad);
+  EXPECT_NE(no_password.problem.find("password"), std::string::npos);
+  auto no_user = parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+                                  "<password>x</password></query></iq>"),
+                                account);
+  EXPECT_EQ(no_user.kind, RegisterRequest::Kind::bad);
+  // A phone on an account gateway is not an account.
+  auto phone = parse_register(X("<iq type='set' id='r'><query xmlns='jabber:iq:register'>"
+                                "<phone>+33611111111</phone></query></iq>"),
+                              account);
+  EXPECT_EQ(phone.kind, RegisterRequest::Kind::bad);
+  auto rm = parse_register(
+      X("<iq type='set' id='r'><query xmlns='jabber:iq:register'><remove/></query></iq>"), account);
+  EXPECT_EQ(rm.kind, RegisterRequest::Kind::remove);
+}
+
+TEST(Parse, AccountRegisterFormShape) {
+  const std::string s = xml::to_string(register_account_form("Link it", "Screen name"));
+  EXPECT_NE(s.find("<instructions>Link it</instructions><username/><password/>"), std::string::npos)
+      << s;
+  EXPECT_NE(s.find("<field type='text-single' var='username' label='Screen name'><required/>"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("<field type='text-private' var='password' label='Password'><required/>"),
+            std::string::npos)
+      << s;
+}
+
 }  // namespace
 }  // namespace passerelle::xmpp
