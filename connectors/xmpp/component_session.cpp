@@ -236,15 +236,41 @@ void ComponentSession::on_presence(const xml::Element& p) {
     return;
   }
   if (!pr.type.empty() && pr.type != "unavailable") return;
-  // Available / unavailable: the user's own presence, directed or broadcast to us.
+  // Available / unavailable: the user's own presence, directed or broadcast to us. One
+  // resource going away while another stays is not the user going offline: the core
+  // hears the best presence of their resources, and offline only when the last one goes.
   InboundPresence ip;
   ip.connector = opts_.connector_name;
   ip.who = *user;
   ip.observer = to_domain ? Address{Network::xmpp, domain_} : *to;
-  ip.presence = pr.presence;
+  ip.presence = user_presence(ip.observer.str() + '\n' + them, from->resource, pr);
   env_.publish(std::move(ip));
   // An available user gets the puppet's presence back (the server may not probe).
   if (pr.type.empty() && answer_presence) env_.send(presence(me, pr.from, available));
+}
+
+Presence ComponentSession::user_presence(const std::string& key, const std::string& resource,
+                                         const PresenceStanza& pr) {
+  auto it = resources_.find(key);
+  if (pr.type == "unavailable") {
+    if (it != resources_.end()) {
+      it->second.erase(resource);
+      if (it->second.empty()) resources_.erase(it);
+    }
+  } else {
+    if (it == resources_.end()) {
+      if (resources_.size() >= kUsersTracked) return pr.presence;  // not tracked: as is
+      it = resources_.emplace(key, std::map<std::string, Presence>{}).first;
+    }
+    if (it->second.size() < kResourcesPerUser || it->second.count(resource))
+      it->second[resource] = pr.presence;
+  }
+  it = resources_.find(key);
+  if (it == resources_.end()) return pr.presence;  // the last one left: offline as sent
+  const Presence* best = nullptr;
+  for (const auto& [res, p] : it->second)
+    if (!best || availability_rank(p.state) > availability_rank(best->state)) best = &p;
+  return *best;
 }
 
 // ---- iq --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "config/config.hpp"
+#include "inbound.hpp"
 #include "jid.hpp"
 #include "session_env.hpp"
 #include "xml.hpp"
@@ -56,6 +57,13 @@ class ComponentSession {
                        const std::string& full);
   std::string sender_of(const std::string& user_bare, const std::string& origin_id) const;
   static constexpr std::size_t kSendersKept = 4096;
+  // The best presence of a user's resources, after this stanza from `resource`. `key`:
+  // observer and bare JID (presence may be broadcast to the gateway or directed to a
+  // puppet). Bounded: past the limits, a presence passes as it is.
+  Presence user_presence(const std::string& key, const std::string& resource,
+                         const PresenceStanza& pr);
+  static constexpr std::size_t kUsersTracked = 65536;
+  static constexpr std::size_t kResourcesPerUser = 32;
 
   ComponentOptions opts_;
   SessionEnv env_;
@@ -63,6 +71,7 @@ class ComponentSession {
   std::map<std::pair<std::string, std::string>, std::string>
       senders_;                                                    // (bare, origin id) -> full JID
   std::deque<std::pair<std::string, std::string>> senders_order_;  // oldest first
+  std::map<std::string, std::map<std::string, Presence>> resources_;  // key -> resource -> presence
 };
 
 }  // namespace passerelle::xmpp

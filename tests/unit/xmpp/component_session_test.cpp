@@ -245,6 +245,87 @@ TEST_F(ComponentTest, ProbesAreAnswered) {
   EXPECT_EQ(fake.sent[1], "<presence from='sms.example.org' to='alice@example.org'/>");
 }
 
+TEST_F(ComponentTest, AUserIsOfflineOnlyWhenTheirLastResourceIs) {
+  auto last = [&] { return fake.last<InboundPresence>()->presence.state; };
+  feed("<presence from='alice@example.org/pc' to='sms.example.org'><show>away</show></presence>");
+  EXPECT_EQ(last(), PresenceState::away);
+  feed("<presence from='alice@example.org/phone' to='sms.example.org'/>");
+  EXPECT_EQ(last(), PresenceState::available);  // the best of the two
+  feed("<presence from='alice@example.org/phone' to='sms.example.org' type='unavailable'/>");
+  EXPECT_EQ(last(), PresenceState::away);  // the pc is still there
+  feed("<presence from='alice@example.org/pc' to='sms.example.org' type='unavailable'/>");
+  EXPECT_EQ(last(), PresenceState::offline);
+  // An unavailable presence from a resource never seen is passed on as it is.
+  feed("<presence from='bob@example.org/x' to='sms.example.org' type='unavailable'/>");
+  EXPECT_EQ(last(), PresenceState::offline);
+}
+
+class AccountGatewayTest : public ComponentTest {
+ protected:
+  AddressMap aim_map{"example.org", {Network::aim}};
+  void SetUp() override {
+    ComponentOptions o;
+    o.network = Network::aim;
+    o.map = &aim_map;
+    o.access.allow_domains = {"example.org"};
+    s = std::make_unique<ComponentSession>(o, fake.env());
+  }
+};
+
+TEST_F(AccountGatewayTest, RegistrationLinksAnAccount) {
+  feed(
+      "<iq from='alice@example.org/pc' to='aim.example.org' type='get' id='r1'><query "
+      "xmlns='jabber:iq:register'/></iq>");
+  ASSERT_EQ(fake.sent.size(), 1u);
+  EXPECT_NE(fake.sent[0].find("<username/><password/>"), std::string::npos) << fake.sent[0];
+  EXPECT_NE(fake.sent[0].find("label='Screen name'"), std::string::npos) << fake.sent[0];
+  fake.clear();
+
+  feed(
+      "<iq from='alice@example.org/pc' to='aim.example.org' type='set' id='r2'><query "
+      "xmlns='jabber:iq:register'><username>Alice SN</username><password>pw</password></query>"
+      "</iq>");
+  auto* reg = fake.last<Registration>();
+  ASSERT_NE(reg, nullptr);
+  EXPECT_EQ(reg->network, Network::aim);
+  EXPECT_EQ(reg->login, "Alice SN");
+  EXPECT_EQ(reg->password, "pw");
+  reg->ack(Status{});
+  fake.run_posted();
+  // XEP-0100: the result, then the gateway asks to be in the user's roster.
+  ASSERT_EQ(fake.sent.size(), 2u);
+  EXPECT_EQ(fake.sent[0],
+            "<iq from='aim.example.org' to='alice@example.org/pc' type='result' id='r2'/>");
+  EXPECT_EQ(fake.sent[1],
+            "<presence from='aim.example.org' to='alice@example.org' type='subscribe'/>");
+  fake.clear();
+
+  // No password: refused by the component itself.
+  feed(
+      "<iq from='alice@example.org/pc' to='aim.example.org' type='set' id='r3'><query "
+      "xmlns='jabber:iq:register'><username>alicesn</username></query></iq>");
+  ASSERT_EQ(fake.sent.size(), 1u);
+  EXPECT_NE(fake.sent[0].find("bad-request"), std::string::npos);
+  fake.clear();
+
+  feed(
+      "<iq from='alice@example.org/pc' to='aim.example.org' type='set' id='r4'>"
+      "<query xmlns='jabber:iq:register'><remove/></query></iq>");
+  ASSERT_TRUE(fake.last<Registration>()->remove);
+  fake.last<Registration>()->ack(Status{});
+  fake.run_posted();
+  ASSERT_EQ(fake.sent.size(), 3u);
+  EXPECT_NE(fake.sent[1].find("type='unsubscribe'"), std::string::npos);
+  EXPECT_NE(fake.sent[2].find("type='unsubscribed'"), std::string::npos);
+}
+
+TEST_F(AccountGatewayTest, TheGatewaysPresenceIsTheAccountsNotAnAutomaticAnswer) {
+  feed("<presence from='alice@example.org' to='aim.example.org' type='probe'/>");
+  feed("<presence from='alice@example.org/pc' to='aim.example.org'/>");
+  EXPECT_TRUE(fake.sent.empty());  // the router sends the linked account's state
+  ASSERT_NE(fake.last<InboundPresence>(), nullptr);
+}
+
 TEST_F(ComponentTest, OutboundEvents) {
   OutboundMessage m;
   m.from = {Network::sms, "+33611111111"};
