@@ -322,6 +322,7 @@ class WebhookSink:
         self.expect_auth = expect_auth
         self.requests: list[dict] = []
         self.script: list[int] = []        # statuses to answer next, in order; then `default`
+        self.rules: list[list] = []        # [predicate(event json), [statuses...]]: answers for matching events
         self.default = 200
         self.delay = 0.0
         self.lock = threading.Condition()
@@ -360,7 +361,11 @@ class WebhookSink:
                 except ValueError:
                     obj = None
                 with sink.lock:
-                    status = sink.script.pop(0) if sink.script else sink.default
+                    rule = next((r for r in sink.rules if r[1] and obj is not None and r[0](obj)), None)
+                    if rule is not None:
+                        status = rule[1].pop(0)
+                    else:
+                        status = sink.script.pop(0) if sink.script else sink.default
                     if sink.expect_auth is not None and self.headers.get("Authorization") != sink.expect_auth:
                         status = 401
                     sink.requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers),
@@ -375,6 +380,12 @@ class WebhookSink:
         self.thread = threading.Thread(target=self.server.serve_forever, name="webhook-sink", daemon=True)
         self.thread.start()
         return self
+
+    def answer_matching(self, predicate, statuses: list[int]) -> None:
+        """The next len(statuses) events for which predicate(event) is true get these
+        answers, in order (other events are not affected)."""
+        with self.lock:
+            self.rules.append([predicate, list(statuses)])
 
     @property
     def port(self) -> int:

@@ -253,7 +253,7 @@ class Response:
         streamed = self.chunks is not None
         if streamed and self.length is None:
             h["Transfer-Encoding"] = "chunked"
-        elif self.status not in (204, 304) and not (100 <= self.status < 200):
+        elif "Content-Length" not in h and self.status not in (204, 304) and not (100 <= self.status < 200):
             h["Content-Length"] = str(self.length if streamed else len(self.body))
         if self.close:
             h["Connection"] = "close"

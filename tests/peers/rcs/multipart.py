@@ -224,7 +224,8 @@ def encode_fields(boundary: str, fields: list[tuple[str, str]]) -> bytes:
 
 
 def file_part_head(boundary: str, name: str, filename: str, content_type: str) -> bytes:
-    return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n"
+    quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
+    return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{quoted}\"\r\n"
             f"Content-Type: {content_type}\r\n\r\n").encode()
 
 

@@ -1346,7 +1346,7 @@ class MaapServer:
             f = {k: v for k, v in req.items() if k not in ("cmd", "id", "platform")}
             f.setdefault("count", 1)
             p.faults.append(f)
-            self.event("fault_set", platform=p.name, **f)
+            self.event("fault_set", platform=p.name, fault=f)
             return {"faults": p.faults}
         if cmd == "clear_faults":
             for p in self.platforms.values():
