@@ -13,7 +13,7 @@ Limits are data: the size of one part's header block and the number of parts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_PART_HEADER = 8192
 MAX_PARTS = 32
