@@ -134,8 +134,9 @@ async def dispatch(self: "MaapServer", req: dict) -> dict:
         since = int(req.get("since", 0))
         kinds = req.get("kind")
         kinds = {kinds} if isinstance(kinds, str) else set(kinds or [])
+        fields = {k: v for k, v in req.items() if k not in ("cmd", "id", "since", "kind", "limit")}
         evs = [e for e in self.events if e["seq"] > since and (not kinds or e["kind"] in kinds)
-               and req.get("platform") in (None, e.get("platform"))]
+               and all(e.get(k) == v for k, v in fields.items())]
         limit = int(req.get("limit", 0))
         return {"events": evs[-limit:] if limit else evs, "last": self.event_seq}
     if cmd == "set_fault":

@@ -11,6 +11,7 @@ status, headers and a bounded body, or streams the body to a callback.
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import urllib.parse
 from dataclasses import dataclass, field
@@ -241,10 +242,9 @@ class Response:
 
     @classmethod
     def json(cls, status: int, obj, headers: dict[str, str] | None = None) -> "Response":
-        import json as _json
         h = {"Content-Type": "application/json"}
         h.update(headers or {})
-        return cls(status, h, _json.dumps(obj, ensure_ascii=False).encode())
+        return cls(status, h, json.dumps(obj, ensure_ascii=False).encode())
 
     async def write(self, writer: asyncio.StreamWriter, head_only: bool = False) -> int:
         """Writes the response; returns the number of body bytes written."""

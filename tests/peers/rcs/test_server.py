@@ -448,7 +448,7 @@ class FaultAndWebhookTest(ServerCase):
         self.assertGreaterEqual(gaps[0], 0.045, gaps)      # initial 0.05 s, then doubled
         self.assertGreaterEqual(gaps[1], 0.095, gaps)
         self.srv.wait_event("webhook", lambda e: e.get("msg_id") == mid and e["result"] == "delivered")
-        evs = [e for e in self.srv.events("webhook") if e.get("msg_id") == mid]
+        evs = self.srv.events("webhook", msg_id=mid)
         self.assertEqual([(e["attempt"], e["status"], e["result"]) for e in evs],
                          [(1, 500, "retry"), (2, 503, "retry"), (3, 200, "delivered")])
 
