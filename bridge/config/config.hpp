@@ -99,6 +99,9 @@ struct Smsc {
   double throughput = 50;
   int enquire_link_s = 30;
   int response_timeout_s = 10;
+  // A part of a long SMS is answered once the whole message is stored, waiting at most
+  // this long for the other parts; 0 answers each part at once.
+  int part_hold_ms = 250;
   int reconnect_initial_ms = 1000;
   int reconnect_max_ms = 60000;
   bool delivery_receipts = true;

@@ -168,6 +168,7 @@ void read_smsc(Reader& r, Smsc& s, std::map<std::string, std::uint32_t>& names,
   r.number_above("throughput", s.throughput, 0, 1e6);
   r.integer("enquire_link_s", s.enquire_link_s, 1, 3600);
   r.integer("response_timeout_s", s.response_timeout_s, 1, 3600);
+  r.integer("part_hold_ms", s.part_hold_ms, 0, 10000);
   r.integer("reconnect_initial_ms", s.reconnect_initial_ms, 1, INT_MAX);
   r.integer("reconnect_max_ms", s.reconnect_max_ms, 1, INT_MAX);
   check_order(r, "reconnect_initial_ms", s.reconnect_initial_ms, "reconnect_max_ms",

@@ -5,7 +5,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "smpp/codec/receipt.hpp"
 #include "smpp/codec/status.hpp"
@@ -104,9 +106,12 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
     link.respond(conn, make_response(pdu, status::perm_app_error));
     return;
   }
+  const std::string key =
+      part->concat
+          ? held_key(part->source, part->destination, part->concat->ref, part->concat->total)
+          : std::string();
   if (part->concat) {
-    auto it = held_.find(
-        held_key(part->source, part->destination, part->concat->ref, part->concat->total));
+    auto it = held_.find(key);
     if (it != held_.end()) {
       Reassembled again = std::move(it->second.second);
       held_.erase(it);
@@ -121,7 +126,7 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
   switch (res.outcome) {
     case O::incomplete:
     case O::duplicate:
-      link.respond(conn, make_response(pdu, status::ok));
+      hold_part_response(key, link, conn, make_response(pdu, status::ok));
       return;
     case O::rejected:
       log_->warn("SMS part from {} refused: {}", sm.source_addr,
@@ -136,7 +141,72 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
     case O::complete:
       break;
   }
-  publish_mo(link, conn, pdu, std::move(*res.message));
+  publish_mo(link, conn, pdu, std::move(*res.message),
+             key.empty() ? std::vector<PartResponse>{} : take_part_responses(key));
+}
+
+void SmppConnector::hold_part_response(const std::string& key, Link& link,
+                                       const std::shared_ptr<Conn>& conn, Pdu resp) {
+  if (key.empty() || smsc_.part_hold_ms <= 0 || part_responses_held_ >= kMaxPartResponses) {
+    link.respond(conn, resp);
+    return;
+  }
+  part_responses_[key].push_back(PartResponse{&link, conn, std::move(resp), now_ms()});
+  ++part_responses_held_;
+  arm_part_timer();
+}
+
+void SmppConnector::arm_part_timer() {
+  if (part_timer_armed_ || part_responses_.empty() || stopping_) return;
+  std::int64_t oldest = INT64_MAX;
+  for (const auto& [key, parts] : part_responses_)
+    for (const auto& p : parts) oldest = std::min(oldest, p.since_ms);
+  part_timer_armed_ = true;
+  part_timer_.expires_after(std::chrono::milliseconds(
+      std::max<std::int64_t>(0, oldest + smsc_.part_hold_ms - now_ms())));
+  part_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+    if (alive.expired()) return;
+    part_timer_armed_ = false;
+    if (ec || stopping_) return;
+    answer_old_parts(now_ms());
+    arm_part_timer();
+  });
+}
+
+std::vector<SmppConnector::PartResponse> SmppConnector::take_part_responses(
+    const std::string& key) {
+  auto it = part_responses_.find(key);
+  if (it == part_responses_.end()) return {};
+  auto parts = std::move(it->second);
+  part_responses_.erase(it);
+  part_responses_held_ -= parts.size();
+  return parts;
+}
+
+void SmppConnector::answer_parts(const std::vector<PartResponse>& parts) {
+  for (const auto& p : parts)
+    if (auto c = p.conn.lock(); c && !c->closed) p.link->respond(c, p.resp);
+}
+
+// Parts whose message is still incomplete after the hold: answered now, as accepted,
+// before the SMSC gives up waiting and redelivers them.
+void SmppConnector::answer_old_parts(std::int64_t now) {
+  for (auto it = part_responses_.begin(); it != part_responses_.end();) {
+    auto& parts = it->second;
+    auto old_end = std::stable_partition(parts.begin(), parts.end(), [&](const PartResponse& p) {
+      return now - p.since_ms >= smsc_.part_hold_ms;
+    });
+    if (old_end != parts.begin()) {
+      std::vector<PartResponse> old(std::make_move_iterator(parts.begin()),
+                                    std::make_move_iterator(old_end));
+      parts.erase(parts.begin(), old_end);
+      part_responses_held_ -= old.size();
+      log_->debug("{} part(s) of a long SMS answered before the whole message arrived",
+                  old.size());
+      answer_parts(old);
+    }
+    it = parts.empty() ? part_responses_.erase(it) : std::next(it);
+  }
 }
 
 std::string SmppConnector::held_key(const std::string& src, const std::string& dst,
@@ -145,7 +215,7 @@ std::string SmppConnector::held_key(const std::string& src, const std::string& d
 }
 
 void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
-                               Reassembled msg) {
+                               Reassembled msg, std::vector<PartResponse> parts) {
   InboundMessage in;
   in.connector = name_;
   in.from = sms_address(msg.source);
@@ -162,12 +232,16 @@ void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, co
   // The AckFn may run on any thread; it posts back to the strand.
   const Pdu resp_ok = make_response(pdu, status::ok);
   const Pdu resp_retry = make_response(pdu, status::temp_app_error);
+  // The other parts of a long SMS are answered with it: accepted either way (a refused
+  // message is kept whole in held_ until its last part comes back).
   in.ack = [this, alive = std::weak_ptr<int>(alive_), wconn = std::weak_ptr<Conn>(conn), lk = &link,
-            resp_ok, resp_retry, origin = "SMS from " + msg.source, held = msg](Status st) mutable {
+            resp_ok, resp_retry, origin = "SMS from " + msg.source, held = msg,
+            parts = std::move(parts)](Status st) mutable {
     if (alive.expired()) return;
     asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st,
-                         held = std::move(held)]() mutable {
+                         held = std::move(held), parts = std::move(parts)]() mutable {
       if (alive.expired()) return;
+      answer_parts(parts);
       auto c = wconn.lock();
       const bool closed = !c || c->closed;
       if (closed)

@@ -53,7 +53,8 @@ SmppConnector::SmppConnector(asio::io_context& io, const config::Smsc& smsc,
       pump_timer_(strand_),
       reassembler_(
           ReassemblerLimits{1024, 1024 * 1024, std::int64_t{sms.reassembly_timeout_s} * 1000}),
-      housekeeping_timer_(strand_) {
+      housekeeping_timer_(strand_),
+      part_timer_(strand_) {
   smsc_.window = std::max(1, smsc_.window);
   smsc_.response_timeout_s = std::max(1, smsc_.response_timeout_s);
   smsc_.enquire_link_s = std::max(1, smsc_.enquire_link_s);
@@ -94,6 +95,7 @@ void SmppConnector::stop(std::function<void()> done) {
     stopping_ = true;
     stop_done_ = std::move(done);
     housekeeping_timer_.cancel();
+    part_timer_.cancel();
     pump_timer_.cancel();
     for (auto& l : links_) {
       l->stop([this] {

@@ -82,7 +82,25 @@ class SmppConnector final : public Connector, private LinkOwner {
   void handle_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
                  const ShortMessageBody& sm);
   void log_dropped(const std::vector<DroppedPartial>& dropped);
-  void publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu, Reassembled msg);
+  // A response the SMSC waits for: a part of a long SMS is answered only once the whole
+  // message is committed, so that a crash before then loses nothing (the SMSC redelivers
+  // every part it got no answer for). Bounded in count and time (smsc.part_hold_ms): past
+  // either, a part is answered as accepted, so that an SMSC that waits for each answer
+  // before the next part (window 1) is only slowed down.
+  struct PartResponse {
+    Link* link = nullptr;
+    std::weak_ptr<Conn> conn;
+    Pdu resp;
+    std::int64_t since_ms = 0;
+  };
+  void hold_part_response(const std::string& key, Link& link, const std::shared_ptr<Conn>& conn,
+                          Pdu resp);
+  std::vector<PartResponse> take_part_responses(const std::string& key);
+  static void answer_parts(const std::vector<PartResponse>& parts);
+  void answer_old_parts(std::int64_t now);
+  void arm_part_timer();
+  void publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu, Reassembled msg,
+                  std::vector<PartResponse> parts = {});
   static std::string held_key(const std::string& src, const std::string& dst, std::uint16_t ref,
                               std::uint8_t total);
   asio::awaitable<void> housekeeping();
@@ -113,6 +131,11 @@ class SmppConnector final : public Connector, private LinkOwner {
   // reassembly timeout.
   std::map<std::string, std::pair<std::int64_t, Reassembled>> held_;
   static constexpr std::size_t kMaxHeld = 256;
+  std::map<std::string, std::vector<PartResponse>> part_responses_;  // by held_key
+  std::size_t part_responses_held_ = 0;
+  static constexpr std::size_t kMaxPartResponses = 64;
+  asio::steady_timer part_timer_;  // armed while part responses are held
+  bool part_timer_armed_ = false;
   asio::steady_timer housekeeping_timer_;
   bool started_ = false;
   bool stopping_ = false;
