@@ -16,16 +16,34 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
+#include "config/config.hpp"
 #include "connector/connector.hpp"
 #include "model/address.hpp"
 
 namespace passerelle {
+
+// The account a registration links, as the configuration would give it (the section's
+// server and defaults apply); refused when it is not on one of `networks`.
+inline Result<config::LegacyAccount> linked_account(AccountLink link,
+                                                    std::initializer_list<Network> networks,
+                                                    std::string_view what) {
+  if (std::find(networks.begin(), networks.end(), link.account.network) == networks.end())
+    return Error::invalid(link.account.str() + " is not an " + std::string(what) + " account");
+  if (link.password.empty()) return Error::invalid("a password is required");
+  config::LegacyAccount a;
+  a.network = std::string(network_name(link.account.network));
+  a.login = link.account.id;
+  a.password = std::move(link.password);
+  return a;
+}
 
 template <class Session>
 class AccountSet {
@@ -50,7 +68,10 @@ class AccountSet {
   // Adds an account, or replaces the session of the same address (new password): the old
   // one signs off before the new one signs on. Refused while stopping.
   bool add(std::shared_ptr<Session> s) {
-    if (stopping_) return false;
+    if (stopping_) {
+      log_->info("{} not linked: the connector is stopping", s->address().str());
+      return false;
+    }
     const Address key = s->address();
     auto old = sessions_.find(key);
     if (old == sessions_.end()) {

@@ -49,16 +49,9 @@ class MsnConnector final : public Connector, private NsOwner {
   }
 
   passerelle::Status link_account(AccountLink link) override {
-    if (link.account.network != Network::msn)
-      return Error::invalid(link.account.str() + " is not an MSN account");
-    if (link.password.empty()) return Error::invalid("a password is required");
-    config::LegacyAccount a;
-    a.network = "msn";
-    a.login = link.account.id;
-    a.password = std::move(link.password);
-    asio::post(strand_, [this, a = std::move(a)] {
-      if (!accounts_.add(make_session(a))) log_->info("{}: not linked, stopping", a.login);
-    });
+    auto a = linked_account(std::move(link), {Network::msn}, "MSN");
+    if (!a.ok()) return a.error();
+    asio::post(strand_, [this, a = std::move(*a)] { accounts_.add(make_session(a)); });
     return {};
   }
 

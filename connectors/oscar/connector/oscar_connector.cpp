@@ -48,16 +48,9 @@ class OscarConnector final : public Connector, private SessionOwner {
   }
 
   Status link_account(AccountLink link) override {
-    if (!is_oscar(link.account.network))
-      return Error::invalid(link.account.str() + " is not an AIM or ICQ account");
-    if (link.password.empty()) return Error::invalid("a password is required");
-    config::LegacyAccount a;
-    a.network = std::string(network_name(link.account.network));
-    a.login = link.account.id;
-    a.password = std::move(link.password);
-    asio::post(strand_, [this, a = std::move(a)] {
-      if (!accounts_.add(make_session(a))) log_->info("{}: not linked, stopping", a.login);
-    });
+    auto a = linked_account(std::move(link), {Network::aim, Network::icq}, "AIM or ICQ");
+    if (!a.ok()) return a.error();
+    asio::post(strand_, [this, a = std::move(*a)] { accounts_.add(make_session(a)); });
     return {};
   }
 

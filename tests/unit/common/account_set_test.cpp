@@ -128,5 +128,22 @@ TEST(AccountSet, LoginsArePaced) {
   EXPECT_EQ(t3 - t2, std::chrono::milliseconds(100));
 }
 
+TEST(AccountSet, ARegisteredAccountIsAConfiguredOneWithItsSectionsDefaults) {
+  auto a = linked_account(AccountLink{Address{Network::icq, "123456"}, "pw"},
+                          {Network::aim, Network::icq}, "AIM or ICQ");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->network, "icq");
+  EXPECT_EQ(a->login, "123456");
+  EXPECT_EQ(a->password, "pw");
+  EXPECT_TRUE(a->host.empty());  // the section's server
+  EXPECT_EQ(a->port, 0);
+  auto wrong = linked_account(AccountLink{Address{Network::msn, "a@b.c"}, "pw"},
+                              {Network::aim, Network::icq}, "AIM or ICQ");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().message, "msn:a@b.c is not an AIM or ICQ account");
+  EXPECT_FALSE(
+      linked_account(AccountLink{Address{Network::msn, "a@b.c"}, ""}, {Network::msn}, "MSN").ok());
+}
+
 }  // namespace
 }  // namespace passerelle

@@ -231,18 +231,21 @@ TEST_F(SmppSession, ReceiptBecomesDeliveryReport) {
   EXPECT_EQ(r[0].connector, "smpp:test");
 }
 
+// Part `i` of a long SMS from a phone to the sender number, as deliver_sm `seq`.
+Pdu mo_part(const Segments& segs, std::size_t i, std::uint32_t seq) {
+  ShortMessageBody b;
+  b.source_addr = "33611111111";
+  b.destination_addr = "33700000001";
+  b.esm_class = kEsmUdhi;
+  b.short_message = segs.payloads[i];
+  return make_pdu(CommandId::deliver_sm, seq, b);
+}
+
 TEST_F(SmppSession, MoReassembledAndAnsweredOnlyAfterAck) {
   start();
   auto segs = segment(std::string(170, 'm') + " end", 42);
   ASSERT_EQ(segs->count(), 2u);
-  auto part = [&](std::size_t i, std::uint32_t seq) {
-    ShortMessageBody b;
-    b.source_addr = "33611111111";
-    b.destination_addr = "33700000001";
-    b.esm_class = kEsmUdhi;
-    b.short_message = segs->payloads[i];
-    return make_pdu(CommandId::deliver_sm, seq, b);
-  };
+  auto part = [&](std::size_t i, std::uint32_t seq) { return mo_part(*segs, i, seq); };
   smsc_.send(part(1, 11));  // out of order
   settle(50ms);
   // A part is answered only with its whole message: until then a crash loses nothing.
@@ -281,14 +284,7 @@ TEST_F(SmppSession, LongMoSurvivesADropBetweenItsParts) {
   start();
   auto segs = segment(std::string(170, 'd') + " fin", 43);
   ASSERT_EQ(segs->count(), 2u);
-  auto part = [&](std::size_t i, std::uint32_t seq) {
-    ShortMessageBody b;
-    b.source_addr = "33611111111";
-    b.destination_addr = "33700000001";
-    b.esm_class = kEsmUdhi;
-    b.short_message = segs->payloads[i];
-    return make_pdu(CommandId::deliver_sm, seq, b);
-  };
+  auto part = [&](std::size_t i, std::uint32_t seq) { return mo_part(*segs, i, seq); };
   smsc_.send(part(0, 21));
   settle(50ms);
   EXPECT_TRUE(smsc_.of(CommandId::deliver_sm_resp).empty());
@@ -312,14 +308,7 @@ TEST_F(SmppSession, RefusedLongMoIsWholeAgainWhenItsLastPartIsRedelivered) {
   const std::string text = std::string(170, 'r') + " whole";
   auto segs = segment(text, 77);
   ASSERT_EQ(segs->count(), 2u);
-  auto part = [&](std::size_t i, std::uint32_t seq) {
-    ShortMessageBody b;
-    b.source_addr = "33611111111";
-    b.destination_addr = "33700000001";
-    b.esm_class = kEsmUdhi;
-    b.short_message = segs->payloads[i];
-    return make_pdu(CommandId::deliver_sm, seq, b);
-  };
+  auto part = [&](std::size_t i, std::uint32_t seq) { return mo_part(*segs, i, seq); };
   smsc_.send(part(0, 21));
   smsc_.send(part(1, 22));
   ASSERT_TRUE(run_until([&] { return !sink_.of<InboundMessage>().empty(); }, 2s));
