@@ -30,7 +30,7 @@ namespace passerelle::msn {
 
 // Why a notification-server connection ended, which decides what the session does next.
 enum class EndKind {
-  wrong_password,  // 911 or Passport da-status=failed: stop until restart (or new config)
+  wrong_password,  // 911 or Passport da-status=failed: stop until registered again or a restart
   account,         // another account error (banned, unverified): stop as well
   elsewhere,       // OUT OTH: signed in from another place; back off long
   shutdown,        // OUT SSD: server going down; reconnect with backoff

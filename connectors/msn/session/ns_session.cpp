@@ -7,7 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "delivery/backoff.hpp"
+#include "common/retry.hpp"
 #include "msn/codec/errors.hpp"
 #include "msn/convert/convert.hpp"
 #include "msn/session/passport_client.hpp"
@@ -134,31 +134,23 @@ asio::awaitable<void> NsSession::run() {
     if (stopping_) break;
     if (online_) was_online = true;
     went_offline(end.reason);
-    if (end.kind == EndKind::wrong_password || end.kind == EndKind::account) {
-      // Retrying a wrong password only gets the account locked: wait for a restart.
-      log_->error("{}: {}; not retrying until restart", email_, end.reason);
-      set_state(LinkState::failed, end.reason);
+    const EndClass cls = end.kind == EndKind::wrong_password || end.kind == EndKind::account
+                             ? EndClass::refused
+                         : end.kind == EndKind::elsewhere ? EndClass::elsewhere
+                                                          : EndClass::transient;
+    const RetryPlan plan = plan_retry(cls, end.reason, was_online, attempt,
+                                      section_.reconnect_initial_ms, section_.reconnect_max_ms);
+    if (plan.wait_ms < 0) {
+      log_->error("{}: {}", email_, plan.log);
+      set_state(plan.state, plan.reason);
       wait_timer_.expires_at(Clock::time_point::max());
       co_await wait_timer_.async_wait(use_tuple);
       break;
     }
     ++reconnects_;
-    std::int64_t wait_ms;
-    if (end.kind == EndKind::elsewhere) {
-      // Logging straight back in would sign the person out of their other client, and
-      // they would sign us out again: wait the longest backoff.
-      wait_ms = std::max(section_.reconnect_max_ms, section_.reconnect_initial_ms);
-      log_->warn("{}: {}; trying again in {} s", email_, end.reason, wait_ms / 1000);
-      set_state(LinkState::failed,
-                end.reason + "; trying again in " + std::to_string(wait_ms / 1000) + " s");
-    } else {
-      if (was_online) attempt = 0;
-      wait_ms = backoff_ms(++attempt, section_.reconnect_initial_ms, section_.reconnect_max_ms,
-                           jitter_random());
-      log_->warn("{}: {}; reconnecting in {} ms", email_, end.reason, wait_ms);
-      set_state(LinkState::backing_off, end.reason);
-    }
-    wait_timer_.expires_after(std::chrono::milliseconds(wait_ms));
+    log_->warn("{}: {}", email_, plan.log);
+    set_state(plan.state, plan.reason);
+    wait_timer_.expires_after(std::chrono::milliseconds(plan.wait_ms));
     co_await wait_timer_.async_wait(use_tuple);
   }
   went_offline("the bridge is stopping");

@@ -10,7 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
-#include "delivery/backoff.hpp"
+#include "common/retry.hpp"
 #include "oscar/codec/bucp.hpp"
 #include "oscar/codec/families.hpp"
 #include "oscar/convert/convert.hpp"
@@ -127,30 +127,23 @@ asio::awaitable<void> OscarSession::run() {
     if (stopping_) break;
     const bool was_online = online_;
     went_offline(end.reason);
-    if (end.kind == EndKind::wrong_password || end.kind == EndKind::account) {
-      log_->error("{}: {}; not retrying until restart", login_, end.reason);
-      set_state(LinkState::failed, end.reason);
+    const EndClass cls = end.kind == EndKind::wrong_password || end.kind == EndKind::account
+                             ? EndClass::refused
+                         : end.kind == EndKind::other_location ? EndClass::elsewhere
+                                                               : EndClass::transient;
+    const RetryPlan plan = plan_retry(cls, end.reason, was_online, attempt,
+                                      section_.reconnect_initial_ms, section_.reconnect_max_ms);
+    if (plan.wait_ms < 0) {
+      log_->error("{}: {}", login_, plan.log);
+      set_state(plan.state, plan.reason);
       wait_timer_.expires_at(Clock::time_point::max());
       co_await wait_timer_.async_wait(use_tuple);
       break;
     }
     ++reconnects_;
-    std::int64_t wait;
-    if (end.kind == EndKind::other_location) {
-      // Signing straight back in would sign the person out of their other client, which
-      // would sign us out again: wait the longest backoff.
-      wait = std::max(section_.reconnect_max_ms, section_.reconnect_initial_ms);
-      log_->warn("{}: {}; trying again in {} s", login_, end.reason, wait / 1000);
-      set_state(LinkState::failed,
-                end.reason + "; trying again in " + std::to_string(wait / 1000) + " s");
-    } else {
-      if (was_online) attempt = 0;
-      wait = backoff_ms(++attempt, section_.reconnect_initial_ms, section_.reconnect_max_ms,
-                        jitter_random());
-      log_->warn("{}: {}; reconnecting in {} ms", login_, end.reason, wait);
-      set_state(LinkState::backing_off, end.reason);
-    }
-    wait_timer_.expires_after(std::chrono::milliseconds(wait));
+    log_->warn("{}: {}", login_, plan.log);
+    set_state(plan.state, plan.reason);
+    wait_timer_.expires_after(std::chrono::milliseconds(plan.wait_ms));
     co_await wait_timer_.async_wait(use_tuple);
   }
   went_offline("the bridge is stopping");

@@ -7,7 +7,8 @@
 // class (RateLimiter) so that the server never warns us; keep-alives on channel 5.
 //
 // Ends of a connection and what follows:
-//   wrong password, closed account     failed, no retry until restart (retrying only gets
+//   wrong password, closed account     failed, no retry until registered again or a restart
+//                                      (connectors/common/retry.hpp; retrying only gets
 //                                      the account locked);
 //   signed on from another location    failed, retried after reconnect_max_ms (the person
 //                                      wants their other client; we do not fight it);
