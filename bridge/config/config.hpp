@@ -162,6 +162,9 @@ struct MsnSection {
   // Where the Passport (Tweener) ticket comes from: the nexus (answers PassportURLs) or
   // the login page itself. http:// is accepted for test servers on loopback only.
   std::string login_url = "https://127.0.0.1/rdr/pprdr.asp";
+  // PEM CA certificates trusted for the login server besides the system's ("": only the
+  // system's); path, resolved against the config file's directory.
+  std::string login_ca_file;
   std::string max_version = "MSNP12";  // offered down to MSNP8
   int switchboard_idle_s = 300;        // a chat nobody used this long is closed
   int reconnect_initial_ms = 2000;

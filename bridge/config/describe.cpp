@@ -102,9 +102,10 @@ std::string describe(const Config& c) {
   describe_accounts(out, o.accounts, o.host, o.port, true);
   const auto& m = c.msn;
   out += fmt::format(
-      "msn: {}, server {}:{}, login {}, up to {}, switchboards closed after {} s idle, reconnect "
+      "msn: {}, server {}:{}, login {}{}, up to {}, switchboards closed after {} s idle, reconnect "
       "{}..{} ms, logins {} ms apart, {} account(s)\n",
-      m.enabled ? "enabled" : "disabled", m.host, m.port, m.login_url, m.max_version,
+      m.enabled ? "enabled" : "disabled", m.host, m.port, m.login_url,
+      m.login_ca_file.empty() ? "" : " (CA " + m.login_ca_file + ")", m.max_version,
       m.switchboard_idle_s, m.reconnect_initial_ms, m.reconnect_max_ms, m.login_interval_ms,
       m.accounts.size());
   describe_accounts(out, m.accounts, m.host, m.port, false);

@@ -23,6 +23,10 @@ std::string check_host(std::string& v);
 std::string check_e164(std::string& v);
 std::string check_bare_jid(std::string& v);  // localpart@domain, lower-cased
 
+// A `*_file` key naming a file that must exist and be readable now: check-config is where
+// a wrong path should show up. True when set and readable ("" when unset: false).
+bool read_existing_file(Reader& r, const char* key, std::string& out);
+
 // Error at `max_key` (or `min_key` if only that one is in the file) when max < min.
 void check_order(Reader& r, const char* min_key, int min, const char* max_key, int max);
 

@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <climits>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "config/schema.hpp"
@@ -40,6 +43,24 @@ void check_order(Reader& r, const char* min_key, int min, const char* max_key, i
                       min));
 }
 
+bool read_existing_file(Reader& r, const char* key, std::string& out) {
+  if (!r.file_path(key, out) || out.empty()) return false;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(out, ec)) {
+    r.error(key, fmt::format("file '{}' does not exist or is not a regular file", out));
+    return false;
+  }
+  errno = 0;
+  std::FILE* f = std::fopen(out.c_str(), "rb");
+  if (f == nullptr) {
+    r.error(key, fmt::format("cannot read file '{}': {}", out,
+                             errno != 0 ? std::strerror(errno) : "open failed"));
+    return false;
+  }
+  std::fclose(f);
+  return true;
+}
+
 namespace {
 
 std::string check_domain(std::string& v) {
@@ -73,12 +94,6 @@ void read_log(Reader r, LogSection& l) {
   r.choice("level", l.level, {"trace", "debug", "info", "warn", "error"});
   r.choice("format", l.format, {"text", "json"});
   r.finish();
-}
-
-// A TLS file must exist now: check-config is where a wrong path should show up.
-void read_existing_file(Reader& r, const char* key, std::string& out) {
-  if (r.file_path(key, out) && !out.empty() && !std::filesystem::is_regular_file(out))
-    r.error(key, fmt::format("file '{}' does not exist or is not a regular file", out));
 }
 
 void read_http(Reader r, HttpSection& h) {

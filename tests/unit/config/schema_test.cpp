@@ -1,6 +1,11 @@
 // The schema: unknown keys, types and ranges, cross-references, the HTTP safety rule.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
 
 #include "config_test_util.hpp"
 
@@ -313,6 +318,73 @@ TEST(Schema, TlsFilesMustExist) {
             "passerelle.toml:2:17: http.tls_cert_file: file '/nonexistent/cert.pem' does not exist "
             "or is not "
             "a regular file");
+}
+
+TEST(Schema, MsnLoginUrlIsHttpsToAnyHostOrHttpOnLoopback) {
+  EXPECT_EQ(
+      config_of("[msn]\nlogin_url = \"https://login.example.com/rdr/pprdr.asp\"\n").msn.login_url,
+      "https://login.example.com/rdr/pprdr.asp");
+  EXPECT_EQ(config_of("[msn]\nlogin_url = \"https://192.0.2.7:8443/login2.srf\"\n").msn.login_url,
+            "https://192.0.2.7:8443/login2.srf");
+  for (const char* host : {"127.0.0.1:8081", "localhost", "[::1]:8081"}) {
+    const std::string url = std::string("http://") + host + "/rdr/pprdr.asp";
+    EXPECT_EQ(config_of("[msn]\nlogin_url = \"" + url + "\"\n").msn.login_url, url);
+  }
+  EXPECT_EQ(errors_of("[msn]\nlogin_url = \"http://[2001:db8::1]:80/login2.srf\"\n"),
+            "passerelle.toml:2:13: msn.login_url: passwords would cross the network in clear: "
+            "use https:// (http:// is accepted only for 127.0.0.1, localhost or [::1])");
+  EXPECT_EQ(errors_of("[msn]\nlogin_url = \"ftp://127.0.0.1/\"\n"),
+            "passerelle.toml:2:13: msn.login_url: expected an https:// URL (http:// only for a "
+            "server on loopback)");
+}
+
+TEST(Schema, MsnLoginCaFileMustBeAReadablePemFile) {
+  EXPECT_EQ(Config().msn.login_ca_file, "");
+  ScratchDir dir;
+  dir.write("ca.pem", "# test CA\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            0644);
+  EXPECT_EQ(config_of("[msn]\nlogin_ca_file = \"ca.pem\"\n", dir.file("p.toml")).msn.login_ca_file,
+            dir.file("ca.pem"));
+  EXPECT_EQ(config_of("[msn]\nlogin_ca_file = \"\"\n").msn.login_ca_file, "");
+
+  const std::string missing = dir.file("nope.pem");
+  EXPECT_EQ(errors_of("[msn]\nlogin_ca_file = \"" + missing + "\"\n"),
+            "passerelle.toml:2:17: msn.login_ca_file: file '" + missing +
+                "' does not exist or is not a regular file");
+  EXPECT_EQ(errors_of("[msn]\nlogin_ca_file = \"" + dir.path().string() + "\"\n"),
+            "passerelle.toml:2:17: msn.login_ca_file: file '" + dir.path().string() +
+                "' does not exist or is not a regular file");
+  const std::string key = dir.write("key.pem", "-----BEGIN PRIVATE KEY-----\nMIIE\n");
+  EXPECT_EQ(errors_of("[msn]\nlogin_ca_file = \"" + key + "\"\n"),
+            "passerelle.toml:2:17: msn.login_ca_file: file '" + key +
+                "' holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  EXPECT_EQ(errors_of("[msn]\nlogin_ca_file = 1\n"),
+            "passerelle.toml:2:17: msn.login_ca_file: expected a string, got 1");
+}
+
+// The same check serves http.tls_cert_file and http.tls_key_file. Root reads every file:
+// then the parse runs in a child that gave up root.
+TEST(Schema, UnreadableFileIsAnErrorNamingIt) {
+  ScratchDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+  const std::string locked = dir.write("locked.pem", "-----BEGIN CERTIFICATE-----\n", 0000);
+  auto check = [&] {
+    if (::geteuid() == 0 && ::setuid(65534) != 0) std::_Exit(3);
+    const std::pair<std::string, std::string> cases[] = {
+        {"[msn]\nlogin_ca_file", "passerelle.toml:2:17: msn.login_ca_file"},
+        {"[http]\ntls_cert_file", "passerelle.toml:2:17: http.tls_cert_file"}};
+    for (const auto& [key, where] : cases) {
+      const auto r = parse_config(key + " = \"" + locked + "\"\n", "passerelle.toml");
+      const std::string want = where + ": cannot read file '" + locked + "': Permission denied";
+      if (r.ok() || r.error().message != want) {
+        std::fprintf(stderr, "got: %s\nwant: %s\n", r.ok() ? "ok" : r.error().message.c_str(),
+                     want.c_str());
+        std::_Exit(1);
+      }
+    }
+    std::_Exit(0);
+  };
+  EXPECT_EXIT(check(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
