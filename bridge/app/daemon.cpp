@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
+#include <exception>
 #include <filesystem>
 #include <thread>
 
@@ -120,7 +121,12 @@ int run_daemon(const config::Config& cfg) {
   Bus bus(core, [&router](InboundEvent ev) { router->handle(std::move(ev)); });
   // Declared after the bus they publish to, so destroyed (threads joined) before it.
   ConnectorRegistry connectors;
-  make_connectors(io, cfg, bus, connectors);
+  try {
+    make_connectors(io, cfg, bus, connectors);
+  } catch (const std::exception& e) {  // e.g. an msn.login_ca_file OpenSSL cannot use
+    spdlog::error("{}", e.what());
+    return 1;
+  }
   router = std::make_unique<Router>(core, cfg, **store, connectors, metrics, sms_segment_counter());
   if (auto st = router->load(); !st.ok()) {
     spdlog::error("cannot load state: {}", st.error().message);

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <stdexcept>
 
 #include "common/account_set.hpp"
 #include "msn/convert/convert.hpp"
@@ -24,6 +25,15 @@ class MsnConnector final : public Connector, private NsOwner {
         accounts_("MSN", log_, section_.login_interval_ms) {
     tls_.set_default_verify_paths();
     tls_.set_verify_mode(asio::ssl::verify_peer);
+    if (!section_.login_ca_file.empty()) {
+      // The configuration checked that it is a readable PEM file; one OpenSSL still cannot
+      // use stops the daemon (run_daemon), naming the file.
+      boost::system::error_code ec;
+      tls_.load_verify_file(section_.login_ca_file, ec);
+      if (ec)
+        throw std::runtime_error("msn.login_ca_file " + section_.login_ca_file +
+                                 ": cannot load CA certificates: " + ec.message());
+    }
     for (const auto& a : section_.accounts)
       if (a.network.empty() || a.network == "msn") accounts_.add(make_session(a));
   }

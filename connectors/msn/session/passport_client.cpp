@@ -1,10 +1,12 @@
 #include "msn/session/passport_client.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -99,14 +101,32 @@ asio::awaitable<Result<Reply>> get(asio::any_io_executor ex, asio::ssl::context&
     co_return r;
   }
   beast::ssl_stream<beast::tcp_stream> s(ex, tls);
-  if (!SSL_set_tlsext_host_name(s.native_handle(), t.host.c_str()))
-    co_return Error::transient("TLS: cannot set the server name");
-  s.set_verify_callback(asio::ssl::host_name_verification(t.host));
+  // The certificate must name the host of the URL: its DNS name (also sent as SNI) or, for
+  // an IP address, that address (no SNI: RFC 6066 3). OpenSSL checks it while verifying
+  // the chain, so a mismatch is reported as such.
+  boost::system::error_code not_ip;
+  asio::ip::make_address(t.host, not_ip);
+  X509_VERIFY_PARAM* param = SSL_get0_param(s.native_handle());
+  if (not_ip) {
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (!SSL_set_tlsext_host_name(s.native_handle(), t.host.c_str()) ||
+        X509_VERIFY_PARAM_set1_host(param, t.host.c_str(), t.host.size()) != 1)
+      co_return Error::transient("TLS: cannot set the server name " + t.host);
+  } else if (X509_VERIFY_PARAM_set1_ip_asc(param, t.host.c_str()) != 1) {
+    co_return Error::transient("TLS: cannot set the server address " + t.host);
+  }
   beast::get_lowest_layer(s).expires_after(timeout);
   auto [cec, ep] = co_await beast::get_lowest_layer(s).async_connect(eps, use_tuple);
   if (cec) co_return Error::transient("login server " + t.host + ": " + cec.message());
   auto [hec] = co_await s.async_handshake(asio::ssl::stream_base::client, use_tuple);
-  if (hec) co_return Error::transient("login server " + t.host + ": TLS: " + hec.message());
+  if (hec) {
+    // "certificate verify failed" alone does not say what to fix: add OpenSSL's reason
+    // (unable to get local issuer certificate, IP address mismatch, expired, ...).
+    const long verify = SSL_get_verify_result(s.native_handle());
+    co_return Error::transient(
+        "login server " + t.host + ": TLS: " + hec.message() +
+        (verify == X509_V_OK ? "" : std::string(": ") + X509_verify_cert_error_string(verify)));
+  }
   auto r = co_await exchange(s, t, auth);
   co_return r;
 }

@@ -2,9 +2,10 @@
 // Fetching a Passport 1.4 ticket over HTTP(S) for the Tweener login (passport.hpp has the
 // strings; this file has the sockets). With a nexus URL (".../rdr/pprdr.asp") the DALogin
 // address comes from its PassportURLs header; any other URL is taken as the login page
-// itself. https uses OpenSSL with the system trust store and host name checks; plain http
-// is accepted only for a loopback host (test servers), and then also for the DALogin the
-// nexus names, if it is on loopback too.
+// itself. https uses OpenSSL with the trust store of the context given (the system's, plus
+// msn.login_ca_file) and checks that the certificate names the URL's host (DNS name, sent
+// as SNI too, or IP address); plain http is accepted only for a loopback host (test
+// servers), and then also for the DALogin the nexus names, if it is on loopback too.
 //
 // Threads: runs on the executor given; one request at a time per call. Never logs the
 // password or the ticket.
