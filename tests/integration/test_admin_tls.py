@@ -1,7 +1,7 @@
 """The admin HTTP server over TLS: with a certificate and a token it serves HTTPS only,
 refuses a wrong token, and a certificate it cannot use stops the daemon with a message
 naming the file. Loopback only (the harness refuses anything else); the certificate is
-made for 127.0.0.1 by the openssl command line at the start of the test.
+made for 127.0.0.1 by the openssl command line at the start of the test (lib/certs.py).
 
     /usr/bin/python3 -m unittest tests.integration.test_admin_tls -v
 """
@@ -9,26 +9,16 @@ made for 127.0.0.1 by the openssl command line at the start of the test.
 import http.client
 import os
 import ssl
-import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lib import procs  # noqa: E402
+from lib import certs, procs  # noqa: E402
 from lib.bridge import Bridge  # noqa: E402
 from lib.procs import HarnessTestCase  # noqa: E402
 
 TOKEN = "s3cret-admin-token"
-
-
-def make_cert(directory, name):
-    key, cert = directory / f"{name}.key", directory / f"{name}.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=30)
-    return cert, key
 
 
 @unittest.skipUnless(Bridge.binary_available(), "needs the passerelle binary")
@@ -55,7 +45,7 @@ class AdminTls(HarnessTestCase):
             conn.close()
 
     def test_serves_https_with_the_token_and_nothing_in_clear(self):
-        cert, key = make_cert(self.tmp, "admin")
+        cert, key = certs.self_signed(self.tmp, "admin")
         bridge, proc = self.daemon(cert, key)
 
         def healthy():
@@ -84,8 +74,8 @@ class AdminTls(HarnessTestCase):
         self.assertEqual(proc.stop(), 0)
 
     def test_a_key_that_does_not_match_the_certificate_stops_the_daemon(self):
-        cert, _ = make_cert(self.tmp, "one")
-        _, other_key = make_cert(self.tmp, "two")
+        cert, _ = certs.self_signed(self.tmp, "one")
+        _, other_key = certs.self_signed(self.tmp, "two")
         _, proc = self.daemon(cert, other_key)
         code = proc.wait(30)
         self.assertNotEqual(code, 0)

@@ -1,9 +1,9 @@
 """A small asyncio MSNP client that tests use as "the MSN contact".
 
-It speaks only the wire: Passport 1.4 login over HTTP (nexus, then login2.srf), the
-notification server (VER/CVR/USR TWN, SYN, CHG, UUX, ADD/ADC, REM, REA/PRP, PNG,
-CHL/QRY, XFR SB) and the switchboard (USR/CAL or ANS, MSG with acknowledgements,
-typing, nudges, BYE/OUT). MSNP8 to MSNP12.
+It speaks only the wire: Passport 1.4 login over HTTP, or HTTPS with `login_ssl` (nexus,
+then login2.srf), the notification server (VER/CVR/USR TWN, SYN, CHG, UUX, ADD/ADC, REM,
+REA/PRP, PNG, CHL/QRY, XFR SB) and the switchboard (USR/CAL or ANS, MSG with
+acknowledgements, typing, nudges, BYE/OUT). MSNP8 to MSNP12.
 
     c = MsnClient("t1e@example.com", "123456", ns_port=..., login_port=..., version="MSNP12")
     await c.login(); await c.sync(); await c.set_status("NLN")
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import quote
@@ -176,8 +177,10 @@ def nudge_payload() -> bytes:
 
 
 async def http_get(host: str, port: int, path: str, headers: dict[str, str],
-                   timeout: float = DEFAULT_TIMEOUT) -> tuple[int, dict[str, str]]:
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+                   timeout: float = DEFAULT_TIMEOUT,
+                   tls: ssl.SSLContext | None = None) -> tuple[int, dict[str, str]]:
+    """One GET; with `tls`, over HTTPS (the certificate checked against `host`)."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=tls), timeout)
     try:
         req = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close",
                *[f"{k}: {v}" for k, v in headers.items()], "", ""]
@@ -198,8 +201,10 @@ async def http_get(host: str, port: int, path: str, headers: dict[str, str],
 class MsnClient:
     def __init__(self, email: str, password: str, *, ns_port: int, login_port: int,
                  host: str = "127.0.0.1", version: str = "MSNP12", versions: list[str] | None = None,
-                 client_version: str = "7.5.0324", auto_challenge: bool = True):
+                 client_version: str = "7.5.0324", auto_challenge: bool = True,
+                 login_ssl: ssl.SSLContext | None = None):
         self.email, self.password = email, password
+        self.login_ssl = login_ssl  # the Passport login over HTTPS with this context
         self.host, self.ns_port, self.login_port = host, ns_port, login_port
         self.versions = versions or [version]
         self.client_version = client_version
@@ -263,7 +268,8 @@ class MsnClient:
         return self
 
     async def passport_login(self, challenge: str, timeout: float = DEFAULT_TIMEOUT) -> str:
-        status, headers = await http_get(self.host, self.login_port, "/rdr/pprdr.asp", {}, timeout)
+        status, headers = await http_get(self.host, self.login_port, "/rdr/pprdr.asp", {}, timeout,
+                                         self.login_ssl)
         m = re.search(r"DALogin=([^,]+)", headers.get("passporturls", ""))
         if status != 200 or m is None:
             raise LoginFailed(f"nexus answered {status} without DALogin")
@@ -271,7 +277,8 @@ class MsnClient:
         host, port = hostport.rsplit(":", 1)
         auth = ("Passport1.4 OrgVerb=GET,OrgURL=http%3A%2F%2Fmessenger%2Emsn%2Ecom,"
                 f"sign-in={quote(self.email, safe='')},pwd={quote(self.password, safe='')},{challenge}")
-        status, headers = await http_get(host, int(port), "/" + path, {"Authorization": auth}, timeout)
+        status, headers = await http_get(host, int(port), "/" + path, {"Authorization": auth}, timeout,
+                                         self.login_ssl)
         if status != 200:
             raise LoginFailed(f"Passport login answered {status}: {headers.get('www-authenticate', '')}")
         m = re.search(r"from-PP='([^']*)'", headers.get("authentication-info", ""))

@@ -3,10 +3,11 @@
 
     python3 -m tests.peers.msn.server --port 0 [--versions MSNP12,MSNP8] [--dispatch]
         [--ready-file FILE] [--account email:password:Name ...] [--sb-idle-timeout 60]
+        [--login-cert cert.pem [--login-key key.pem]]   (the login endpoint on HTTPS)
 
 Prints one JSON line on stdout when it listens:
     {"ready": true, "ns_port": N, "ns2_port": N|null, "sb_port": N, "login_port": N,
-     "control_port": N, "pid": N}
+     "control_port": N, "login_tls": false, "pid": N}
 (also written to --ready-file). SIGTERM/SIGINT or the control command "shutdown" send
 "OUT SSD" to every NS session and exit 0. README.md documents the protocol choices.
 """
@@ -23,6 +24,7 @@ import os
 import re
 import secrets
 import signal
+import ssl
 import sys
 import time
 import uuid
@@ -1062,12 +1064,16 @@ class SbSession:
 # -------------------------------------------------------------------------- HTTP login
 
 class LoginHttp:
-    """Passport 1.4 nexus (/rdr/pprdr.asp) and login (/login2.srf) over plain HTTP."""
+    """Passport 1.4 nexus (/rdr/pprdr.asp) and login (/login2.srf) over plain HTTP, or over
+    HTTPS only when the server has a certificate (--login-cert)."""
 
     def __init__(self, server: "Server"):
         self.server = server
+        self.tls = server.login_tls is not None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.tls and not await self.handshake(writer):
+            return
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ValueError,
@@ -1095,6 +1101,19 @@ class LoginHttp:
             pass
         writer.close()
 
+    async def handshake(self, writer: asyncio.StreamWriter) -> bool:
+        """TLS on the accepted connection (here rather than in start_server, so that a
+        refused handshake is logged and recorded: http_tls_failed with the reason)."""
+        try:
+            await writer.start_tls(self.server.login_tls, ssl_handshake_timeout=10)
+            return True
+        except (ssl.SSLError, ConnectionError, asyncio.TimeoutError, OSError) as e:
+            reason = getattr(e, "reason", None) or type(e).__name__
+            log.info("login https: handshake failed: %s", e)
+            self.server.record("http_tls_failed", reason=str(reason))
+            writer.close()
+            return False
+
     def route(self, method: str, target: str, headers: dict[str, str]):
         path = target.split("?", 1)[0]
         port = self.server.login_port
@@ -1110,13 +1129,13 @@ class LoginHttp:
             password = unquote(fields.get("pwd", ""))
             acc = self.server.account(email)
             if not auth.startswith("Passport1.4 ") or acc is None or acc.password != password:
-                self.server.record("http_login_failed", email=email)
+                self.server.record("http_login_failed", email=email, tls=self.tls)
                 return ("401 Unauthorized",
                         ["WWW-Authenticate: Passport1.4 da-status=failed,srealm=Passport.NET,ts=-3,prompt,"
                          "cburl=http://127.0.0.1/cb.gif,cbtxt=Sign%20in%20failed"],
                         b"<html>401</html>\n")
             ticket = self.server.new_ticket(acc)
-            self.server.record("http_login", email=acc.email)
+            self.server.record("http_login", email=acc.email, tls=self.tls)
             return ("200 OK",
                     ["Authentication-Info: Passport1.4 da-status=success,tname=MSPAuth,tname=MSPProf,"
                      f"tname=MSPSec,from-PP='{ticket}',ru=http://messenger.msn.com"],
@@ -1152,6 +1171,7 @@ class Server:
         self.challenge_on_login = args.challenge_on_login
         self.challenge_interval = args.challenge_interval
         self.challenge_timeout = args.challenge_timeout
+        self.login_tls = login_tls_context(args.login_cert, args.login_key)
         self.accounts: dict[str, Account] = {}
         self.sessions: dict[str, NsConn] = {}
         self.conns: set[Conn] = set()
@@ -1375,7 +1395,7 @@ class Server:
     def ports(self) -> dict:
         return {"ready": True, "ns_port": self.ns_port, "ns2_port": self.ns2_port or None,
                 "sb_port": self.sb_port, "login_port": self.login_port, "control_port": self.control_port,
-                "pid": os.getpid()}
+                "login_tls": self.login_tls is not None, "pid": os.getpid()}
 
     async def _housekeeping(self) -> None:
         last_chl = time.monotonic()
@@ -1543,6 +1563,21 @@ class Server:
         return acc
 
 
+def login_tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """The login endpoint's TLS context (TLS 1.2+), or None for plain HTTP."""
+    if not cert:
+        if key:
+            raise SystemExit("--login-key needs --login-cert")
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        ctx.load_cert_chain(cert, key or None)
+    except (OSError, ssl.SSLError) as e:
+        raise SystemExit(f"--login-cert {cert}{' --login-key ' + key if key else ''}: {e}")
+    return ctx
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python3 -m tests.peers.msn.server", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1550,6 +1585,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ns2-port", type=int, default=0, help="with --dispatch: the real NS port (0: any)")
     ap.add_argument("--sb-port", type=int, default=0)
     ap.add_argument("--login-port", type=int, default=0, help="Passport nexus/login HTTP port")
+    ap.add_argument("--login-cert", help="PEM certificate (chain) for the login port: HTTPS instead of HTTP")
+    ap.add_argument("--login-key", help="PEM private key of --login-cert (default: in the --login-cert file)")
     ap.add_argument("--control-port", type=int, default=0)
     ap.add_argument("--versions", default="MSNP12,MSNP11,MSNP10,MSNP9,MSNP8",
                     help="protocol versions offered, comma-separated (MSNP8..MSNP12)")
