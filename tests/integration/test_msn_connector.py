@@ -7,6 +7,9 @@ server's client. Everything on 127.0.0.1.
 """
 
 import os
+import re
+import ssl
+import subprocess
 import sys
 import time
 import unittest
@@ -14,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
+from lib import certs  # noqa: E402
 from lib.bridge import Bridge, smsc_table  # noqa: E402
 from lib.msn_peer import MsnContact, MsnServer  # noqa: E402
 from lib.procs import HarnessTestCase, wait_until  # noqa: E402
@@ -60,13 +64,14 @@ class MsnConnector(HarnessTestCase):
         return srv
 
     def bridge(self, srv, *, password="123456", idle_s=300, max_version="MSNP12", start=True,
-               smsc=None, people=()):
+               smsc=None, people=(), login_url=None, login_ca_file=None):
         config = {
             "xmpp": {"enabled": True, "component_host": "127.0.0.1",
                      "component_port": self.prosody.component_port, "secret": SECRET,
                      "networks": ["msn"], "reconnect_initial_ms": 200, "reconnect_max_ms": 1000},
             "msn": {"enabled": True, "host": "127.0.0.1", "port": srv.ns_port,
-                    "login_url": f"http://127.0.0.1:{srv.login_port}/rdr/pprdr.asp",
+                    "login_url": login_url or f"http://127.0.0.1:{srv.login_port}/rdr/pprdr.asp",
+                    "login_ca_file": str(login_ca_file) if login_ca_file else None,
                     "max_version": max_version, "switchboard_idle_s": idle_s,
                     "reconnect_initial_ms": 300, "reconnect_max_ms": 2000, "login_interval_ms": 10,
                     "accounts": [{"login": ACCOUNT, "password": password, "person": "alice"}]},
@@ -433,6 +438,109 @@ class MsnConnector(HarnessTestCase):
                             timeout=10)
 
 
+    # -- 7. Passport login over HTTPS ------------------------------------------------------
+
+    def https_server(self, san="IP:127.0.0.1"):
+        """The test server with its login port on HTTPS, with a certificate (for `san`)
+        issued by a throwaway CA made here; returns the server and the CA's certificate."""
+        d = self.tmp / "tls"
+        d.mkdir(exist_ok=True)
+        ca_cert, ca_key = certs.ca(d, "ca")
+        cert, key = certs.signed(d, "login", ca_cert, ca_key, san=san)
+        srv = self.msn_server("--login-cert", str(cert), "--login-key", str(key))
+        self.assertIs(srv.info["login_tls"], True)
+        return srv, ca_cert
+
+    def https_url(self, srv):
+        return f"https://127.0.0.1:{srv.login_port}/rdr/pprdr.asp"
+
+    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    def test_https_login_with_the_configured_ca(self):
+        srv, ca_cert = self.https_server()
+        b = self.bridge(srv, login_url=self.https_url(srv), login_ca_file=ca_cert)
+        self.wait_ready(b)
+        logins = [e for e in srv.routed(kinds=["http_login"]) if e.get("email") == ACCOUNT]
+        self.assertEqual(len(logins), 1, logins)
+        self.assertIs(logins[0]["tls"], True)
+        self.assertEqual(srv.routed(kinds=["http_tls_failed"]), [])
+        # A message goes through both ways (bob signs in over HTTPS too).
+        alice = self.alice()
+        bob = MsnContact(srv, BOB, versions=self.versions.split(","),
+                         login_ssl=ssl.create_default_context(cafile=str(ca_cert)))
+        self.addCleanup(bob.stop)
+        bob.login()
+        alice.wait_presence(lambda s: s.bare_from == BOB_JID and s.type in ("", "available"), timeout=20)
+        alice.send_message(BOB_JID, "par HTTPS ✓")
+        sb = self.answer_ring(bob)
+        self.assertEqual(bob.run(sb.next_text(timeout=15)).body.decode(), "par HTTPS ✓")
+        bob.run(sb.send_text("reçu"))
+        alice.wait_message(lambda s: s.body == "reçu" and s.bare_from == BOB_JID, timeout=15)
+
+    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    def test_https_login_with_an_untrusted_certificate(self):
+        # No login_ca_file: the system's CAs do not know the test CA. The account does not
+        # sign in, says why on /readyz and to alice, and retries with backoff
+        # (reconnect_initial_ms 300, reconnect_max_ms 2000), without spinning.
+        srv, _ = self.https_server()
+        b = self.bridge(srv, login_url=self.https_url(srv))
+        alice = self.alice()
+        st = self.wait_msn(b, "backing_off", detail="certificate verify failed")
+        self.assertIn(ACCOUNT, st["detail"])
+        self.assertIn("TLS", st["detail"])
+        alice.wait_presence(lambda s: s.bare_from == MSN and s.type == "unavailable"
+                            and "certificate verify failed" in ET_status(s), timeout=15)
+
+        cpu_before = process_cpu_s(b.pid)
+        first = srv.routed(kinds=["http_tls_failed"])[0]["t"]
+        time.sleep(6)
+        attempts = [e["t"] for e in srv.routed(kinds=["http_tls_failed"]) if e["t"] <= first + 6]
+        cpu = process_cpu_s(b.pid) - cpu_before
+        self.assertTrue(b.running())
+        # Backoff: 150-300 ms, 300-600, 600-1200, then 1000-2000 ms: 4 to 8 attempts in 6 s.
+        self.assertGreaterEqual(len(attempts), 3, attempts)
+        self.assertLessEqual(len(attempts), 9, attempts)
+        gaps = [b_ - a for a, b_ in zip(attempts, attempts[1:])]
+        self.assertGreaterEqual(max(gaps), 0.9, gaps)
+        self.assertLess(cpu, 2.0, f"the bridge used {cpu:.2f} s of CPU in 6 s")
+        self.assertEqual(srv.routed(kinds=["http_login", "http_login_failed"]), [])
+        self.assertEqual(b.get("/healthz").status, 200)
+        st = self.msn_state(b)
+        self.assertNotEqual(st["state"], "up")
+        self.assertGreaterEqual(st["reconnects"], len(attempts) - 1)
+
+    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    def test_https_login_certificate_for_another_address(self):
+        # Trusted CA, but the certificate is for 127.0.0.2: the login URL's host must be in
+        # the certificate.
+        srv, ca_cert = self.https_server(san="IP:127.0.0.2")
+        b = self.bridge(srv, login_url=self.https_url(srv), login_ca_file=ca_cert)
+        st = self.wait_msn(b, "backing_off", detail="IP address mismatch")
+        self.assertIn("certificate verify failed", st["detail"])
+        self.assertEqual(srv.routed(kinds=["http_login", "http_login_failed"]), [])
+
+    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    def test_login_ca_file_checked_before_start(self):
+        srv, _ = self.https_server()
+        # A missing file: check-config (and run) refuse it, naming the key and the file.
+        missing = self.tmp / "no-such-ca.pem"
+        b = self.bridge(srv, login_url=self.https_url(srv), login_ca_file=missing, start=False)
+        b.write_config()
+        r = subprocess.run([b.binary, "check-config", "--config", str(b.config_path)], capture_output=True,
+                           text=True, timeout=30, cwd=self.tmp, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertRegex(r.stderr, re.escape(b.config_path.name) + r":\d+:\d+: msn\.login_ca_file: file '"
+                         + re.escape(str(missing)) + "' does not exist or is not a regular file")
+        # Looks like PEM but OpenSSL cannot use it: the daemon does not start, and says why.
+        broken = self.tmp / "broken-ca.pem"
+        broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+        b.config["msn"]["login_ca_file"] = str(broken)
+        b.write_config()
+        r = subprocess.run([b.binary, "run", "--config", str(b.config_path)], capture_output=True,
+                           text=True, timeout=30, cwd=self.tmp, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"msn.login_ca_file {broken}: cannot load CA certificates", r.stdout + r.stderr)
+
+
 class MsnConnectorMsnp8(MsnConnector):
     """The same stories against a server that only speaks MSNP8."""
     versions = "MSNP8"
@@ -444,6 +552,10 @@ class MsnConnectorMsnp8(MsnConnector):
     test_offline_person_gets_msn_messages_by_sms = None
     test_offline_person_sender_gets_no_bounce = None
     test_account_state_reaches_the_xmpp_client = None
+    test_https_login_with_the_configured_ca = None
+    test_https_login_with_an_untrusted_certificate = None
+    test_https_login_certificate_for_another_address = None
+    test_login_ca_file_checked_before_start = None
 
 
 def _child_text(s, name):
@@ -459,6 +571,13 @@ def ET_show(s):
 
 def ET_status(s):
     return _child_text(s, "status")
+
+
+def process_cpu_s(pid):
+    """User + system CPU time of a process so far, in seconds (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from a private event loop thread, so that unittest code can stay synchronous.
 
     srv = MsnServer(extra_args=["--versions", "MSNP12,MSNP8"]).start()
-    bob = MsnContact(srv, "t2e@example.com")
+    bob = MsnContact(srv, "t2e@example.com")   # login_ssl=<ssl.SSLContext> for an HTTPS login port
     bob.login()                                  # login + SYN + CHG NLN
     sb = bob.run(bob.client.open_switchboard("t1e@example.com"))
     bob.run(sb.send_text("hello"))
@@ -22,13 +22,14 @@ from tests.peers.msn.harness import MsnServer  # noqa: F401
 
 class MsnContact:
     def __init__(self, server: "MsnServer", email: str, password: str = "123456",
-                 versions: list[str] | None = None):
+                 versions: list[str] | None = None, login_ssl=None):
         self.email = email
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name=f"msn-{email}", daemon=True)
         self.thread.start()
         self.client = MsnClient(email, password, ns_port=server.ns_port, login_port=server.login_port,
-                                versions=versions or ["MSNP12", "MSNP11", "MSNP10", "MSNP9", "MSNP8"])
+                                versions=versions or ["MSNP12", "MSNP11", "MSNP10", "MSNP9", "MSNP8"],
+                                login_ssl=login_ssl)
 
     def run(self, coro: Awaitable[Any], timeout: float = 30.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
