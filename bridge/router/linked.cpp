@@ -211,6 +211,7 @@ void Router::on_account_state(const AccountStateEvent& a) {
                link_state_name(a.state), a.reason.empty() ? "" : ": ", a.reason);
   auto account = parse_address(a.account);
   if (!account.ok() || !is_legacy(account->network)) return;
+  settle_registration(a, *account);
   const Person* p = directory_.person_of(*account);
   if (!p) return;
   const Address home = directory_.home_of(*p);

@@ -157,17 +157,19 @@ void Router::on_account_registration(Registration& r) {
       },
       [this, p, account = *account, replaced, password = r.password, ack = r.ack,
        connector_name](Status st) mutable {
-        boost::asio::post(
-            strand_, [this, p = std::move(p), account, replaced, password = std::move(password),
-                      ack = std::move(ack), connector_name, st]() mutable {
-              if (!st.ok()) return ack_with(ack, st);
-              Connector* connector = connectors_.find(connector_name);
-              if (!connector) return ack_with(ack, Error::transient(connector_name + " is gone"));
-              if (!directory_.person(p.name)) directory_.put(p);
-              if (replaced) unlink_registered(*replaced, *connector);
-              spdlog::info("router: {} linked {}", p.name, account.str());
-              ack_with(ack, link_registered(account, p.name, std::move(password), *connector));
-            });
+        boost::asio::post(strand_, [this, p = std::move(p), account, replaced,
+                                    password = std::move(password), ack = std::move(ack),
+                                    connector_name, st]() mutable {
+          if (!st.ok()) return ack_with(ack, st);
+          Connector* c = connectors_.find(connector_name);
+          if (!c) return ack_with(ack, Error::transient(connector_name + " is gone"));
+          if (!directory_.person(p.name)) directory_.put(p);
+          if (replaced) unlink_registered(*replaced, *c);
+          spdlog::info("router: {} linked {}", p.name, account.str());
+          if (auto linked = link_registered(account, p.name, std::move(password), *c); !linked.ok())
+            return ack_with(ack, linked);
+          await_sign_on(account, std::move(ack));
+        });
       });
 }
 
@@ -178,7 +180,46 @@ Status Router::link_registered(const Address& account, const std::string& person
   return connector.link_account(AccountLink{account, std::move(password)});
 }
 
-void Router::unlink_registered(const Address& account, Connector& connector) {
+void Router::await_sign_on(const Address& account, AckFn ack) {
+  if (auto old = pending_links_.find(account); old != pending_links_.end()) {
+    ack_with(old->second.ack, Error::transient("registered again before it signed on"));
+    pending_links_.erase(old);
+  }
+  auto timer = std::make_unique<boost::asio::steady_timer>(
+      strand_, std::chrono::milliseconds(kLinkVerifyMs));
+  timer->async_wait([this, account](boost::system::error_code ec) {
+    if (ec) return;  // answered, or the router is going away
+    auto it = pending_links_.find(account);
+    if (it == pending_links_.end()) return;
+    spdlog::info("router: {} has not signed on yet; registered, it keeps trying", account.str());
+    auto waiting = std::move(it->second.ack);
+    pending_links_.erase(it);
+    ack_with(waiting, {});
+  });
+  pending_links_[account] = PendingLink{std::move(ack), std::move(timer)};
+}
+
+// The first conclusive state of a newly registered account answers its registration.
+void Router::settle_registration(const AccountStateEvent& a, const Address& account) {
+  auto it = pending_links_.find(account);
+  if (it == pending_links_.end()) return;
+  if (a.state != LinkState::up && a.state != LinkState::failed) return;
+  auto ack = std::move(it->second.ack);
+  pending_links_.erase(it);
+  if (a.state == LinkState::up) return ack_with(ack, {});
+  // Refused by the network (wrong password, closed account): not kept.
+  const std::string label(network_label(account.network));
+  if (Connector* c = connectors_.find(a.connector))
+    unlink_registered(account, *c, /*announce=*/false);
+  store_.submit(
+      [key = account.str()](store::Db& db) { return store::delete_linked_account(db, key); },
+      [ack, reason = account.id + " could not sign on to " + label + ": " +
+                     (a.reason.empty() ? "refused" : a.reason)](Status st) {
+        ack_with(ack, st.ok() ? Status(Error::forbidden(reason)) : st);
+      });
+}
+
+void Router::unlink_registered(const Address& account, Connector& connector, bool announce) {
   const Person* p = directory_.person_of(account);
   const Address home = p ? directory_.home_of(*p) : Address{Network::xmpp, ""};
   connector.unlink_account(account);
@@ -186,7 +227,7 @@ void Router::unlink_registered(const Address& account, Connector& connector) {
   sms_to_offline_.erase(account);
   contact_presence_.erase(account);
   account_presence_.erase(account);
-  if (home.id.empty()) return;
+  if (home.id.empty() || !announce) return;
   // The gateway goes offline in the person's client, saying why.
   const Address gateway{account.network, ""};
   Presence gone;

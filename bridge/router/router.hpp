@@ -6,6 +6,7 @@
 // that brought it is answered.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -93,8 +94,19 @@ class Router {
   Person person_for_registration(const Address& user) const;
   Status link_registered(const Address& account, const std::string& person, std::string password,
                          Connector& connector);
-  void unlink_registered(const Address& account, Connector& connector);
+  void unlink_registered(const Address& account, Connector& connector, bool announce = true);
   void load_registered_accounts(std::vector<store::LinkedAccountRow> rows);
+  // A registration is answered once its account signed on (ok) or was refused (the
+  // network's reason; the account is unlinked again), or after kLinkVerifyMs (ok: it
+  // keeps trying, its state shows as the gateway's presence).
+  struct PendingLink {
+    AckFn ack;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  void await_sign_on(const Address& account, AckFn ack);
+  void settle_registration(const AccountStateEvent& a, const Address& account);
+  std::map<Address, PendingLink> pending_links_;
+  static constexpr int kLinkVerifyMs = 10000;
 
   // Validates and prices an SMS to `phone`; fills route/segments/payer of `nm`.
   Status plan_sms(NewMessage& nm, const std::string& payer);

@@ -1,7 +1,8 @@
 """Linking AIM, ICQ and MSN accounts from the person's own XMPP client (XEP-0077 on
 aim./icq./msn.<domain>, as XEP-0100 gateways do): dave is allowed to use the bridge but
 is in no configuration. He asks the gateway for its form, registers a wrong password (the
-gateway shows the failure), then the right one; the account signs on, chats both ways,
+registration is refused with the network's reason), then the right one; the account
+signs on, chats both ways,
 signs on again after a restart from what the bridge stored, and is signed off when he
 unregisters. Real Prosody and slixmpp, the in-tree OSCAR and MSNP test servers, all on
 127.0.0.1.
@@ -130,20 +131,22 @@ class Linking(HarnessTestCase):
         bad = dave.iq(AIM, f"<query xmlns='{NS_REG}'><username>davesn</username></query>", "set")
         self.assertEqual(bad.type, "error")
 
-        # A wrong password: registered, and the gateway's presence says why it is not on.
-        since = time.monotonic()
-        ok = register(dave, AIM, "Dave SN", "wrong-pw")
-        self.assertEqual(ok.type, "result")
-        # XEP-0100: the gateway asks to be in his roster.
-        dave.wait_presence(lambda s: s.bare_from == AIM and s.type == "subscribe", timeout=10,
-                           since=since)
-        self.gateway_status(dave, AIM, "failed", since)
-        self.wait_connector(b, "oscar", "failed", detail="aim:davesn")
+        # A wrong password: the registration is refused with the network's reason, and
+        # nothing is kept.
+        bad = register(dave, AIM, "Dave SN", "wrong-pw")
+        self.assertEqual(bad.type, "error")
+        self.assertEqual(bad.error_condition, "forbidden")
+        self.assertIn("davesn could not sign on to AIM", bad.error_text or "")
+        self.assertIn("password", bad.error_text or "")
+        self.wait_connector(b, "oscar", "disabled")
         self.assertNotIn("wrong-pw", b.tail(100000))  # the password is never logged
 
-        # The right one replaces it and signs on.
+        # The right one: answered once the account is signed on; the gateway asks to be
+        # in his roster (XEP-0100) and shows the account connected.
         since = time.monotonic()
         self.assertEqual(register(dave, AIM, "davesn", "aim-secret").type, "result")
+        dave.wait_presence(lambda s: s.bare_from == AIM and s.type == "subscribe", timeout=10,
+                           since=since)
         self.gateway_status(dave, AIM, "davesn: connected", since)
         self.wait_connector(b, "oscar", "up")
         self.assertNotIn("aim-secret", b.tail(100000))

@@ -43,6 +43,14 @@ class RegistrationTest : public RouterTest {
     r.ack = [result](Status st) { *result = st; };
     router_->handle(std::move(r));
     settle();
+    // A linked account is answered once it signs on: the connector says it did.
+    if (!result->has_value() && sign_on_ != LinkState::disabled) {
+      auto* c = network == Network::msn ? msn_ : oscar_;
+      if (!c->linked.empty())
+        router_->handle(AccountStateEvent{c->name(), c->linked.back().account.str(), sign_on_,
+                                          sign_on_reason_});
+      settle();
+    }
     EXPECT_TRUE(result->has_value()) << "no ack";
     return result->value_or(Error::missing("no ack"));
   }
@@ -50,6 +58,8 @@ class RegistrationTest : public RouterTest {
               const std::string& password = "secret") {
     return registration(user, network, login, password);
   }
+  LinkState sign_on_ = LinkState::up;  // what the account does once linked
+  std::string sign_on_reason_;
   Status unlink(const std::string& user, Network network) {
     return registration(user, network, {}, {}, true);
   }
@@ -177,6 +187,41 @@ TEST_F(RegistrationTest, ANewAccountReplacesTheOldOneAndUnlinkingForgetsIt) {
   EXPECT_EQ(st.error().code, Errc::not_found);
   restart();
   EXPECT_TRUE(oscar_->linked.empty());
+}
+
+TEST_F(RegistrationTest, AnAccountTheNetworkRefusesIsNotKept) {
+  start();
+  sign_on_ = LinkState::failed;
+  sign_on_reason_ = "wrong password";
+  auto st = link("xmpp:dave@example.org", Network::aim, "davesn", "typo");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::not_allowed);
+  EXPECT_EQ(st.error().message, "davesn could not sign on to AIM: wrong password");
+  ASSERT_EQ(oscar_->unlinked.size(), 1u);
+  EXPECT_EQ(oscar_->unlinked[0].str(), "aim:davesn");
+  EXPECT_FALSE(message("xmpp", "xmpp:dave@example.org", "aim:bobsn", "hi").ok());
+  // Still connecting (a server that is down): no answer yet; a later "up" answers it.
+  sign_on_ = LinkState::backing_off;
+  auto result = std::make_shared<std::optional<Status>>();
+  Registration r;
+  r.connector = "xmpp";
+  r.user = addr("xmpp:dave@example.org");
+  r.network = Network::aim;
+  r.login = "davesn";
+  r.password = "right";
+  r.ack = [result](Status s) { *result = s; };
+  router_->handle(std::move(r));
+  settle();
+  router_->handle(AccountStateEvent{"oscar", "aim:davesn", LinkState::backing_off, "no route"});
+  settle();
+  EXPECT_FALSE(result->has_value());
+  router_->handle(AccountStateEvent{"oscar", "aim:davesn", LinkState::up, ""});
+  settle();
+  ASSERT_TRUE(result->has_value());
+  EXPECT_TRUE(result->value().ok());
+  restart();
+  ASSERT_EQ(oscar_->linked.size(), 1u);
+  EXPECT_EQ(oscar_->linked[0].password, "right");
 }
 
 TEST_F(RegistrationTest, RemovingThePhoneKeepsTheLinkedAccounts) {
