@@ -17,7 +17,6 @@ import collections
 import json
 import logging
 import os
-import signal
 import struct
 import sys
 import time
@@ -26,9 +25,15 @@ from dataclasses import dataclass, field
 
 if __package__ in (None, ""):  # run as a script: make `tests.peers.oscar` importable
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")))
+    from tests.peers.common.channel import serve as serve_control  # noqa: E402
+    from tests.peers.common.eventlog import EventLog  # noqa: E402
+    from tests.peers.common.lifecycle import run_until_stopped, setup_logging  # noqa: E402
     from tests.peers.oscar import wire  # noqa: E402
     from tests.peers.oscar.wire import u8, u16, u32, str8, str16, tlv  # noqa: E402
 else:
+    from ..common.channel import serve as serve_control
+    from ..common.eventlog import EventLog
+    from ..common.lifecycle import run_until_stopped, setup_logging
     from . import wire
     from .wire import u8, u16, u32, str8, str16, tlv
 
@@ -892,9 +897,8 @@ class OscarServer:
                                                                             "disconnect", "max")})
                              for c in DEFAULT_RATE_CLASSES]
         self.explicit_members = {k: list(v) for k, v in RATE_MEMBERS_EXPLICIT.items()}
-        self.events: collections.deque = collections.deque(maxlen=events_kept)
+        self.events = EventLog(log, events_kept)
         self.frames: collections.deque = collections.deque(maxlen=frames_kept)
-        self.event_seq = 0
         self.frame_seq = 0
         self._conn_ids = 0
         self.listeners: dict[str, asyncio.AbstractServer] = {}
@@ -1031,10 +1035,7 @@ class OscarServer:
     # -- records --------------------------------------------------------------
 
     def event(self, kind: str, **fields) -> None:
-        self.event_seq += 1
-        ev = {"seq": self.event_seq, "t": round(time.time(), 3), "kind": kind, **fields}
-        self.events.append(ev)
-        log.info("event %s", json.dumps(ev, ensure_ascii=False))
+        self.events.add(kind, **fields)
 
     def record_frame(self, conn: Conn, direction: str, channel: int, payload: bytes) -> None:
         self.frame_seq += 1
@@ -1093,37 +1094,7 @@ class OscarServer:
     # -- control channel ------------------------------------------------------
 
     async def _control_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        self.conn_tasks.add(task)
-        try:
-            while True:
-                try:
-                    line = await reader.readline()
-                except (ConnectionError, ValueError):
-                    break
-                if not line:
-                    break
-                if not line.strip():
-                    continue
-                req: dict = {}
-                try:
-                    parsed = json.loads(line)
-                    if not isinstance(parsed, dict):
-                        raise ValueError("a request is a JSON object")
-                    req = parsed
-                    reply = {"ok": True, **(await self.control(req))}
-                except Exception as e:  # noqa: BLE001 - reported to the caller
-                    reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
-                if "id" in req:
-                    reply["id"] = req["id"]
-                writer.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
-                await writer.drain()
-                if req.get("cmd") == "shutdown":
-                    await self.shutdown()
-                    break
-        finally:
-            self.conn_tasks.discard(task)
-            writer.close()
+        await serve_control(reader, writer, self.control, shutdown=self.shutdown, tasks=self.conn_tasks)
 
     async def control(self, req: dict) -> dict:
         cmd = req.get("cmd")
@@ -1158,12 +1129,12 @@ class OscarServer:
                     "members": {str(k): [[f, s] for f, s in v] for k, v in self.rate_members().items()}}
         if cmd == "events":
             since = int(req.get("since", 0))
-            kinds = req.get("kind")
-            kinds = {kinds} if isinstance(kinds, str) else set(kinds or [])
             user = wire.normalize_sn(req["user"]) if req.get("user") else None
-            evs = [e for e in self.events if e["seq"] > since and (not kinds or e["kind"] in kinds)
-                   and (user is None or user in (e.get("user"), e.get("from"), e.get("to")))]
-            return {"events": evs, "last": self.event_seq}
+
+            def involves_user(e: dict) -> bool:
+                return user is None or user in (e.get("user"), e.get("from"), e.get("to"))
+            evs = self.events.select(since, req.get("kind"), involves_user)
+            return {"events": evs, "last": self.events.seq}
         if cmd == "frames":
             since = int(req.get("since", 0))
             user = wire.normalize_sn(req["user"]) if req.get("user") else None
@@ -1225,17 +1196,7 @@ async def amain(args) -> int:
     await server.start()
     ready = {"auth_port": server.ports["auth"], "bos_port": server.ports["bos"],
              "control_port": server.ports["control"], "pid": os.getpid()}
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(ready, f)
-        os.replace(tmp, args.ready_file)
-    print(json.dumps(ready), flush=True)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.shutdown()))
-    await server.stopped.wait()
-    await asyncio.sleep(0.05)
+    await run_until_stopped(server, ready, args.ready_file)
     log.info("stopped")
     return 0
 
@@ -1254,8 +1215,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ready-file", help="write the ports as JSON here once listening")
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(args.log_level)
     try:
         return asyncio.run(amain(args))
     except ValueError as e:

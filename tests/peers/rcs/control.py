@@ -132,13 +132,10 @@ async def dispatch(self: "MaapServer", req: dict) -> dict:
         return {"files": [f.as_json() for f in self.files.values() if req.get("platform") in (None, f.platform)]}
     if cmd == "events":
         since = int(req.get("since", 0))
-        kinds = req.get("kind")
-        kinds = {kinds} if isinstance(kinds, str) else set(kinds or [])
         fields = {k: v for k, v in req.items() if k not in ("cmd", "id", "since", "kind", "limit")}
-        evs = [e for e in self.events if e["seq"] > since and (not kinds or e["kind"] in kinds)
-               and all(e.get(k) == v for k, v in fields.items())]
+        evs = self.events.select(since, req.get("kind"), lambda e: all(e.get(k) == v for k, v in fields.items()))
         limit = int(req.get("limit", 0))
-        return {"events": evs[-limit:] if limit else evs, "last": self.event_seq}
+        return {"events": evs[-limit:] if limit else evs, "last": self.events.seq}
     if cmd == "set_fault":
         p = self._plat(req)
         kind = req.get("kind")

@@ -21,55 +21,19 @@ from __future__ import annotations
 import hashlib
 import http.client
 import http.server
-import itertools
 import json
 import os
-import socket
 import ssl
-import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-from tests.integration.lib import procs
+from tests.peers.common.channel import HOST, Control, ControlError  # noqa: F401  (re-exported)
+from tests.peers.common.harness import REPO, ServerProc  # noqa: F401
 from tests.peers.rcs import multipart
 
-REPO = Path(__file__).resolve().parents[3]
-HOST = "127.0.0.1"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-class ControlError(RuntimeError):
-    pass
-
-
-class Control:
-    """A blocking JSON-lines control connection."""
-
-    def __init__(self, port: int, host: str = HOST, timeout: float = 60.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.file = self.sock.makefile("rwb")
-        self.ids = itertools.count(1)
-
-    def __call__(self, cmd: str, **args) -> dict:
-        req = {"id": next(self.ids), "cmd": cmd, **args}
-        self.file.write(json.dumps(req).encode() + b"\n")
-        self.file.flush()
-        line = self.file.readline()
-        if not line:
-            raise ControlError(f"control channel closed during {cmd}")
-        reply = json.loads(line)
-        if not reply.get("ok"):
-            raise ControlError(f"{cmd}: {reply.get('error')}")
-        return reply
-
-    def close(self) -> None:
-        try:
-            self.file.close()
-            self.sock.close()
-        except OSError:
-            pass
 
 
 def platform(name: str, bot: str | list, token: str, ranges: list[str], **kw) -> dict:
@@ -83,42 +47,24 @@ def load_fixture(rel: str):
     return json.loads((FIXTURES / rel).read_text())
 
 
-class MaapServerProc:
+class MaapServerProc(ServerProc):
+    label = "MaaP server"
+    control_timeout = 60.0
+
     def __init__(self, workdir, *, platforms: list[dict], phones: list[dict] = (), extra_args=(),
                  name: str = "maap-server", python: str | None = None, data_dir: str | None = None):
-        self.workdir = Path(workdir)
+        super().__init__(workdir, name=name, python=python)
         self.platforms = list(platforms)
         self.phones = list(phones)
         self.extra_args = list(extra_args)
-        self.name = name
-        self.python = python or os.environ.get("PASSERELLE_PYTHON") or sys.executable or "/usr/bin/python3"
         self.data_dir = Path(data_dir) if data_dir else self.workdir / f"{name}.data"
-        self.proc: procs.Proc | None = None
-        self.ready_file = self.workdir / f"{name}.ready.json"
         self.config_file = self.workdir / f"{name}.config.json"
-        self._control: Control | None = None
-        self.info: dict = {}
 
-    def start(self, timeout: float = 10.0) -> "MaapServerProc":
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        if self.ready_file.exists():
-            self.ready_file.unlink()
+    def command(self) -> list[str]:
         self.config_file.write_text(json.dumps({"platforms": self.platforms, "phones": self.phones}, indent=1))
-        argv = [self.python, "-m", "tests.peers.rcs.server", "--host", HOST, "--control-port", "0",
+        return [self.python, "-m", "tests.peers.rcs.server", "--host", HOST, "--control-port", "0",
                 "--config", str(self.config_file), "--data-dir", str(self.data_dir),
                 "--ready-file", str(self.ready_file), *self.extra_args]
-        self.proc = procs.start(argv, log_dir=self.workdir, name=self.name, cwd=REPO)
-        procs.wait_until(lambda: self.ready_file.exists() or self.proc.popen.poll() is not None, timeout,
-                         message=lambda: self.proc.tail())
-        if self.proc.popen.poll() is not None:
-            raise RuntimeError(f"MaaP server exited with {self.proc.popen.returncode}\n{self.proc.tail()}")
-        self.info = json.loads(self.ready_file.read_text())
-        self.control_port = self.info["control_port"]
-        return self
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
 
     def api_url(self, platform_name: str) -> str:
         return self.info["platforms"][platform_name]["api_url"]
@@ -126,23 +72,11 @@ class MaapServerProc:
     def base_url(self, platform_name: str) -> str:
         return self.info["platforms"][platform_name]["base_url"]
 
-    def control(self, cmd: str, **args) -> dict:
-        if self._control is None:
-            self._control = Control(self.control_port)
-        return self._control(cmd, **args)
-
-    def events(self, kind=None, since: int = 0, **filters) -> list[dict]:
-        args = {"since": since, **filters}
-        if kind:
-            args["kind"] = kind
-        return self.control("events", **args)["events"]
-
     def last_seq(self) -> int:
         return self.control("events", since=1 << 62)["last"]
 
-    def wait_event(self, kind: str, predicate=lambda e: True, timeout: float = 5.0, since: int = 0) -> dict:
-        return procs.wait_until(lambda: next((e for e in self.events(kind, since) if predicate(e)), None),
-                                timeout, message=lambda: f"no {kind} event; last: {self.events(kind, since)[-3:]}")
+    def no_event_message(self, kind: str, since: int) -> str:
+        return f"no {kind} event; last: {self.events(kind, since)[-3:]}"
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         self.control("wait_idle", timeout=timeout)
@@ -153,20 +87,6 @@ class MaapServerProc:
     def rss(self) -> tuple[int, int]:
         """(VmRSS, VmHWM) of the server process, in bytes."""
         return read_rss(self.pid)
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.running()
-
-    def log_text(self) -> str:
-        return self.proc.stderr_path.read_text(errors="replace") if self.proc else ""
-
-    def stop(self, timeout: float = 5.0) -> int | None:
-        if self._control is not None:
-            self._control.close()
-            self._control = None
-        if self.proc is None:
-            return None
-        return procs.stop(self.proc, timeout)
 
 
 def read_rss(pid: int) -> tuple[int, int]:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
-import signal
 import ssl
 import sys
 import tempfile
@@ -31,6 +29,9 @@ import urllib.parse
 
 if __package__ in (None, ""):  # run as a script: make `tests.peers.rcs` importable
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")))
+    from tests.peers.common.channel import serve as serve_control  # noqa: E402
+    from tests.peers.common.eventlog import EventLog  # noqa: E402
+    from tests.peers.common.lifecycle import run_until_stopped, setup_logging  # noqa: E402
     from tests.peers.rcs import control, http11, maap  # noqa: E402
     from tests.peers.rcs.files import FileApi  # noqa: E402
     from tests.peers.rcs.webhooks import Webhooks  # noqa: E402
@@ -39,6 +40,9 @@ if __package__ in (None, ""):  # run as a script: make `tests.peers.rcs` importa
     from tests.peers.rcs.model import (MIB, Bot, InMessage, OutMessage, Phone, Platform, StoredFile,  # noqa: E402
                                        _norm_number)
 else:
+    from ..common.channel import serve as serve_control
+    from ..common.eventlog import EventLog
+    from ..common.lifecycle import run_until_stopped, setup_logging
     from . import control, http11, maap
     from .files import FileApi
     from .webhooks import Webhooks
@@ -67,8 +71,7 @@ class MaapServer(FileApi, Webhooks):
         self.out_by_bot_id: dict[tuple[str, str, str], str] = {}
         self.inbound: dict[str, InMessage] = {}
         self.files: dict[str, StoredFile] = {}
-        self.events: collections.deque = collections.deque(maxlen=KEEP_EVENTS)
-        self.event_seq = 0
+        self.events = EventLog(log, KEEP_EVENTS)
         self.webhook_seq = 0
         self.timers: set[asyncio.Task] = set()
         self.conn_tasks: set[asyncio.Task] = set()
@@ -78,11 +81,7 @@ class MaapServer(FileApi, Webhooks):
     # -- event log ------------------------------------------------------------
 
     def event(self, kind: str, **fields) -> dict:
-        self.event_seq += 1
-        e = {"seq": self.event_seq, "t": round(time.time(), 3), "kind": kind, **fields}
-        self.events.append(e)
-        log.info("event %s", json.dumps(e, ensure_ascii=False))
-        return e
+        return self.events.add(kind, **fields)
 
     def spawn(self, coro) -> asyncio.Task:
         t = asyncio.ensure_future(coro)
@@ -642,39 +641,7 @@ class MaapServer(FileApi, Webhooks):
     # -- control channel ------------------------------------------------------
 
     async def _control_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        self.conn_tasks.add(task)
-        try:
-            while True:
-                try:
-                    line = await reader.readline()
-                except (ConnectionError, ValueError):
-                    break
-                if not line:
-                    break
-                if not line.strip():
-                    continue
-                req: dict = {}
-                try:
-                    parsed = json.loads(line)
-                    if not isinstance(parsed, dict):
-                        raise ValueError("a request is a JSON object")
-                    req = parsed
-                    reply = {"ok": True, **(await self.control(req))}
-                except Exception as e:  # noqa: BLE001 - reported to the caller
-                    reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
-                if "id" in req:
-                    reply["id"] = req["id"]
-                writer.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
-                await writer.drain()
-                if req.get("cmd") == "shutdown" and reply.get("ok"):
-                    await self.shutdown()
-                    break
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self.conn_tasks.discard(task)
-            writer.close()
+        await serve_control(reader, writer, self.control, shutdown=self.shutdown, tasks=self.conn_tasks)
 
     def _plat(self, req: dict, default_first: bool = False) -> Platform:
         name = req.get("platform")
@@ -753,17 +720,7 @@ async def amain(args) -> int:
         server.add_phone(ph)
     await server.start()
     ready = server.ready_info()
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(ready, f)
-        os.replace(tmp, args.ready_file)
-    print(json.dumps(ready), flush=True)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.shutdown()))
-    await server.stopped.wait()
-    await asyncio.sleep(0.05)
+    await run_until_stopped(server, ready, args.ready_file)
     if own_dir:
         shutil.rmtree(data_dir, ignore_errors=True)
     log.info("stopped")
@@ -785,8 +742,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ready-file", help="write the ports as JSON here once listening")
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(args.log_level)
     try:
         return asyncio.run(amain(args))
     except (ValueError, OSError, ssl.SSLError) as e:
