@@ -1,20 +1,17 @@
 #pragma once
 // One TCP connection speaking FLAP (to the authorizer or to a BOS server): the codec's
-// FlapDecoder on the read side, our FLAP sequence numbers and a bounded write queue on
-// the other.
+// FlapDecoder on the read side, our FLAP sequence numbers and a bounded write queue
+// (connectors/common/stream_conn.hpp) on the other.
 //
 // Threads: every member runs on the strand given at construction. Lifetime: shared by the
 // coroutines that use it; close() wakes a pending read() with an error.
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 
+#include "common/stream_conn.hpp"
 #include "core/result.hpp"
 #include "oscar/codec/flap.hpp"
 #include "oscar/codec/snac.hpp"
@@ -33,35 +30,27 @@ class FlapConn : public std::enable_shared_from_this<FlapConn> {
 
   FlapConn(const Strand& strand, std::uint16_t first_sequence);
 
-  asio::awaitable<Status> connect(std::string host, int port, std::chrono::seconds timeout);
+  asio::awaitable<Status> connect(std::string host, int port, std::chrono::seconds timeout) {
+    return io_->connect(std::move(host), port, timeout);
+  }
   // The next frame; an error once the connection is closed (close_reason()) or the stream
   // is malformed (then the connection is closed too).
   asio::awaitable<Result<FlapFrame>> read();
   Status send_flap(std::uint8_t channel, ByteView payload);
   Status send_snac(const SnacHeader& h, ByteView body);
-  void close(const std::string& reason);
+  void close(const std::string& reason) { io_->close(reason); }
 
-  bool closed() const { return closed_; }
-  const std::string& close_reason() const { return reason_; }
-  Clock::time_point last_rx() const { return last_rx_; }
-  std::size_t queued_bytes() const { return queued_; }
+  bool closed() const { return io_->closed(); }
+  const std::string& close_reason() const { return io_->close_reason(); }
+  Clock::time_point last_rx() const { return io_->last_rx(); }
+  std::size_t queued_bytes() const { return io_->queued_bytes(); }
 
  private:
-  Status queue(Bytes bytes);
-  asio::awaitable<void> write_loop();
-
-  Strand strand_;
-  asio::ip::tcp::socket socket_;
+  std::shared_ptr<StreamConn<Bytes>> io_;
   FlapDecoder decoder_{65535};
   FlapSequence seq_;
   Bytes in_;
   std::size_t in_pos_ = 0;
-  std::deque<Bytes> out_;
-  std::size_t queued_ = 0;
-  bool writing_ = false;
-  bool closed_ = false;
-  std::string reason_;
-  Clock::time_point last_rx_ = Clock::now();
 };
 
 }  // namespace passerelle::oscar
