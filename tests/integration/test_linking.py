@@ -197,7 +197,7 @@ class Linking(HarnessTestCase):
                         workdir=str(self.tmp / "msn"))
         msn.start()
         self.addCleanup(msn.stop)
-        msn.add_account("dave@example.com", "123456", "Dave")
+        msn.add_account("dave@example.com", "msn-Secret-77", "Dave")
         msn.add_account("bob@example.com", "123456", "Bob")
         msn.check("add_contact", owner="dave@example.com", contact="bob@example.com", lists=["FL", "AL"])
         msn.check("add_contact", owner="bob@example.com", contact="dave@example.com", lists=["FL", "AL"])
@@ -206,11 +206,13 @@ class Linking(HarnessTestCase):
 
         since = time.monotonic()
         self.assertEqual(register(dave, ICQ, "424242", "icqpw").type, "result")
-        self.assertEqual(register(dave, MSN, "Dave@Example.com", "123456").type, "result")
+        self.assertEqual(register(dave, MSN, "Dave@Example.com", "msn-Secret-77").type, "result")
         self.gateway_status(dave, ICQ, "424242: connected", since)
         self.gateway_status(dave, MSN, "dave@example.com: connected", since)
         self.wait_connector(b, "oscar", "up")
         self.wait_connector(b, "msn", "up")
+        for secret in ("icqpw", "msn-Secret-77"):
+            self.assertNotIn(secret, b.tail(100000))  # credentials are never logged
 
         # ICQ: carol writes, dave answers.
         carol = OscarUser(srv, "434343", "carolpw")
