@@ -1,0 +1,44 @@
+#include "rcs/codec/types.hpp"
+
+namespace passerelle::rcs {
+
+std::optional<DeliveryStatus> parse_delivery_status(std::string_view word) {
+  if (word == "pending") return DeliveryStatus::pending;
+  if (word == "sent") return DeliveryStatus::sent;
+  if (word == "delivered") return DeliveryStatus::delivered;
+  if (word == "displayed") return DeliveryStatus::displayed;
+  if (word == "failed") return DeliveryStatus::failed;
+  // The Node SDK and dotgo write "cancelled", coco's SDK "canceled".
+  if (word == "cancelled" || word == "canceled") return DeliveryStatus::cancelled;
+  return std::nullopt;
+}
+
+const char* delivery_status_name(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::pending:
+      return "pending";
+    case DeliveryStatus::sent:
+      return "sent";
+    case DeliveryStatus::delivered:
+      return "delivered";
+    case DeliveryStatus::displayed:
+      return "displayed";
+    case DeliveryStatus::failed:
+      return "failed";
+    case DeliveryStatus::cancelled:
+      return "cancelled";
+  }
+  return "pending";
+}
+
+std::optional<Typing> parse_typing(std::string_view word) {
+  if (word == "active") return Typing::active;
+  if (word == "idle") return Typing::idle;
+  return std::nullopt;
+}
+
+const char* typing_name(Typing t) {
+  return t == Typing::active ? "active" : "idle";
+}
+
+}  // namespace passerelle::rcs
