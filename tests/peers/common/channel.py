@@ -93,9 +93,12 @@ class Control:
 
     def __call__(self, cmd: str, **args) -> dict:
         req = {"id": next(self.ids), "cmd": cmd, **args}
-        self.file.write(json.dumps(req).encode() + b"\n")
-        self.file.flush()
-        line = self.file.readline()
+        try:
+            self.file.write(json.dumps(req).encode() + b"\n")
+            self.file.flush()
+            line = self.file.readline()
+        except (ConnectionResetError, BrokenPipeError):
+            line = b""  # the server closed first (after a shutdown, say): the same as EOF
         if not line:
             raise ControlError(f"control channel closed during {cmd}")
         reply = json.loads(line)

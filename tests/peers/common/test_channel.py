@@ -51,9 +51,12 @@ class ToyServer:
     async def task_count(self) -> int:
         return len(self.tasks)
 
+    async def _close_server(self):
+        self.server.close()  # on the loop's own thread: asyncio objects are not thread-safe
+        await self.server.wait_closed()
+
     def close(self):
-        self.server.close()
-        self.run(self.server.wait_closed())
+        self.run(self._close_server())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
