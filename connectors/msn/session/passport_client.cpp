@@ -63,7 +63,10 @@ struct Reply {
 template <typename Stream>
 asio::awaitable<Result<Reply>> exchange(Stream& s, const Target& t, const std::string& auth) {
   http::request<http::empty_body> req{http::verb::get, t.path, 11};
-  req.set(http::field::host, t.host);
+  // RFC 9110 §7.2: the port when it is not the scheme's, an IPv6 address in brackets.
+  std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  if (t.port != (t.tls ? "443" : "80")) host += ":" + t.port;
+  req.set(http::field::host, host);
   req.set(http::field::user_agent, "MSN Explorer/9.0 (MSN 8.0; TmstmpExt)");
   if (!auth.empty()) req.set(http::field::authorization, auth);
   auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
