@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "core/percent.hpp"
+
 namespace passerelle::msn {
 
 namespace {
@@ -12,11 +14,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
 }
 
 // The text between <tag> and </tag> inside `xml`; "" for <tag/>; nullopt when absent.
@@ -38,20 +35,7 @@ std::optional<std::string_view> element(std::string_view xml, std::string_view t
 }  // namespace
 
 std::string url_encode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size());
-  for (char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (unreserved(c)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(bytes);
 }
 
 std::string url_decode(std::string_view text) {

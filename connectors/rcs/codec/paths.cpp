@@ -1,16 +1,12 @@
 #include "rcs/codec/paths.hpp"
 
+#include "core/percent.hpp"
 #include "rcs/codec/json_read.hpp"
 #include "rcs/codec/phone.hpp"
 
 namespace passerelle::rcs {
 
 namespace {
-
-bool unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
 
 // A configured path: '/' then visible ASCII, no query, fragment or escapes to interpret.
 Result<std::string> clean_path(std::string_view path, bool allow_empty, std::string_view what) {
@@ -36,20 +32,7 @@ Result<std::string> clean_path(std::string_view path, bool allow_empty, std::str
 }  // namespace
 
 std::string escape_component(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size());
-  for (char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (unreserved(c)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(bytes);
 }
 
 Result<ApiPaths> ApiPaths::make(std::string_view api_path, std::string_view bot_id,
