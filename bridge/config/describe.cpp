@@ -34,8 +34,7 @@ void describe_sms(std::string& out, const SmsSection& s) {
         "response timeout {} s, part hold {} ms, reconnect {}..{} ms, receipts {}, tariff {}\n",
         m.name, m.host, m.port, m.system_id, set(m.password), m.bind, m.window, m.throughput,
         m.enquire_link_s, m.response_timeout_s, m.part_hold_ms, m.reconnect_initial_ms,
-        m.reconnect_max_ms,
-        yes(m.delivery_receipts), list(tariff));
+        m.reconnect_max_ms, yes(m.delivery_receipts), list(tariff));
   }
   // Routes as the router applies them: longest prefix first.
   std::vector<std::pair<std::string, std::string>> routes;

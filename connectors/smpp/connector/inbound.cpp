@@ -2,10 +2,10 @@
 // (SMPP 3.4 §4.6 deliver_sm, §4.7 data_sm). All on the connector's strand.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -106,10 +106,9 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
     link.respond(conn, make_response(pdu, status::perm_app_error));
     return;
   }
-  const std::string key =
-      part->concat
-          ? held_key(part->source, part->destination, part->concat->ref, part->concat->total)
-          : std::string();
+  const std::string key = part->concat ? held_key(part->source, part->destination,
+                                                  part->concat->ref, part->concat->total)
+                                       : std::string();
   if (part->concat) {
     auto it = held_.find(key);
     if (it != held_.end()) {
@@ -162,8 +161,8 @@ void SmppConnector::arm_part_timer() {
   for (const auto& [key, parts] : part_responses_)
     for (const auto& p : parts) oldest = std::min(oldest, p.since_ms);
   part_timer_armed_ = true;
-  part_timer_.expires_after(std::chrono::milliseconds(
-      std::max<std::int64_t>(0, oldest + smsc_.part_hold_ms - now_ms())));
+  part_timer_.expires_after(
+      std::chrono::milliseconds(std::max<std::int64_t>(0, oldest + smsc_.part_hold_ms - now_ms())));
   part_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
     if (alive.expired()) return;
     part_timer_armed_ = false;
@@ -201,8 +200,7 @@ void SmppConnector::answer_old_parts(std::int64_t now) {
                                     std::make_move_iterator(old_end));
       parts.erase(parts.begin(), old_end);
       part_responses_held_ -= old.size();
-      log_->debug("{} part(s) of a long SMS answered before the whole message arrived",
-                  old.size());
+      log_->debug("{} part(s) of a long SMS answered before the whole message arrived", old.size());
       answer_parts(old);
     }
     it = parts.empty() ? part_responses_.erase(it) : std::next(it);

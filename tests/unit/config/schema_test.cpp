@@ -55,6 +55,12 @@ TEST(Schema, TypeAndRangeChecks) {
       "passerelle.toml:3:10: sms.smsc[0].window: expected an integer from 1 to 1024, got 1025");
   EXPECT_EQ(errors_of("[[sms.smsc]]\nname = \"a\"\nwindow = 10.0\n"),
             "passerelle.toml:3:10: sms.smsc[0].window: expected an integer from 1 to 1024, got 10");
+  EXPECT_EQ(errors_of("[[sms.smsc]]\nname = \"a\"\npart_hold_ms = -1\n"),
+            "passerelle.toml:3:16: sms.smsc[0].part_hold_ms: expected an integer from 0 to 10000, "
+            "got -1");
+  EXPECT_EQ(config_of("[[sms.smsc]]\nname = \"a\"\npart_hold_ms = 0\n").sms.smsc[0].part_hold_ms,
+            0);
+  EXPECT_EQ(config_of("[[sms.smsc]]\nname = \"a\"\n").sms.smsc[0].part_hold_ms, 250);
   EXPECT_EQ(
       errors_of("[[sms.smsc]]\nname = \"a\"\nthroughput = 0\n"),
       "passerelle.toml:3:14: sms.smsc[0].throughput: expected a number greater than 0 and at most "
