@@ -134,9 +134,9 @@ class SmppConnector final : public Connector, private LinkOwner {
   std::map<std::string, std::vector<PartResponse>> part_responses_;  // by held_key
   std::size_t part_responses_held_ = 0;
   static constexpr std::size_t kMaxPartResponses = 64;
+  asio::steady_timer housekeeping_timer_;
   asio::steady_timer part_timer_;  // armed while part responses are held
   bool part_timer_armed_ = false;
-  asio::steady_timer housekeeping_timer_;
   bool started_ = false;
   bool stopping_ = false;
   std::size_t links_stopped_ = 0;

@@ -12,8 +12,8 @@ namespace {
 
 // A session whose stop completes when the test says so (sign-off takes time).
 struct FakeSession {
-  explicit FakeSession(std::string id, std::string password = {})
-      : self{Network::aim, std::move(id)}, password(std::move(password)) {}
+  explicit FakeSession(std::string id, std::string pw = {})
+      : self{Network::aim, std::move(id)}, password(std::move(pw)) {}
   void start() { ++starts; }
   void stop(std::function<void()> done) { on_stopped = std::move(done); }
   void finish_stop() { std::exchange(on_stopped, nullptr)(); }
