@@ -197,6 +197,14 @@ Result<Command> parse_line(std::string_view line, const Grammar& grammar, const 
     parts[i] = rest.substr(0, sp);
     if (sp != std::string_view::npos) rest.remove_prefix(sp + 1);
   }
+  // A payload command that takes a trid has it before its byte count: a lone number is
+  // refused whatever it looks like ("MSG 018" would otherwise be a count and its
+  // re-encoding "MSG 18" a trid without a count).
+  if (n_parts == 1 && grammar.payload_rule(cmd.verb) == PayloadRule::always &&
+      grammar.may_have_trid(cmd.verb)) {
+    return refuse(why, DecodeErrc::bad_payload_length,
+                  cmd.verb + " without its transaction id or byte count");
+  }
   std::size_t first = 0;
   if (n_parts > 0 && grammar.may_have_trid(cmd.verb)) {
     if (auto t = parse_trid(parts[0])) {

@@ -45,6 +45,18 @@ TEST(MsnDecoder, LinesAndPayloadsInOneBuffer) {
   EXPECT_EQ(d.buffered(), 0u);
 }
 
+// A client payload command is "MSG trid ack-mode count": a single number is refused
+// whatever it looks like, so that no decoded command re-encodes into something else
+// ("MSG 018" as a count would re-encode as "MSG 18", a trid without a count).
+TEST(MsnDecoder, ALonePayloadNumberIsRefused) {
+  for (std::string_view line : {"MSG 018\r\n", "MSG 18\r\n"}) {
+    std::string bytes(line);
+    bytes += std::string(18, 'x');
+    EXPECT_EQ(error_of(bytes, Grammar(Direction::from_client, 12)), DecodeErrc::bad_payload_length)
+        << line;
+  }
+}
+
 TEST(MsnDecoder, PayloadMayHoldCrLfAndLookLikeCommands) {
   Decoder d(Grammar::server(12));
   auto f = feed(d, {"MSG a@b.c A 14\r\nOUT\r\n217 1\r\n\r\nPNG\r\n"});
