@@ -14,12 +14,16 @@
 #ifdef PASSERELLE_WITH_MSN
 #include "msn/connector/msn_connector.hpp"
 #endif
+#ifdef PASSERELLE_WITH_RCS
+#include "rcs/connector/factory.hpp"
+#endif
 
 namespace passerelle {
 
 void make_connectors(boost::asio::io_context& io, const config::Config& cfg, EventSink& sink,
-                     ConnectorRegistry& registry) {
+                     ConnectorRegistry& registry, Metrics* metrics) {
   (void)io;
+  (void)metrics;
 #ifdef PASSERELLE_WITH_XMPP
   if (cfg.xmpp.enabled)
     for (auto& c : make_xmpp_connectors(cfg, sink)) registry.add(std::move(c));
@@ -36,6 +40,11 @@ void make_connectors(boost::asio::io_context& io, const config::Config& cfg, Eve
 #ifdef PASSERELLE_WITH_MSN
   // One connector ("msn") for every linked MSN account.
   if (cfg.msn.enabled) registry.add(msn::make_msn_connector(io, cfg, sink));
+#endif
+#ifdef PASSERELLE_WITH_RCS
+  // One connector ("rcs:<platform>") per carrier platform, sharing one webhook listener.
+  if (cfg.rcs.enabled)
+    for (auto& c : rcs::make_rcs_connectors(io, cfg, sink, metrics)) registry.add(std::move(c));
 #endif
   (void)cfg;
   (void)sink;

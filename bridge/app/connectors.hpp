@@ -6,12 +6,13 @@
 
 #include "config/config.hpp"
 #include "connector/registry.hpp"
+#include "core/metrics.hpp"
 #include "router/router.hpp"
 
 namespace passerelle {
 
 void make_connectors(boost::asio::io_context& io, const config::Config& cfg, EventSink& sink,
-                     ConnectorRegistry& registry);
+                     ConnectorRegistry& registry, Metrics* metrics = nullptr);
 
 // The SMS segment counter the router prices messages with.
 SegmentCounter sms_segment_counter();

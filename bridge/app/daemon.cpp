@@ -122,7 +122,7 @@ int run_daemon(const config::Config& cfg) {
   // Declared after the bus they publish to, so destroyed (threads joined) before it.
   ConnectorRegistry connectors;
   try {
-    make_connectors(io, cfg, bus, connectors);
+    make_connectors(io, cfg, bus, connectors, &metrics);
   } catch (const std::exception& e) {  // e.g. an msn.login_ca_file OpenSSL cannot use
     spdlog::error("{}", e.what());
     return 1;

@@ -81,7 +81,9 @@ struct DeliveryReport {
   bool retryable = false;
   int segments = 0;  // SMS segments actually submitted (charging)
   // On failed: the network refused because the recipient is not online (MSN 217 on CAL,
-  // OSCAR ICBM error 0x0004). The router may then reach them another way (SMS).
+  // OSCAR ICBM error 0x0004), cannot receive on it (an RCS number without RCS), or did not
+  // get it in time (an RCS message revoked after rcs.fallback_after_s). The router may
+  // then reach them another way (SMS).
   bool recipient_offline = false;
 };
 

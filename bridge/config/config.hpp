@@ -175,6 +175,45 @@ struct MsnSection {
   friend bool operator==(const MsnSection&, const MsnSection&) = default;
 };
 
+// One carrier's RCS platform (GSMA MaaP chatbot API): the bridge is a chatbot of that
+// carrier; phones of the number ranges it serves see its messages from the bot.
+struct RcsPlatform {
+  std::string name;
+  std::string api_url;  // "{base}{root}/bot/v1"; http:// only for loopback test platforms
+  std::string bot_id;
+  std::string token;          // static bearer token (token, token_file or ${ENV}); never logged
+  std::string client_secret;  // or tokens from {root}/oauth2/v1/token with this secret
+  std::string ca_file;        // PEM CAs trusted besides the system's; resolved like other paths
+  std::string webhook_path;   // where the platform POSTs events; default "/rcs/<name>"
+  // The Authorization header the platform sends with every event, verbatim ("Bearer ...").
+  // Empty only with webhook_unauthenticated = true.
+  std::string webhook_token;
+  bool webhook_unauthenticated = false;
+  std::vector<std::string> ranges;                   // number prefixes it serves (E.164 "+...")
+  std::int64_t max_file_size = 100LL * 1024 * 1024;  // bytes, as the carrier documents
+  int timeout_ms = 10000;                            // per API request
+  int max_connections = 4;                           // keep-alive connections to the platform
+
+  friend bool operator==(const RcsPlatform&, const RcsPlatform&) = default;
+};
+
+struct RcsSection {
+  bool enabled = false;
+  std::string webhook_listen = "127.0.0.1:8481";
+  std::string webhook_tls_cert_file, webhook_tls_key_file;
+  std::int64_t webhook_max_body = 256 * 1024;
+  int capability_ttl_s = 86400;  // how long a number's RCS capability is trusted
+  // A message not delivered this long after the platform took it is revoked and sent by
+  // SMS instead (once). 0: never.
+  int fallback_after_s = 300;
+  // Number portability: a CSV of "number,platform" lines that override the ranges; reloaded
+  // when the file changes. "" for none.
+  std::string portability_file;
+  std::vector<RcsPlatform> platforms;
+
+  friend bool operator==(const RcsSection&, const RcsSection&) = default;
+};
+
 struct PersonEntry {
   std::string name;
   std::string phone;  // E.164 after loading
@@ -197,6 +236,7 @@ struct Config {
   SmsSection sms;
   OscarSection oscar;
   MsnSection msn;
+  RcsSection rcs;
   std::vector<PersonEntry> people;
   // Problems that do not stop the bridge (a world-readable secret file, ...), each
   // "file:line:col: key: text". Never contains a secret.

@@ -58,6 +58,25 @@ void describe_accounts(std::string& out, const std::vector<LegacyAccount>& accou
         set(a.password));
 }
 
+void describe_rcs(std::string& out, const RcsSection& r) {
+  out += fmt::format(
+      "rcs: {}, webhook {}{}, capabilities trusted {} s, SMS fallback after {}, portability "
+      "{}, {} platform(s)\n",
+      r.enabled ? "enabled" : "disabled", r.webhook_listen,
+      r.webhook_tls_cert_file.empty() ? "" : " (https)", r.capability_ttl_s,
+      r.fallback_after_s == 0 ? std::string("never") : fmt::format("{} s", r.fallback_after_s),
+      r.portability_file.empty() ? "(none)" : r.portability_file, r.platforms.size());
+  for (const auto& p : r.platforms)
+    out += fmt::format(
+        "  platform {}: {} bot \"{}\", {}, webhook {} ({}), ranges {}, files up to {} bytes, "
+        "timeout {} ms, {} connection(s)\n",
+        p.name, p.api_url, p.bot_id,
+        p.client_secret.empty() ? fmt::format("token {}", set(p.token))
+                                : std::string("tokens from the token endpoint"),
+        p.webhook_path, p.webhook_unauthenticated ? "NOT authenticated" : "token set",
+        list(p.ranges), p.max_file_size, p.timeout_ms, p.max_connections);
+}
+
 }  // namespace
 
 std::string describe(const Config& c) {
@@ -108,6 +127,7 @@ std::string describe(const Config& c) {
       m.switchboard_idle_s, m.reconnect_initial_ms, m.reconnect_max_ms, m.login_interval_ms,
       m.accounts.size());
   describe_accounts(out, m.accounts, m.host, m.port, false);
+  describe_rcs(out, c.rcs);
   out += fmt::format("people: {}\n", c.people.size());
   for (const auto& w : c.warnings) out += fmt::format("warning: {}\n", w);
   return out;

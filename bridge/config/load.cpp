@@ -84,6 +84,7 @@ Result<Config> parse_config(std::string_view text, const std::string& name_for_e
   detail::read_general(root, c);
   detail::read_networks(root, c);
   detail::read_legacy(root, c);
+  detail::read_rcs(root.table("rcs"), c.rcs);
   root.finish();
   if (!ctx.errors.empty()) return Error::invalid(ctx.joined_errors());
   c.warnings = ctx.sorted_warnings();

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "config/schema.hpp"
 #include "model/address.hpp"
@@ -61,6 +63,39 @@ bool read_existing_file(Reader& r, const char* key, std::string& out) {
   return true;
 }
 
+std::string check_service_url(std::string& v) {
+  const bool https = v.rfind("https://", 0) == 0;
+  const bool http = v.rfind("http://", 0) == 0;
+  if (!https && !http) return "expected an https:// URL (http:// only for a server on loopback)";
+  const std::string rest = v.substr(https ? 8 : 7);
+  // An IPv6 address keeps its brackets ("[::1]"); any other host ends at ':' or '/'.
+  const auto close = rest.find(']');
+  const std::string host = rest.starts_with('[') && close != std::string::npos
+                               ? rest.substr(0, close + 1)
+                               : rest.substr(0, rest.find_first_of(":/"));
+  if (host.empty()) return "the URL has no host";
+  if (http && host != "127.0.0.1" && host != "localhost" && host != "[::1]")
+    return "secrets would cross the network in clear: use https:// (http:// is accepted "
+           "only for 127.0.0.1, localhost or [::1])";
+  return {};
+}
+
+// CA certificates for OpenSSL (the connector loads them at start-up): a file that holds
+// no PEM certificate is reported here, with its position, rather than when the bridge starts.
+void read_ca_file(Reader& r, const char* key, std::string& out) {
+  if (!read_existing_file(r, key, out)) return;
+  std::ifstream in(out, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+    r.error(key,
+            fmt::format("file '{}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)", out));
+}
+
+std::string check_listen(std::string& v) {
+  auto l = parse_listen(v);
+  return l ? std::string() : fmt::format("{}, got \"{}\"", l.error().message, v);
+}
+
 namespace {
 
 std::string check_domain(std::string& v) {
@@ -75,11 +110,6 @@ std::string check_country(std::string& v) {
       std::isalpha(static_cast<unsigned char>(v[1])))
     return {};
   return fmt::format("expected a two-letter ISO 3166 country code like \"FR\", got \"{}\"", v);
-}
-
-std::string check_listen(std::string& v) {
-  auto l = parse_listen(v);
-  return l ? std::string() : fmt::format("{}, got \"{}\"", l.error().message, v);
 }
 
 void read_bridge(Reader r, BridgeSection& b) {

@@ -85,39 +85,11 @@ void read_oscar(Reader r, OscarSection& o, const std::vector<PersonEntry>& peopl
     r.warn("enabled", "oscar.enabled is true but no [[oscar.accounts]] is configured");
 }
 
-std::string check_login_url(std::string& v) {
-  const bool https = v.rfind("https://", 0) == 0;
-  const bool http = v.rfind("http://", 0) == 0;
-  if (!https && !http) return "expected an https:// URL (http:// only for a server on loopback)";
-  const std::string rest = v.substr(https ? 8 : 7);
-  // An IPv6 address keeps its brackets ("[::1]"); any other host ends at ':' or '/'.
-  const auto close = rest.find(']');
-  const std::string host = rest.starts_with('[') && close != std::string::npos
-                               ? rest.substr(0, close + 1)
-                               : rest.substr(0, rest.find_first_of(":/"));
-  if (host.empty()) return "the URL has no host";
-  if (http && host != "127.0.0.1" && host != "localhost" && host != "[::1]")
-    return "passwords would cross the network in clear: use https:// (http:// is accepted "
-           "only for 127.0.0.1, localhost or [::1])";
-  return {};
-}
-
-// CA certificates for OpenSSL (the connector loads them at start-up): a file that holds
-// no PEM certificate is reported here, with its position, rather than when the bridge starts.
-void read_ca_file(Reader& r, const char* key, std::string& out) {
-  if (!read_existing_file(r, key, out)) return;
-  std::ifstream in(out, std::ios::binary);
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
-    r.error(key,
-            fmt::format("file '{}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)", out));
-}
-
 void read_msn(Reader r, MsnSection& m, const std::vector<PersonEntry>& people) {
   r.boolean("enabled", m.enabled);
   r.string("host", m.host, check_host);
   r.integer("port", m.port, 1, 65535);
-  r.string("login_url", m.login_url, check_login_url);
+  r.string("login_url", m.login_url, check_service_url);
   read_ca_file(r, "login_ca_file", m.login_ca_file);
   r.choice("max_version", m.max_version, {"MSNP12", "MSNP11", "MSNP10", "MSNP9", "MSNP8"});
   r.integer("switchboard_idle_s", m.switchboard_idle_s, 1, 86400);

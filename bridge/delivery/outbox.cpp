@@ -359,8 +359,13 @@ void Outbox::on_report(const DeliveryReport& rep) {
     all_final &= is_final(s);
   }
   if (any_failed) {
-    finish(id, DeliveryState::failed,
-           rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
+    // The router may still reach the recipient another way (an RCS message revoked
+    // after its fallback time goes by SMS).
+    if (auto rescued = hooks_.rescue ? hooks_.rescue(o->row, rep) : std::nullopt)
+      finish(id, DeliveryState::failed, *rescued, /*tell_sender=*/false);
+    else
+      finish(id, DeliveryState::failed,
+             rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
   } else if (all_final) {
     // Every segment the network named has its final state (some SMSCs give one id for
     // all segments of a message).

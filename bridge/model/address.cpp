@@ -42,8 +42,17 @@ bool looks_like_jid(std::string_view s) {
 
 Result<Address> make_address(Network n, std::string_view id) {
   switch (n) {
-    case Network::sms:
-    case Network::rcs: {
+    case Network::rcs:
+      // The bridge's own chatbot on a carrier's platform: "<bot id>@<platform>".
+      if (const auto at = id.rfind('@'); at != std::string_view::npos) {
+        if (at == 0 || at + 1 == id.size() || id.size() > 330 ||
+            std::any_of(id.begin(), id.end(),
+                        [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+          return Error::invalid("'" + std::string(id) + "' is not an RCS chatbot (bot@platform)");
+        return Address{n, std::string(id)};
+      }
+      [[fallthrough]];
+    case Network::sms: {
       if (id.size() < 9 || id.size() > 16 || id[0] != '+' || !all_digits(id.substr(1)) ||
           id[1] == '0')
         return Error::invalid("'" + std::string(id) +

@@ -126,6 +126,9 @@ void Router::deliver_home(InboundMessage& m, const Address& home, bool report_fa
 }
 
 void Router::on_chat_state(const InboundChatState& c) {
+  if ((c.from.network == Network::xmpp && c.to.network == Network::rcs) ||
+      (c.from.network == Network::rcs && rcs_.is_bot(c.to)))
+    return on_rcs_chat_state(c);
   if (c.from.network == Network::xmpp && is_legacy(c.to.network)) {
     // The user types to a puppet: through their linked account.
     const Person* p = directory_.person_of(c.from);
@@ -251,6 +254,7 @@ void Router::replay_presence(const Person& p, const Address& home) {
 // An MSN contact is offline (217): their phone gets the message when the person linked it
 // to a [[people]] entry and the account allows it; the answer comes back into the chat.
 std::optional<std::string> Router::rescue(const store::DeliveryRow& d, const DeliveryReport& r) {
+  if (d.recipient.rfind("rcs:", 0) == 0) return rescue_rcs(d, r);
   if (!r.recipient_offline || d.kind != static_cast<int>(MessageKind::chat)) return std::nullopt;
   auto account = parse_address(d.sender);
   auto contact = parse_address(d.recipient);

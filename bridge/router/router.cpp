@@ -41,6 +41,7 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
       phones_(cfg.bridge.default_country),
       directory_(cfg),
       sms_(cfg.sms),
+      rcs_(cfg.rcs),
       writes_(store),
       outbox_(strand, store, writes_, connectors, metrics, outbox_options(cfg.delivery),
               OutboxHooks{[this](const store::DeliveryRow& d) { on_acked(d); },
@@ -106,6 +107,12 @@ Status Router::load() {
     if (auto addr = make_address(Network::xmpp, a.jid); addr.ok())
       directory_.add_account(*addr, "xmpp-client", a.person);
   load_linked_accounts();
+  if (!cfg_.rcs.portability_file.empty()) {
+    reload_portability(/*at_start=*/true);
+    if (!rcs_.portability())
+      return Error::invalid("rcs.portability_file: the table cannot be used (see the log above)");
+    schedule_portability_check();
+  }
   load_registered_accounts(std::move(registered));
   spdlog::info("router: {} people, {} SMS threads", directory_.size(), sms_.thread_count());
   return outbox_.recover();
@@ -135,7 +142,9 @@ void Router::on_message(InboundMessage& m) {
                   m.from.str(), m.origin_id);
     return ack_with(m.ack, {});
   }
-  if (m.from.network == Network::sms) return on_sms_message(m);
+  if (m.from.network == Network::sms ||
+      (m.from.network == Network::rcs && m.to.network == Network::rcs))
+    return on_phone_message(m);
   if (directory_.is_account(m.to)) return on_account_message(m);
   if (m.from.network == Network::xmpp && m.to.network != Network::xmpp)
     return on_gateway_message(m);
@@ -153,6 +162,7 @@ void Router::on_gateway_message(InboundMessage& m) {
   }
   if (m.to.network == Network::aim || m.to.network == Network::icq || m.to.network == Network::msn)
     return on_puppet_message(m);
+  if (m.to.network == Network::rcs && rcs_.enabled()) return on_rcs_gateway_message(m, t0);
   if (m.to.network != Network::sms) {
     refused_.inc();
     return ack_with(
@@ -166,9 +176,7 @@ void Router::on_gateway_message(InboundMessage& m) {
   }
   NewMessage nm;
   nm.to = Address{Network::sms, phone->e164};
-  nm.body = cfg_.sms.prefix_sender ? "[" + std::string(network_label(m.from.network)) + "] " +
-                                         m.from.id + ": " + m.body
-                                   : m.body;
+  nm.body = prefixed(m.from, m.body);
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
@@ -231,14 +239,18 @@ void Router::on_account_sms(InboundMessage& m, const Person& person,
   commit(std::move(nm), std::move(m.ack), t0);
 }
 
-// A phone writes to one of the sender numbers.
-void Router::on_sms_message(InboundMessage& m) {
+// A phone writes to one of the sender numbers, or to the bridge's chatbot on its carrier's
+// RCS platform: the same threading either way, keyed by the number or the chatbot.
+void Router::on_phone_message(InboundMessage& m) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string phone = m.from.id;
   const std::string sender = m.to.id;
-  if (!sms_.is_sender_number(sender)) {
-    spdlog::warn("router: SMS from {} to {}, which is not one of sms.sender_numbers; dropped",
-                 phone, sender);
+  const Address sender_address = m.to;
+  if (m.from.network == Network::rcs ? !rcs_.is_bot(m.to) : !sms_.is_sender_number(sender)) {
+    spdlog::warn("router: message from {} to {}, which is not {}; dropped", m.from.str(),
+                 m.to.str(),
+                 m.from.network == Network::rcs ? "a configured [[rcs.platform]] chatbot"
+                                                : "one of sms.sender_numbers");
     return ack_with(m.ack, {});
   }
   const SmsCommand command = parse_sms_command(m.body);
@@ -249,15 +261,14 @@ void Router::on_sms_message(InboundMessage& m) {
       sms_.set_opted_out(phone, stop);
       store_.submit(
           [phone, stop](store::Db& db) { return store::set_optout(db, phone, stop, now_ms()); },
-          [this, ack = m.ack, phone, sender, stop](Status st) {
+          [this, ack = m.ack, phone, sender_address, stop](Status st) {
             ack_with(ack, st);
             if (st.ok())
-              boost::asio::post(strand_, [this, phone, sender, stop] {
-                send_sms_notice(sender, phone,
-                                stop
-                                    ? "passerelle: you will receive no more SMS from this service. "
-                                      "Reply START to resume."
-                                    : "passerelle: SMS resumed. Reply STOP to stop.");
+              boost::asio::post(strand_, [this, phone, sender_address, stop] {
+                send_notice(sender_address, phone,
+                            stop ? "passerelle: you will receive no more SMS from this service. "
+                                   "Reply START to resume."
+                                 : "passerelle: SMS resumed. Reply STOP to stop.");
               });
           });
       spdlog::info("router: {} sent {}", phone, stop ? "STOP" : "START");
@@ -266,7 +277,7 @@ void Router::on_sms_message(InboundMessage& m) {
     case SmsCommand::help:
       ack_with(m.ack, {});
       last_help_ms_.erase(phone);  // asked for: always answered
-      if (may_send_help(phone)) send_sms_notice(sender, phone, cfg_.sms.help_text);
+      if (may_send_help(phone)) send_notice(sender_address, phone, cfg_.sms.help_text);
       return;
     case SmsCommand::none:
       break;
@@ -279,9 +290,9 @@ void Router::on_sms_message(InboundMessage& m) {
     if (!thread) {
       ack_with(m.ack, {});
       if (may_send_help(phone))
-        send_sms_notice(sender, phone,
-                        "passerelle: " + addressed->target + " has not written to you here. " +
-                            cfg_.sms.help_text);
+        send_notice(sender_address, phone,
+                    "passerelle: " + addressed->target + " has not written to you here. " +
+                        cfg_.sms.help_text);
       return;
     }
     body = addressed->text;
@@ -293,7 +304,7 @@ void Router::on_sms_message(InboundMessage& m) {
     const bool help = may_send_help(phone);
     spdlog::info("router: SMS from {} to {} matches no conversation; {}", phone, sender,
                  help ? "help sent" : "help already sent within the hour");
-    if (help) send_sms_notice(sender, phone, cfg_.sms.help_text);
+    if (help) send_notice(sender_address, phone, cfg_.sms.help_text);
     return;
   }
   auto local = parse_address(thread->local);
@@ -307,7 +318,7 @@ void Router::on_sms_message(InboundMessage& m) {
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
-  nm.notify_from = Address{Network::sms, sender};
+  nm.notify_from = sender_address;
   nm.conv_local = *remote;
   nm.conv_remote = *local;
   if (directory_.is_account(*local)) {  // a linked account answers: the conversation is its
@@ -326,7 +337,7 @@ Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
   const std::string& phone = nm.to.id;
   if (sms_.opted_out(phone))
     return Error::forbidden(phone + " has opted out of SMS from this bridge (it sent STOP)");
-  auto route = sms_.route(phone);
+  auto route = sms_route(phone);
   if (!route.ok()) return route.error();
   nm.route = *route;
   nm.connector = route->connector;
@@ -467,17 +478,22 @@ Router::SmscCounters& Router::smsc_counters(const std::string& smsc) {
   return smsc_counters_.emplace(smsc, c).first->second;
 }
 
-void Router::send_sms_notice(const std::string& sender, const std::string& phone,
-                             const std::string& text) {
+void Router::send_notice(const Address& sender, const std::string& phone, const std::string& text) {
   NewMessage nm;
-  nm.from = Address{Network::sms, sender};
-  nm.to = Address{Network::sms, phone};
+  nm.from = sender;
+  nm.to = Address{sender.network, phone};
   nm.body = text;
   nm.kind = MessageKind::notice;
   nm.origin_connector = "passerelle";
   nm.conv_local = nm.from;
   nm.conv_remote = nm.to;
-  auto route = sms_.route(phone);
+  if (sender.network == Network::rcs) {  // from the chatbot the phone wrote to: free
+    auto route = rcs_.route_of_bot(sender);
+    if (!route) return;
+    nm.connector = route->connector;
+    return commit(std::move(nm), nullptr, std::chrono::steady_clock::now());
+  }
+  auto route = sms_route(phone);
   if (!route.ok()) return;
   nm.route = *route;
   nm.connector = route->connector;
@@ -490,10 +506,17 @@ std::string Router::connector_for(const Address& from, const Address& to) const 
   if (auto c = directory_.account_connector(from)) return *c;
   if (to.network == Network::xmpp && from.network != Network::xmpp) return "xmpp";
   if (to.network == Network::sms) {
-    auto r = sms_.route(to.id);
+    auto r = sms_route(to.id);
     return r.ok() ? r->connector : std::string();
   }
+  if (to.network == Network::rcs)
+    if (auto r = rcs_.route_of_bot(from)) return r->connector;
   return {};
+}
+
+Result<SmsRoute> Router::sms_route(const std::string& e164) const {
+  if (auto smsc = rcs_.ported_smsc(e164); !smsc.empty()) return sms_.route_via(smsc, e164);
+  return sms_.route(e164);
 }
 
 Result<PhoneNumber> Router::parse_phone_for_sms(const std::string& text) {
@@ -514,7 +537,8 @@ Router::Conversation& Router::conversation(const Address& local, const Address& 
 
 void Router::notify(OutboundEvent ev, const Address& from, const Address& to) {
   const std::string name = connector_for(from, to);
-  if (to.network == Network::sms) return;  // phones hear of failures only through help texts
+  // Phones hear of failures only through help texts.
+  if (to.network == Network::sms || to.network == Network::rcs) return;
   if (Connector* c = connectors_.find(name)) c->send(std::move(ev));
 }
 
@@ -549,10 +573,14 @@ bool Router::may_send_help(const std::string& phone) {
 // to this conversation. Done here and not when the message was accepted, so that a
 // message that never reached the phone cannot capture its replies.
 void Router::on_acked(const store::DeliveryRow& d) {
-  if (d.kind != static_cast<int>(MessageKind::chat) || d.notify.empty() ||
-      d.sender.rfind("sms:", 0) != 0 || d.recipient.rfind("sms:", 0) != 0)
-    return;
-  const std::string sender = d.sender.substr(4), phone = d.recipient.substr(4);
+  if (d.kind != static_cast<int>(MessageKind::chat) || d.notify.empty()) return;
+  if (d.sender.rfind("rcs:", 0) == 0 && d.recipient.rfind("rcs:", 0) == 0) return on_rcs_acked(d);
+  if (d.sender.rfind("sms:", 0) != 0 || d.recipient.rfind("sms:", 0) != 0) return;
+  record_thread(d.sender.substr(4), d.recipient.substr(4), d);
+}
+
+void Router::record_thread(const std::string& sender, const std::string& phone,
+                           const store::DeliveryRow& d) {
   // Replies go out as notify_from (the phone's puppet, or the linked account) to notify.
   std::string conv;
   for (const auto& key : {d.notify + '\n' + d.notify_from, d.notify_from + '\n' + d.notify})
@@ -564,7 +592,7 @@ void Router::on_acked(const store::DeliveryRow& d) {
 
 void Router::on_refunded(const store::DeliveryRow& d) {
   if (d.payer.empty() || d.recipient.rfind("sms:", 0) != 0) return;
-  if (auto route = sms_.route(d.recipient.substr(4)); route.ok())
+  if (auto route = sms_route(d.recipient.substr(4)); route.ok())
     sms_.add_spend(d.payer, -route->price_per_segment * d.segments);
 }
 
@@ -573,7 +601,7 @@ void Router::on_refunded(const store::DeliveryRow& d) {
 void Router::on_unknown(const store::DeliveryRow& d) {
   if (cfg_.delivery.on_unknown != "resend" || d.payer.empty() || d.recipient.rfind("sms:", 0) != 0)
     return;
-  auto route = sms_.route(d.recipient.substr(4));
+  auto route = sms_route(d.recipient.substr(4));
   if (!route.ok()) return;
   sms_.set_month(month_of(now_ms()));
   sms_.add_spend(d.payer, route->price_per_segment * d.segments);

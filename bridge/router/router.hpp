@@ -24,6 +24,7 @@
 #include "delivery/outbox.hpp"
 #include "phone/phone.hpp"
 #include "router/directory.hpp"
+#include "router/rcs_plan.hpp"
 #include "router/sms_plan.hpp"
 #include "store/store.hpp"
 
@@ -85,7 +86,19 @@ class Router {
   void on_account_state(const AccountStateEvent& a);
   void replay_presence(const Person& p, const Address& home);
   std::optional<std::string> rescue(const store::DeliveryRow& d, const DeliveryReport& r);
-  void on_sms_message(InboundMessage& m);
+  // A phone writes to a sender number (SMS) or to the bridge's chatbot (RCS).
+  void on_phone_message(InboundMessage& m);
+  // RCS (rcs.cpp).
+  void on_rcs_gateway_message(InboundMessage& m, std::chrono::steady_clock::time_point t0);
+  std::optional<std::string> rescue_rcs(const store::DeliveryRow& d, const DeliveryReport& r);
+  void on_rcs_acked(const store::DeliveryRow& d);
+  void on_rcs_chat_state(const InboundChatState& c);
+  // "[XMPP] alice@example.org: text" (sms.prefix_sender), as phones get it.
+  std::string prefixed(const Address& from, const std::string& body) const;
+  // Reads rcs.portability_file when it changed since the last read (checked every few
+  // seconds); a table with errors is refused and the previous one kept.
+  void reload_portability(bool at_start);
+  void schedule_portability_check();
   void on_presence(const InboundPresence& p);
   // Registration from the person's client (registration.cpp).
   void on_registration(Registration& r);
@@ -112,12 +125,17 @@ class Router {
   Status plan_sms(NewMessage& nm, const std::string& payer);
   // Commits the message with its delivery, then acks and hands the delivery out.
   void commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_point t0);
-  // A short text from the bridge itself to a phone (help, STOP confirmation).
-  void send_sms_notice(const std::string& sender, const std::string& phone,
-                       const std::string& text);
+  // A short text from the bridge itself to a phone (help, STOP confirmation), from a
+  // sender number (sms:) or the chatbot the phone wrote to (rcs:).
+  void send_notice(const Address& sender, const std::string& phone, const std::string& text);
+  // The phone's answers on `sender` (number or chatbot id) now thread to d's conversation.
+  void record_thread(const std::string& sender, const std::string& phone,
+                     const store::DeliveryRow& d);
   // Tells `to` about a delivery's outcome through the connector that speaks as `from`.
   void notify(OutboundEvent ev, const Address& from, const Address& to);
   std::string connector_for(const Address& from, const Address& to) const;
+  // The SMSC for a number: the one the portability table names, else by prefix.
+  Result<SmsRoute> sms_route(const std::string& e164) const;
   Result<PhoneNumber> parse_phone_for_sms(const std::string& text);
 
   void on_acked(const store::DeliveryRow& d);
@@ -137,6 +155,9 @@ class Router {
   PhoneNumbers phones_;
   Directory directory_;
   SmsPlan sms_;
+  RcsPlan rcs_;
+  std::int64_t portability_mtime_ = -1;  // of the table in use; -1: none read
+  std::unique_ptr<boost::asio::steady_timer> portability_timer_;
   store::WriteBehind writes_;  // state changes that need not commit one by one
   Outbox outbox_;
   struct Conversation {

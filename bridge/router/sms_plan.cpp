@@ -36,12 +36,23 @@ Result<SmsRoute> SmsPlan::route(const std::string& e164) const {
       if (starts_with(e164, p) && (best == nullptr || p.size() > best_len))
         best = &s, best_len = p.size();
   if (!best) return Error::missing("no SMS route serves " + e164 + " (check sms.smsc prefixes)");
-  SmsRoute r{best->name, "smpp:" + best->name, 0};
+  return priced(*best, e164);
+}
+
+Result<SmsRoute> SmsPlan::route_via(const std::string& smsc, const std::string& e164) const {
+  for (const auto& s : smscs_)
+    if (s.name == smsc) return priced(s, e164);
+  return Error::missing("the portability table routes " + e164 + " to SMSC \"" + smsc +
+                        "\", which is not configured");
+}
+
+SmsRoute SmsPlan::priced(const Smsc& s, const std::string& e164) {
+  SmsRoute r{s.name, "smpp:" + s.name, 0};
   std::size_t price_len = 0;
-  bool priced = false;
-  for (const auto& [prefix, price] : best->tariff)
-    if (starts_with(e164, prefix) && (!priced || prefix.size() > price_len))
-      r.price_per_segment = price, price_len = prefix.size(), priced = true;
+  bool found = false;
+  for (const auto& [prefix, price] : s.tariff)
+    if (starts_with(e164, prefix) && (!found || prefix.size() > price_len))
+      r.price_per_segment = price, price_len = prefix.size(), found = true;
   return r;
 }
 

@@ -29,6 +29,8 @@ class SmsPlan {
 
   // Longest matching prefix over all SMSCs; the tariff's longest prefix gives the price.
   Result<SmsRoute> route(const std::string& e164) const;
+  // Through the SMSC named (a ported number), priced by that SMSC's tariff.
+  Result<SmsRoute> route_via(const std::string& smsc, const std::string& e164) const;
 
   // The sender number for a conversation between `phone` and (local, remote): the one
   // already used for it, else one this phone has no conversation on, else the one whose
@@ -67,6 +69,7 @@ class SmsPlan {
     std::vector<std::string> prefixes;
     std::map<std::string, std::int64_t> tariff;
   };
+  static SmsRoute priced(const Smsc& s, const std::string& e164);
   std::vector<Smsc> smscs_;
   std::vector<std::string> senders_;
   // key: sender + '\n' + phone -> threads on it, any order

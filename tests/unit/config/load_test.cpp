@@ -56,7 +56,8 @@ TEST(Load, ExampleValuesAreTheDocumentedDefaults) {
   EXPECT_EQ(sms, defaults.sms);
 }
 
-// The commented-out [[xmpp.accounts]] and [[people]] examples are valid once uncommented.
+// The commented-out [[xmpp.accounts]], [[rcs.platform]] and [[people]] examples are valid
+// once uncommented.
 TEST(Load, ExampleCommentedTablesAreValid) {
   std::ifstream in(kExample);
   ScratchDir dir;
@@ -69,12 +70,19 @@ TEST(Load, ExampleCommentedTablesAreValid) {
     if (commented_key) line = line.substr(2);
     if (auto at = line.find("/etc/passerelle/bob.password"); at != std::string::npos)
       line.replace(at, std::strlen("/etc/passerelle/bob.password"), password);
+    for (const char* secret : {"carrier-a.token", "carrier-a.secret", "carrier-a.webhook"})
+      if (auto at = line.find(std::string("/etc/passerelle/") + secret); at != std::string::npos)
+        line.replace(at, std::strlen("/etc/passerelle/") + std::strlen(secret),
+                     dir.write(secret, "s3cret\n"));
     text += line + "\n";
   }
   Config c = config_of(text);
   ASSERT_EQ(c.xmpp.accounts.size(), 1u);
   EXPECT_EQ(c.xmpp.accounts[0].person, "bob");
   EXPECT_EQ(c.xmpp.accounts[0].password, "pw");
+  ASSERT_EQ(c.rcs.platforms.size(), 1u);
+  EXPECT_EQ(c.rcs.platforms[0].ranges, (std::vector<std::string>{"+3361", "+3362"}));
+  EXPECT_EQ(c.rcs.platforms[0].webhook_token, "s3cret");
   ASSERT_EQ(c.people.size(), 1u);
   EXPECT_EQ(c.people[0].monthly_cap, 500);
   EXPECT_EQ(c.people[0].addresses, std::vector<std::string>{"xmpp:bob@example.org"});

@@ -279,7 +279,7 @@ TEST(Schema, LinkedAimIcqAndMsnAccounts) {
       "passerelle.toml:15:9: oscar.accounts[2].login: account \"aim:bobsn\" is already "
       "defined on line 11");
   EXPECT_EQ(errors_of("[msn]\nlogin_url = \"http://login.example.com/login2.srf\"\n"),
-            "passerelle.toml:2:13: msn.login_url: passwords would cross the network in clear: "
+            "passerelle.toml:2:13: msn.login_url: secrets would cross the network in clear: "
             "use https:// (http:// is accepted only for 127.0.0.1, localhost or [::1])");
   EXPECT_EQ(errors_of("[msn]\nmax_version = \"MSNP13\"\n"),
             "passerelle.toml:2:15: msn.max_version: expected one of \"MSNP12\", \"MSNP11\", "
@@ -337,7 +337,7 @@ TEST(Schema, MsnLoginUrlIsHttpsToAnyHostOrHttpOnLoopback) {
     EXPECT_EQ(config_of("[msn]\nlogin_url = \"" + url + "\"\n").msn.login_url, url);
   }
   EXPECT_EQ(errors_of("[msn]\nlogin_url = \"http://[2001:db8::1]:80/login2.srf\"\n"),
-            "passerelle.toml:2:13: msn.login_url: passwords would cross the network in clear: "
+            "passerelle.toml:2:13: msn.login_url: secrets would cross the network in clear: "
             "use https:// (http:// is accepted only for 127.0.0.1, localhost or [::1])");
   EXPECT_EQ(errors_of("[msn]\nlogin_url = \"ftp://127.0.0.1/\"\n"),
             "passerelle.toml:2:13: msn.login_url: expected an https:// URL (http:// only for a "

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <filesystem>
+#include <map>
 
 #include "core/ulid.hpp"
 #include "router/router.hpp"
@@ -121,6 +122,12 @@ class RouterTest : public ::testing::Test {
     registry_->add(std::move(client));
     registry_->add(std::move(oscar));
     registry_->add(std::move(msn));
+    rcs_.clear();
+    for (const auto& p : cfg_.rcs.platforms) {
+      auto rcs = std::make_unique<FakeConnector>("rcs:" + p.name, Network::rcs, true);
+      rcs_[p.name] = rcs.get();
+      registry_->add(std::move(rcs));
+    }
     router_ = std::make_unique<Router>(strand_, cfg_, *store_, *registry_, metrics_,
                                        [](std::string_view text) {
                                          const auto n = static_cast<int>((text.size() + 152) / 153);
@@ -216,6 +223,7 @@ class RouterTest : public ::testing::Test {
   FakeConnector* client_ = nullptr;
   FakeConnector* oscar_ = nullptr;
   FakeConnector* msn_ = nullptr;
+  std::map<std::string, FakeConnector*> rcs_;  // by platform name
 };
 
 }  // namespace passerelle::router_test

@@ -1,0 +1,215 @@
+// RCS routing: XMPP user <-> RCS phone through the platform serving the number, SMS where
+// no platform serves it or the phone has no RCS (once), replies threaded on the chatbot,
+// typing both ways, number portability.
+
+#include <fstream>
+
+#include "router_fixture.hpp"
+
+namespace passerelle {
+namespace {
+
+using router_test::addr;
+using router_test::RouterTest;
+
+class RcsRouterTest : public RouterTest {
+ protected:
+  void SetUp() override {
+    RouterTest::SetUp();
+    cfg_.rcs.enabled = true;
+    config::RcsPlatform a;
+    a.name = "carrier-a";
+    a.bot_id = "bot-a";
+    a.ranges = {"+3361"};
+    config::RcsPlatform b = a;
+    b.name = "carrier-b";
+    b.bot_id = "bot-b";
+    b.ranges = {"+3362", "+33623"};
+    cfg_.rcs.platforms = {a, b};
+  }
+
+  void ack_rcs(const std::string& platform) {
+    auto m = rcs_.at(platform)->messages().back();
+    DeliveryReport r;
+    r.connector = "rcs:" + platform;
+    r.delivery_id = m.delivery_id;
+    r.state = DeliveryState::acked;
+    r.network_ids = {m.delivery_id};
+    report(r);
+  }
+  void fail_rcs(const std::string& platform, const std::string& delivery_id, bool by_network_id) {
+    DeliveryReport r;
+    r.connector = "rcs:" + platform;
+    (by_network_id ? r.network_id : r.delivery_id) = delivery_id;
+    r.state = DeliveryState::failed;
+    r.reason = "+33611111111 has no RCS on " + platform;
+    r.recipient_offline = true;
+    report(r);
+  }
+};
+
+TEST_F(RcsRouterTest, XmppUserAndRcsPhoneChatThroughTheCarriersPlatform) {
+  start();
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "hello", "o1", true).ok());
+  ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 1u);
+  EXPECT_TRUE(rcs_["carrier-b"]->messages().empty());
+  EXPECT_TRUE(sms_->messages().empty());
+  const auto out = rcs_["carrier-a"]->messages()[0];
+  EXPECT_EQ(out.from.str(), "rcs:bot-a@carrier-a");
+  EXPECT_EQ(out.to.str(), "rcs:+33611111111");
+  EXPECT_EQ(out.body, "[XMPP] alice@example.org: hello");
+  EXPECT_EQ(charged("xmpp:alice@example.org"), 0);  // no SMS segment was paid for
+
+  // Taken, then delivered: one XEP-0184 receipt from the phone's puppet.
+  ack_rcs("carrier-a");
+  report({"rcs:carrier-a", "", out.delivery_id, DeliveryState::delivered, {}, "", 0, false, 0});
+  ASSERT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>()[0].origin_id, "o1");
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>()[0].from.str(), "rcs:+33611111111");
+
+  // The phone answers the chatbot: it reaches alice from the puppet.
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a", "hi alice").ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].from.str(), "rcs:+33611111111");
+  EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:alice@example.org");
+  EXPECT_EQ(xmpp_->messages()[0].body, "hi alice");
+}
+
+TEST_F(RcsRouterTest, EachNumberGoesToThePlatformOfItsLongestRange) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33622222222", "to b").ok());
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33623333333", "to b too").ok());
+  EXPECT_EQ(rcs_["carrier-b"]->messages().size(), 2u);
+  EXPECT_EQ(rcs_["carrier-b"]->messages()[0].from.str(), "rcs:bot-b@carrier-b");
+  EXPECT_TRUE(rcs_["carrier-a"]->messages().empty());
+}
+
+TEST_F(RcsRouterTest, ANumberNoPlatformServesGoesBySmsAndTheReplyComesBackAsThePuppet) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33633333333", "by sms").ok());
+  EXPECT_TRUE(rcs_["carrier-a"]->messages().empty());
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].to.str(), "sms:+33633333333");
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] alice@example.org: by sms");
+  ack_last_sms({"m1"});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33633333333", "sms:+33700000001", "got it").ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].from.str(), "rcs:+33633333333");
+}
+
+TEST_F(RcsRouterTest, APhoneWithoutRcsGetsTheMessageBySmsExactlyOnce) {
+  start();
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "hello", "o1", true).ok());
+  const auto out = rcs_["carrier-a"]->messages().at(0);
+  fail_rcs("carrier-a", out.delivery_id, false);
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].to.str(), "sms:+33611111111");
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] alice@example.org: hello");
+  EXPECT_TRUE(xmpp_->of<OutboundError>().empty());  // not a failure for alice: it went by SMS
+  fail_rcs("carrier-a", out.delivery_id, false);    // the same report again
+  EXPECT_EQ(sms_->messages().size(), 1u);
+  // The SMS's delivery report becomes alice's receipt, from the rcs puppet.
+  ack_last_sms({"s1"});
+  report({"smpp:primary", "", "s1", DeliveryState::delivered, {}, "", 0, false, 0});
+  ASSERT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>()[0].from.str(), "rcs:+33611111111");
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>()[0].origin_id, "o1");
+}
+
+TEST_F(RcsRouterTest, AMessageRevokedAfterItWasTakenGoesBySmsOnce) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "late").ok());
+  const auto out = rcs_["carrier-a"]->messages().at(0);
+  ack_rcs("carrier-a");
+  fail_rcs("carrier-a", out.delivery_id, true);  // by msgId, after the fallback time
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] alice@example.org: late");
+  fail_rcs("carrier-a", out.delivery_id, true);
+  EXPECT_EQ(sms_->messages().size(), 1u);
+}
+
+TEST_F(RcsRouterTest, AFailureThatIsNotAboutTheRecipientTellsTheSender) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "x", "o9").ok());
+  DeliveryReport r;
+  r.connector = "rcs:carrier-a";
+  r.delivery_id = rcs_["carrier-a"]->messages().at(0).delivery_id;
+  r.state = DeliveryState::failed;
+  r.reason = "HTTP 400: bad request";
+  report(r);
+  EXPECT_TRUE(sms_->messages().empty());
+  ASSERT_EQ(xmpp_->of<OutboundError>().size(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundError>()[0].origin_id, "o9");
+}
+
+TEST_F(RcsRouterTest, TypingGoesBothWays) {
+  start();
+  router_->handle(InboundChatState{"xmpp", addr("xmpp:alice@example.org"), addr("rcs:+33611111111"),
+                                   ChatState::composing});
+  settle();
+  ASSERT_EQ(rcs_["carrier-a"]->of<OutboundChatState>().size(), 1u);
+  EXPECT_EQ(rcs_["carrier-a"]->of<OutboundChatState>()[0].from.str(), "rcs:bot-a@carrier-a");
+  EXPECT_EQ(rcs_["carrier-a"]->of<OutboundChatState>()[0].state, ChatState::composing);
+
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "hello").ok());
+  ack_rcs("carrier-a");
+  router_->handle(InboundChatState{"rcs:carrier-a", addr("rcs:+33611111111"),
+                                   addr("rcs:bot-a@carrier-a"), ChatState::composing});
+  settle();
+  ASSERT_EQ(xmpp_->of<OutboundChatState>().size(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundChatState>()[0].from.str(), "rcs:+33611111111");
+  EXPECT_EQ(xmpp_->of<OutboundChatState>()[0].to.str(), "xmpp:alice@example.org");
+}
+
+TEST_F(RcsRouterTest, APhoneNobodyWroteToGetsHelpFromTheChatbotNotBySms) {
+  start();
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a", "who?").ok());
+  EXPECT_TRUE(xmpp_->messages().empty());
+  EXPECT_TRUE(sms_->messages().empty());
+  ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 1u);
+  EXPECT_EQ(rcs_["carrier-a"]->messages()[0].from.str(), "rcs:bot-a@carrier-a");
+  EXPECT_EQ(rcs_["carrier-a"]->messages()[0].body, cfg_.sms.help_text);
+  // To a chatbot that is not ours: dropped, acknowledged.
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:other@carrier-a", "x").ok());
+  EXPECT_EQ(rcs_["carrier-a"]->messages().size(), 1u);
+}
+
+TEST_F(RcsRouterTest, APortedNumberGoesToThePlatformTheTableNames) {
+  const auto csv = dir_ / "ported.csv";
+  {
+    std::ofstream out(csv);
+    out << "number,platform,smsc\n+33611111111,carrier-b,\n+33611111112,,primary\n";
+  }
+  cfg_.rcs.portability_file = csv.string();
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "ported").ok());
+  EXPECT_EQ(rcs_["carrier-b"]->messages().size(), 1u);
+  EXPECT_TRUE(rcs_["carrier-a"]->messages().empty());
+  // Ported to a carrier without a platform here: SMS, whatever its old range says.
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111112", "gone").ok());
+  EXPECT_TRUE(rcs_["carrier-a"]->messages().empty());
+  EXPECT_EQ(sms_->messages().size(), 1u);
+}
+
+TEST_F(RcsRouterTest, ABrokenPortabilityTableStopsTheStartWithItsLine) {
+  const auto csv = dir_ / "ported.csv";
+  {
+    std::ofstream out(csv);
+    out << "+33611111111,carrier-z,\n";
+  }
+  cfg_.rcs.portability_file = csv.string();
+  auto s = store::Store::open((dir_ / "db").string(), {});
+  ASSERT_TRUE(s.ok());
+  store_ = std::move(*s);
+  registry_ = std::make_unique<ConnectorRegistry>();
+  router_ = std::make_unique<Router>(strand_, cfg_, *store_, *registry_, metrics_,
+                                     [](std::string_view) { return 1; });
+  auto st = router_->load();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("rcs.portability_file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace passerelle
