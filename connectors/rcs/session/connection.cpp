@@ -1,0 +1,191 @@
+#include "rcs/session/connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <limits>
+
+#include "rcs/session/tls.hpp"
+
+namespace passerelle::rcs::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string words(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout ? std::string("timed out") : ec.message();
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+asio::awaitable<Result<std::unique_ptr<Connection>>> Connection::open(asio::any_io_executor ex,
+                                                                      asio::ssl::context& tls,
+                                                                      Origin origin,
+                                                                      Clock::time_point deadline) {
+  const std::string where = origin.host_header();
+  asio::ip::tcp::resolver resolver(ex);
+  asio::steady_timer timer(ex, deadline);
+  auto resolved = co_await (resolver.async_resolve(origin.host, origin.port, use_tuple) ||
+                            timer.async_wait(use_tuple));
+  if (resolved.index() == 1) co_return Error::transient(where + ": name resolution timed out");
+  auto [rec, endpoints] = std::get<0>(std::move(resolved));
+  if (rec) co_return Error::transient(where + ": " + rec.message());
+
+  std::unique_ptr<Connection> c(new Connection(std::move(origin)));
+  if (c->origin_.tls) {
+    c->tls_ = std::make_unique<TlsStream>(ex, tls);
+    if (auto r = expect_peer(c->tls_->native_handle(), c->origin_.host); !r) co_return r.error();
+  } else {
+    c->plain_ = std::make_unique<beast::tcp_stream>(ex);
+  }
+  c->tcp().expires_at(deadline);
+  auto [cec, ep] = co_await c->tcp().async_connect(endpoints, use_tuple);
+  if (cec) co_return Error::transient(where + ": connect: " + words(cec));
+  if (c->tls_) {
+    auto [hec] = co_await c->tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec) {
+      // "certificate verify failed" alone does not say what to fix: add OpenSSL's reason.
+      const std::string why = verify_failure(c->tls_->native_handle());
+      co_return Error::transient(where + ": TLS: " + words(hec) + (why.empty() ? "" : ": " + why));
+    }
+  }
+  c->tcp().expires_never();
+  c->reusable_ = true;
+  co_return c;
+}
+
+beast::tcp_stream& Connection::tcp() {
+  return tls_ ? beast::get_lowest_layer(*tls_) : *plain_;
+}
+
+bool Connection::is_open() const {
+  if (tls_) return beast::get_lowest_layer(*tls_).socket().is_open();
+  return plain_ && plain_->socket().is_open();
+}
+
+void Connection::close() {
+  reusable_ = false;
+  if (!tls_ && !plain_) return;
+  beast::error_code ignored;
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp().close();
+}
+
+asio::awaitable<Exchanged> Connection::exchange(Outgoing& out, const Sink& sink,
+                                                Clock::time_point deadline,
+                                                std::optional<std::chrono::milliseconds> idle) {
+  reusable_ = false;  // until the answer has been read to its end
+  // (Not a conditional expression: GCC 12 mishandles co_await inside one.)
+  Exchanged r;
+  if (tls_) {
+    r = co_await run(*tls_, out, sink, deadline, idle);
+  } else {
+    r = co_await run(*plain_, out, sink, deadline, idle);
+  }
+  ++served_;
+  idle_since_ = Clock::now();
+  reusable_ = !r.ec && r.body_complete && r.in.keep_alive && is_open();
+  tcp().expires_never();
+  co_return r;
+}
+
+template <typename Stream>
+asio::awaitable<Exchanged> Connection::run(Stream& s, Outgoing& out, const Sink& sink,
+                                           Clock::time_point deadline,
+                                           std::optional<std::chrono::milliseconds> idle) {
+  Exchanged r;
+  auto arm = [&] {
+    if (idle) tcp().expires_after(*idle);
+  };
+  auto fail = [&](boost::system::error_code ec, const char* stage) {
+    r.ec = ec;
+    r.stage = stage;
+    return r;
+  };
+  if (!idle) tcp().expires_at(deadline);
+
+  // The head, then the body in its parts (RFC 9112 §6.2: exactly Content-Length octets).
+  arm();
+  http::request_serializer<http::empty_body> sr{out.head};
+  if (auto [ec, n] = co_await http::async_write_header(s, sr, use_tuple); ec)
+    co_return fail(ec, "write");
+  if (!out.body.empty()) {
+    arm();
+    if (auto [ec, n] = co_await asio::async_write(s, asio::buffer(out.body), use_tuple); ec)
+      co_return fail(ec, "write");
+  }
+  std::unique_ptr<char[]> chunk;
+  if (!out.file_path.empty()) {
+    std::unique_ptr<std::FILE, FileCloser> f(std::fopen(out.file_path.c_str(), "rb"));
+    if (!f) co_return fail({errno, boost::system::system_category()}, "file");
+    chunk = std::make_unique<char[]>(kChunk);
+    std::uint64_t left = out.file_size;
+    while (left > 0) {
+      const std::size_t want = left < kChunk ? static_cast<std::size_t>(left) : kChunk;
+      const std::size_t got = std::fread(chunk.get(), 1, want, f.get());
+      // A file that shrank since its size was taken cannot fill the announced length.
+      if (got != want) co_return fail(std::make_error_code(std::errc::io_error), "file");
+      arm();
+      if (auto [ec, n] = co_await asio::async_write(s, asio::buffer(chunk.get(), got), use_tuple);
+          ec)
+        co_return fail(ec, "write");
+      left -= got;
+    }
+  }
+  if (!out.tail.empty()) {
+    arm();
+    if (auto [ec, n] = co_await asio::async_write(s, asio::buffer(out.tail), use_tuple); ec)
+      co_return fail(ec, "write");
+  }
+
+  http::response_parser<http::buffer_body> p;
+  p.header_limit(kMaxHead);
+  p.body_limit(std::numeric_limits<std::uint64_t>::max());  // the sink decides
+  arm();
+  auto [hec, hn] = co_await http::async_read_header(s, buffer_, p, use_tuple);
+  r.answer_started = p.got_some() || buffer_.size() > 0;
+  if (hec) co_return fail(hec, "read");
+  const auto& res = p.get();
+  r.in.status = static_cast<int>(res.result_int());
+  if (auto it = res.find(http::field::location); it != res.end()) r.in.location = it->value();
+  if (auto it = res.find(http::field::retry_after); it != res.end()) r.in.retry_after = it->value();
+  if (auto it = res.find(http::field::content_type); it != res.end())
+    r.in.content_type = it->value();
+  if (auto cl = p.content_length()) r.in.content_length = *cl;
+  r.in.keep_alive = p.keep_alive();
+  if (!sink.on_head(r.in)) co_return r;
+  if (!chunk) chunk = std::make_unique<char[]>(kChunk);
+  while (!p.is_done()) {
+    p.get().body().data = chunk.get();
+    p.get().body().size = kChunk;
+    arm();
+    auto [ec, n] = co_await http::async_read(s, buffer_, p, use_tuple);
+    if (ec == http::error::need_buffer) ec = {};
+    const std::size_t got = kChunk - p.get().body().size;
+    if (got > 0 && !sink.on_data(std::string_view(chunk.get(), got))) co_return r;
+    if (ec) co_return fail(ec, "read");
+  }
+  r.body_complete = true;
+  co_return r;
+}
+
+}  // namespace passerelle::rcs::detail
