@@ -1,0 +1,19 @@
+#pragma once
+// The RCS connectors the configuration enables: one per [[rcs.platform]] ("rcs:<name>"),
+// sharing one webhook server (rcs_hub.hpp).
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <vector>
+
+#include "config/config.hpp"
+#include "connector/connector.hpp"
+#include "core/metrics.hpp"
+
+namespace passerelle::rcs {
+
+std::vector<std::unique_ptr<Connector>> make_rcs_connectors(boost::asio::io_context& io,
+                                                            const config::Config& cfg,
+                                                            EventSink& sink, Metrics* metrics);
+
+}  // namespace passerelle::rcs

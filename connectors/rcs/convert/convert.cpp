@@ -1,0 +1,69 @@
+#include "rcs/convert/convert.hpp"
+
+#include <fmt/format.h>
+
+#include <type_traits>
+
+namespace passerelle::rcs {
+
+std::string human_size(std::uint64_t bytes) {
+  if (bytes < 1000) return fmt::format("{} bytes", bytes);
+  if (bytes < 1000 * 1000) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1e3);
+  if (bytes < 1000ULL * 1000 * 1000)
+    return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
+  return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9);
+}
+
+std::optional<std::string> inbound_text(const Event& e) {
+  return std::visit(
+      [](const auto& ev) -> std::optional<std::string> {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, InboundText>) {
+          return ev.text;
+        } else if constexpr (std::is_same_v<T, SuggestionResponse>) {
+          return ev.display_text.empty() ? ev.postback : ev.display_text;
+        } else if constexpr (std::is_same_v<T, InboundLocation>) {
+          std::string out = ev.label.empty() ? "Location" : ev.label;
+          out += fmt::format(": geo:{:.6f},{:.6f}", ev.latitude, ev.longitude);
+          if (ev.radius) out += fmt::format(" (within {:.0f} m)", *ev.radius);
+          return out;
+        } else if constexpr (std::is_same_v<T, InboundFile>) {
+          std::string what = ev.audio ? "a voice message" : "a file";
+          std::string out = "[sent " + what;
+          if (!ev.file.name.empty()) out += " \"" + ev.file.name + "\"";
+          if (ev.file.size) out += ", " + human_size(*ev.file.size);
+          if (!ev.file.mime_type.empty()) out += ", " + ev.file.mime_type;
+          out += "]";
+          return out;
+        } else {
+          return std::nullopt;
+        }
+      },
+      e);
+}
+
+std::optional<DeliveryState> delivery_state(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::delivered:
+      return DeliveryState::delivered;
+    case DeliveryStatus::displayed:
+      return DeliveryState::read;
+    case DeliveryStatus::failed:
+      return DeliveryState::failed;
+    case DeliveryStatus::pending:
+    case DeliveryStatus::sent:
+    case DeliveryStatus::cancelled:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Typing typing_for(ChatState s) {
+  return s == ChatState::composing ? Typing::active : Typing::idle;
+}
+
+ChatState chat_state_for(Typing t) {
+  return t == Typing::active ? ChatState::composing : ChatState::paused;
+}
+
+}  // namespace passerelle::rcs

@@ -1,0 +1,32 @@
+#pragma once
+// Between the MaaP platform's events and the bridge's model (DESIGN.md §2): pure mappings,
+// no I/O. What a phone sends that the other networks cannot carry as such degrades to
+// text that says what it was (STYLE.md habit 3: degrade visibly, never drop silently).
+
+#include <optional>
+#include <string>
+
+#include "bus/events.hpp"
+#include "rcs/codec/events.hpp"
+#include "rcs/codec/types.hpp"
+
+namespace passerelle::rcs {
+
+// The text forwarded for a message event from a phone: the text itself, the tapped
+// suggestion's text, a location as text with a geo: URI, a file as a line naming it.
+// nullopt for events that are not messages.
+std::optional<std::string> inbound_text(const Event& e);
+
+// A platform's messageStatus as a delivery state of the bridge; nullopt for states that
+// change nothing (pending, sent: the send answer already said "acked"; cancelled: our own
+// revoke, reported by the connector).
+std::optional<DeliveryState> delivery_state(DeliveryStatus s);
+
+// Typing: XEP-0085 composing is "active", anything else "idle"; back, active is composing.
+Typing typing_for(ChatState s);
+ChatState chat_state_for(Typing t);
+
+// "12.5 MB", "900 bytes": sizes for people.
+std::string human_size(std::uint64_t bytes);
+
+}  // namespace passerelle::rcs

@@ -1,0 +1,248 @@
+"""RCS end to end: the daemon between a real Prosody (users driven by slixmpp), the in-tree
+MaaP platform test server (two carriers' chatbot platforms, tests/peers/rcs) and the SMSC
+simulator on npm smpp, all on 127.0.0.1.
+
+    /usr/bin/python3 -m unittest tests.integration.test_rcs -v
+"""
+
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from lib.bridge import Bridge, smsc_table  # noqa: E402
+from lib.ports import free_port  # noqa: E402
+from lib.procs import HarnessTestCase, wait_until  # noqa: E402
+from lib.smsc import Smsc  # noqa: E402
+from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+from tests.peers.rcs.harness import MaapServerProc, platform  # noqa: E402
+
+DOMAIN = "example.org"
+RCS = f"rcs.{DOMAIN}"
+PHONE_A = "+33611111111"   # carrier-a, RCS
+PHONE_A2 = "+33611111112"  # carrier-a range, no RCS
+PHONE_B = "+33622222222"   # carrier-b, RCS
+PORTED = "+33611111113"    # carrier-a range, ported to carrier-b
+SENDER = "+33700000001"
+SECRET = "component-secret"
+PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw"}
+HOOK = {"carrier-a": "Bearer hook-a", "carrier-b": "Bearer hook-b"}
+
+
+@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
+                     "needs the passerelle binary and Prosody")
+class RcsStories(HarnessTestCase):
+    def setUp(self):
+        super().setUp()
+        self.prosody = Prosody(self.tmp, domain=DOMAIN, networks=("sms", "rcs"), secret=SECRET)
+        self.prosody.write_config()
+        for user, pw in PASSWORDS.items():
+            self.prosody.register(user, pw)
+        self.prosody.start()
+        self.webhook_port = free_port()
+        hook = f"http://127.0.0.1:{self.webhook_port}/rcs"
+        self.maap = MaapServerProc(
+            self.tmp,
+            platforms=[
+                platform("carrier-a", "bot-a", "tok-a", ["+3361"], webhook=f"{hook}/carrier-a",
+                         webhook_token=HOOK["carrier-a"],
+                         webhook_retry={"initial": 0.2, "factor": 2.0, "max_delay": 1.0,
+                                        "max_attempts": 30, "timeout": 5.0}),
+                platform("carrier-b", "bot-b", "tok-b", ["+3362"], webhook=f"{hook}/carrier-b",
+                         webhook_token=HOOK["carrier-b"]),
+            ],
+            phones=[{"number": PHONE_A}, {"number": PHONE_B},
+                    {"number": PORTED, "platform": "carrier-b"}]).start()
+        self.addCleanup(self.maap.stop)
+        self.smsc = Smsc(self.tmp, name="smsc", receipts=True)
+        self.smsc.start()
+        self.addCleanup(self.smsc.stop)
+
+    def bridge(self, *, fallback_after_s=300, portability_file="", start=True):
+        rcs_platforms = [
+            {"name": name, "api_url": self.maap.api_url(name), "bot_id": bot, "token": token,
+             "webhook_token": HOOK[name], "ranges": ranges, "timeout_ms": 2000}
+            for name, bot, token, ranges in (("carrier-a", "bot-a", "tok-a", ["+3361"]),
+                                             ("carrier-b", "bot-b", "tok-b", ["+3362"]))]
+        config = {
+            "xmpp": {"enabled": True, "component_host": "127.0.0.1",
+                     "component_port": self.prosody.component_port, "secret": SECRET,
+                     "networks": ["sms", "rcs"], "reconnect_initial_ms": 200,
+                     "reconnect_max_ms": 1000},
+            "sms": {"enabled": True, "sender_numbers": [SENDER],
+                    "smsc": [smsc_table("primary", self.smsc.port, reconnect_initial_ms=200,
+                                        reconnect_max_ms=1000, enquire_link_s=5)]},
+            "delivery": {"retry_initial_ms": 200, "retry_max_ms": 1000, "max_attempts": 50},
+            "rcs": {"enabled": True, "webhook_listen": f"127.0.0.1:{self.webhook_port}",
+                    "fallback_after_s": fallback_after_s, "portability_file": portability_file,
+                    "platform": rcs_platforms},
+        }
+        b = Bridge(self.tmp, config)
+        self.addCleanup(b.stop)
+        if start:
+            b.start()
+            self.wait_links_up(b)
+        return b
+
+    def wait_links_up(self, b, timeout=20):
+        def up():
+            doc = b.get_json("/readyz")
+            return doc.get("ready") and all(c["state"] == "up" for c in doc["connectors"])
+        wait_until(up, timeout=timeout, message="every link up on /readyz")
+
+    def user(self, name):
+        u = XmppUser(f"{name}@{DOMAIN}", PASSWORDS[name], self.prosody.c2s_port)
+        u.start()
+        self.addCleanup(u.stop)
+        return u
+
+    def sent_to(self, platform_name, number):
+        return self.maap.control("sent", platform=platform_name, number=number)["messages"]
+
+    def wait_sent(self, platform_name, number, count=1, timeout=10):
+        wait_until(lambda: len(self.sent_to(platform_name, number)) >= count, timeout=timeout,
+                   message=f"{count} message(s) sent to {number} on {platform_name}")
+        return self.sent_to(platform_name, number)
+
+    @staticmethod
+    def text_of(sent):
+        return sent["request"]["RCSMessage"].get("textMessage")
+
+    # -- 1. XMPP user <-> RCS phone ------------------------------------------------------
+
+    def test_text_receipts_and_typing_both_ways(self):
+        self.bridge()
+        alice = self.user("alice")
+        sid = alice.send_message(f"{PHONE_A}@{RCS}", "hello phone", receipt=True)
+        [sent] = self.wait_sent("carrier-a", PHONE_A)
+        self.assertEqual(self.text_of(sent), f"[XMPP] alice@{DOMAIN}: hello phone")
+        self.assertEqual(sent["bot"], "bot-a")
+        receipt = alice.wait_receipt(sid, timeout=15)  # from the platform's "delivered"
+        self.assertEqual(receipt.bare_from, f"{PHONE_A}@{RCS}")
+        self.assertEqual(self.smsc.messages(), [])
+
+        # The phone types, then answers the chatbot: alice gets both from the puppet.
+        self.maap.control("phone_typing", number=PHONE_A, state="active", bot="bot-a")
+        state = alice.wait_chat_state("composing", timeout=10)
+        self.assertEqual(state.bare_from, f"{PHONE_A}@{RCS}")
+        self.maap.control("phone_send_text", number=PHONE_A, text="hi alice, from RCS", bot="bot-a")
+        msg = alice.wait_message(lambda s: s.body == "hi alice, from RCS", timeout=10)
+        self.assertEqual(msg.bare_from, f"{PHONE_A}@{RCS}")
+
+        # alice types: the phone sees the chatbot typing.
+        since = self.maap.last_seq()
+        alice.send_chat_state(f"{PHONE_A}@{RCS}", "composing")
+        wait_until(lambda: self.maap.events("bot_typing", since), timeout=10,
+                   message="typing from the chatbot")
+
+    # -- 3. SMS where there is no RCS, and after the fallback time ---------------------
+
+    def test_a_number_without_rcs_gets_sms_and_its_reply_threads_back(self):
+        self.bridge()
+        alice = self.user("alice")
+        sid = alice.send_message(f"{PHONE_A2}@{RCS}", "are you there?", receipt=True)
+        [sms] = self.smsc.wait_for_messages(1)
+        self.assertEqual(sms["destination_addr"], PHONE_A2.lstrip("+"))
+        self.assertEqual(sms["text"], f"[XMPP] alice@{DOMAIN}: are you there?")
+        alice.wait_receipt(sid, timeout=15)  # the SMS's delivery report
+        self.assertEqual(self.sent_to("carrier-a", PHONE_A2), [])
+        answer = self.smsc.mo(PHONE_A2, SENDER, "yes, by SMS")
+        self.assertTrue(answer.get("ok"), answer)
+        msg = alice.wait_message(lambda s: s.body == "yes, by SMS", timeout=10)
+        self.assertEqual(msg.bare_from, f"{PHONE_A2}@{RCS}")
+        # The capability is cached: a second message asks nothing and goes by SMS again.
+        alice.send_message(f"{PHONE_A2}@{RCS}", "second")
+        self.smsc.wait_for_messages(2)
+
+    def test_undelivered_in_time_is_revoked_and_sent_by_sms_exactly_once(self):
+        self.maap.control("set_phone", number=PHONE_A, online=False)
+        self.bridge(fallback_after_s=2)
+        alice = self.user("alice")
+        alice.send_message(f"{PHONE_A}@{RCS}", "are you online?")
+        [sent] = self.wait_sent("carrier-a", PHONE_A)
+        [sms] = self.smsc.wait_for_messages(1, timeout=15)
+        self.assertEqual(sms["text"], f"[XMPP] alice@{DOMAIN}: are you online?")
+        status = self.maap.control("message", msg_id=sent["msg_id"])
+        self.assertIn("cancelled", json.dumps(status))
+        # The phone coming online later gets nothing (it was revoked), and no second SMS.
+        self.maap.control("set_phone", number=PHONE_A, online=True)
+        time.sleep(3)
+        self.assertEqual(len(self.smsc.messages()), 1)
+
+    # -- 4. two carriers and number portability ------------------------------------------
+
+    def test_each_number_goes_through_its_carrier_and_ported_numbers_follow_the_table(self):
+        table = self.tmp / "ported.csv"
+        table.write_text("number,platform,smsc\n")
+        self.bridge(portability_file=str(table))
+        alice = self.user("alice")
+        alice.send_message(f"{PHONE_B}@{RCS}", "to carrier b")
+        [sent] = self.wait_sent("carrier-b", PHONE_B)
+        self.assertEqual(sent["bot"], "bot-b")
+        # Not in the table yet: its range says carrier-a, which does not know it (no RCS
+        # there): SMS.
+        alice.send_message(f"{PORTED}@{RCS}", "before the table")
+        self.smsc.wait_for_messages(1, timeout=15)
+        # The table is read again while running: now it goes to carrier-b.
+        time.sleep(1.1)  # a new modification time
+        table.write_text(f"number,platform,smsc\n{PORTED},carrier-b,\n")
+        time.sleep(3)
+        alice.send_message(f"{PORTED}@{RCS}", "after the table")
+        [sent] = self.wait_sent("carrier-b", PORTED)
+        self.assertEqual(self.text_of(sent), f"[XMPP] alice@{DOMAIN}: after the table")
+
+    # -- 5. bad input and a platform that is down ----------------------------------------
+
+    def test_bad_webhook_requests_are_refused_and_nothing_is_stored_twice(self):
+        b = self.bridge()
+        alice = self.user("alice")
+        alice.send_message(f"{PHONE_A}@{RCS}", "hello")
+        self.wait_sent("carrier-a", PHONE_A)
+        event = {"RCSMessage": {"msgId": "phone-msg-1", "timestamp": "2026-11-24T10:00:00Z",
+                                "textMessage": "only once"},
+                 "messageContact": {"userContact": PHONE_A}, "event": "message"}
+
+        def raw(**kw):
+            return self.maap.control("webhook_raw", platform="carrier-a", bot="bot-a", **kw)
+
+        self.assertEqual(raw(json=event, auth="none")["status"], 401)
+        self.assertEqual(raw(json=event, auth="Bearer wrong")["status"], 401)
+        self.assertEqual(raw(body="{not json", auth="good")["status"], 400)
+        self.assertEqual(raw(body="x", repeat=400000, auth="good")["status"], 413)
+        self.assertEqual(raw(json={"event": "somethingNew", "RCSMessage": {"msgId": "z"}},
+                             auth="good")["status"], 200)
+        self.assertEqual(raw(json=event, auth="good")["status"], 200)
+        self.assertEqual(raw(json=event, auth="good")["status"], 200)  # sent again
+        alice.wait_message(lambda s: s.body == "only once", timeout=10)
+        time.sleep(1)
+        self.assertEqual([m.body for m in alice.messages() if m.body == "only once"], ["only once"])
+        self.assertGreaterEqual(
+            b.metric("passerelle_rcs_webhook_requests_total", platform="carrier-a", status="401") or 0, 2)
+
+    def test_a_platform_that_is_down_shows_on_readyz_and_messages_wait_for_it(self):
+        b = self.bridge()
+        alice = self.user("alice")
+        # Every API call answered 503 until cleared: the platform is down.
+        self.maap.control("set_fault", platform="carrier-a", kind="api_status", status=503,
+                          count=-1)
+        alice.send_message(f"{PHONE_A}@{RCS}", "while down")
+
+        def down():
+            doc = b.get_json("/readyz")
+            return any(c["name"] == "rcs:carrier-a" and c["state"] != "up" for c in doc["connectors"])
+        wait_until(down, timeout=15, message="rcs:carrier-a not up on /readyz")
+        self.assertEqual(self.sent_to("carrier-a", PHONE_A), [])
+        self.assertEqual(b.metric("passerelle_connector_up", connector="rcs:carrier-a"), 0)
+        self.maap.control("clear_faults", platform="carrier-a")
+        [sent] = self.wait_sent("carrier-a", PHONE_A, timeout=20)
+        self.assertEqual(self.text_of(sent), f"[XMPP] alice@{DOMAIN}: while down")
+        self.wait_links_up(b)
+        self.assertEqual(self.smsc.messages(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
