@@ -136,10 +136,6 @@ asio::awaitable<Result<Reply>> get(asio::any_io_executor ex, asio::ssl::context&
 
 }  // namespace
 
-bool is_loopback_host(std::string_view host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.substr(0, 4) == "127.";
-}
-
 asio::awaitable<Result<std::string>> fetch_passport_ticket(asio::any_io_executor ex,
                                                            asio::ssl::context& tls,
                                                            PassportRequest req) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/loopback.hpp"
 #include "core/result.hpp"
 
 namespace passerelle::msn {
@@ -35,7 +36,5 @@ struct PassportRequest {
 boost::asio::awaitable<Result<std::string>> fetch_passport_ticket(boost::asio::any_io_executor ex,
                                                                   boost::asio::ssl::context& tls,
                                                                   PassportRequest req);
-
-bool is_loopback_host(std::string_view host);
 
 }  // namespace passerelle::msn

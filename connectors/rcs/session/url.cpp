@@ -20,18 +20,6 @@ std::string Origin::host_header() const {
   return out;
 }
 
-bool is_loopback_host(std::string_view host) {
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host == "localhost" || host == "localhost.") return true;
-  boost::system::error_code ec;
-  const auto addr = boost::asio::ip::make_address(std::string(host), ec);
-  if (ec) return false;
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6()).is_loopback();
-  return addr.is_loopback();
-}
-
 Result<HttpUrl> parse_http_url(std::string_view url, std::string_view what) {
   auto u = boost::urls::parse_uri(url);
   if (!u) return bad(what, "not an absolute URL");

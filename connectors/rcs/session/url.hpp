@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/loopback.hpp"
 #include "core/result.hpp"
 
 namespace passerelle::rcs {
@@ -35,8 +36,6 @@ struct HttpUrl {
 // or has a port that is not 1 to 65535.
 Result<HttpUrl> parse_http_url(std::string_view url, std::string_view what);
 
-// localhost, 127.0.0.0/8, ::1 (with or without brackets) and ::ffff:127.x.y.z. A name that
-// merely starts with "127." is not loopback.
-bool is_loopback_host(std::string_view host);
+// is_loopback_host: common/loopback.hpp (localhost, 127.0.0.0/8, ::1, ::ffff:127.x.y.z).
 
 }  // namespace passerelle::rcs
