@@ -6,39 +6,105 @@
 #   3. every libFuzzer target for a short run from its seed corpus.
 # Set PASSERELLE_FUZZ_SECONDS (default 15) to fuzz longer, PASSERELLE_SKIP_SANITIZERS=1 or
 # PASSERELLE_SKIP_FUZZ=1 to skip a stage while developing.
+#
+# Stages 2 and 3 compile (at the lowest CPU priority) while the tests of stage 1 run: those
+# mostly wait on sockets and on the servers they start, and get the CPU first when they
+# need it. The sanitizer build compiles only the unit tests (target unit_tests).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc)
+fuzz_seconds=${PASSERELLE_FUZZ_SECONDS:-15}
+with_sanitizers=$([ "${PASSERELLE_SKIP_SANITIZERS:-0}" = 1 ] && echo 0 || echo 1)
+with_fuzz=$([ "${PASSERELLE_SKIP_FUZZ:-0}" = 1 ] && echo 0 || echo 1)
 
 ./contrib/install-deps.sh --test
 
-echo "== build and test (default preset)"
+echo "== build (default preset)"
 cmake --preset default >/dev/null
 cmake --build --preset default -j "$jobs"
+
+scratch=$(mktemp -d)
+background=""
+cleanup() {
+  # The background builds run in their own process group (set -m below): stop all of it.
+  if [ -n "$background" ]; then kill -- "-$background" 2>/dev/null || true; fi
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+if [ "$with_sanitizers" = 1 ] || [ "$with_fuzz" = 1 ]; then
+  echo "== building the ASan + UBSan unit tests and the fuzz targets in the background"
+  set -m
+  (
+    set -e
+    if [ "$with_sanitizers" = 1 ]; then
+      cmake --preset asan >/dev/null
+      nice -n 19 cmake --build --preset asan -j "$jobs" --target unit_tests
+    fi
+    if [ "$with_fuzz" = 1 ]; then
+      cmake --preset fuzz >/dev/null
+      nice -n 19 cmake --build --preset fuzz -j "$jobs"
+    fi
+  ) >"$scratch/background.log" 2>&1 &
+  background=$!
+  set +m
+fi
+
+echo "== unit and integration tests (default preset)"
 ctest --preset default -j "$jobs" --timeout 600
 
-if [ "${PASSERELLE_SKIP_SANITIZERS:-0}" != 1 ]; then
+if [ -n "$background" ]; then
+  if ! wait "$background"; then
+    background=""
+    echo "passerelle: the sanitizer or fuzz build failed:" >&2
+    cat "$scratch/background.log" >&2
+    exit 1
+  fi
+  background=""
+  grep -E "warning:|error:" "$scratch/background.log" || true
+fi
+
+if [ "$with_sanitizers" = 1 ]; then
   echo "== unit tests under ASan + UBSan"
-  cmake --preset asan >/dev/null
-  cmake --build --preset asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan -j "$jobs" --timeout 600
 fi
 
-if [ "${PASSERELLE_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== fuzz targets, ${PASSERELLE_FUZZ_SECONDS:-15} s each"
-  cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz -j "$jobs"
+if [ "$with_fuzz" = 1 ]; then
+  echo "== fuzz targets, $fuzz_seconds s each, $jobs at a time"
+  # Each fuzzer works on a copy of its corpus (new inputs are not written into the tree).
+  fuzz_one() {
+    local target=$1 name work
+    name=$(basename "$target")
+    work="$scratch/corpus-$name"
+    mkdir -p "$work"
+    if [ -d "tests/fuzz/corpus/$name" ]; then cp -r "tests/fuzz/corpus/$name/." "$work/"; fi
+    local rc=0
+    "$target" -max_total_time="$fuzz_seconds" -rss_limit_mb=1024 -timeout=5 "$work" \
+      >"$scratch/$name.log" 2>&1 || rc=$?
+    echo "$rc" >"$scratch/$name.rc"
+  }
+  names=()
   for target in build/fuzz/tests/fuzz/fuzz_*; do
     [ -x "$target" ] || continue
-    name=$(basename "$target")
-    corpus="tests/fuzz/corpus/$name"
-    work=$(mktemp -d)
-    [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
-    echo "-- $name"
-    "$target" -max_total_time="${PASSERELLE_FUZZ_SECONDS:-15}" -rss_limit_mb=1024 -timeout=5 "$work" 2>&1 | tail -n 3
-    rm -rf "$work"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    fuzz_one "$target" &
+    names+=("$(basename "$target")")
   done
+  wait
+  failed=0
+  for name in "${names[@]}"; do
+    echo "-- $name"
+    rc=$(cat "$scratch/$name.rc" 2>/dev/null || echo 1)
+    if [ "$rc" = 0 ]; then
+      tail -n 3 "$scratch/$name.log"
+    else
+      cat "$scratch/$name.log"
+      echo "passerelle: $name failed (exit $rc)" >&2
+      failed=1
+    fi
+  done
+  [ "$failed" = 0 ]
 fi
 echo "passerelle: all tests passed"

@@ -1,7 +1,12 @@
 # passerelle_unit_test(<name> SOURCES <files...> LIBS <targets...>)
 # A GoogleTest executable whose tests are registered with CTest under the label "unit".
+# Every unit test executable is also a dependency of the target `unit_tests`, so a build
+# that only runs them (the sanitizer stage of contrib/test.sh) builds nothing else.
 find_package(GTest REQUIRED)
 include(GoogleTest)
+if(NOT TARGET unit_tests)
+  add_custom_target(unit_tests)
+endif()
 
 function(passerelle_unit_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
@@ -11,6 +16,7 @@ function(passerelle_unit_test name)
     PASSERELLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     PASSERELLE_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors")
   gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+  add_dependencies(unit_tests ${name})
 endfunction()
 
 # passerelle_fuzz_target(<name> SOURCES <files...> LIBS <targets...> [CORPUS <dir>])
