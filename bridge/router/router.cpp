@@ -4,19 +4,13 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/overloaded.hpp"
 #include "core/ulid.hpp"
 #include "router/internal.hpp"
 #include "router/keywords.hpp"
 
 namespace passerelle {
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 OutboxOptions outbox_options(const config::DeliverySection& d) {
   OutboxOptions o;

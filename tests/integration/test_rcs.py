@@ -85,14 +85,8 @@ class RcsStories(HarnessTestCase):
         self.addCleanup(b.stop)
         if start:
             b.start()
-            self.wait_links_up(b)
+            b.wait_ready(timeout=20)
         return b
-
-    def wait_links_up(self, b, timeout=20):
-        def up():
-            doc = b.get_json("/readyz")
-            return doc.get("ready") and all(c["state"] == "up" for c in doc["connectors"])
-        wait_until(up, timeout=timeout, message="every link up on /readyz")
 
     def user(self, name):
         u = XmppUser(f"{name}@{DOMAIN}", PASSWORDS[name], self.prosody.c2s_port)
@@ -240,7 +234,7 @@ class RcsStories(HarnessTestCase):
         self.maap.control("clear_faults", platform="carrier-a")
         [sent] = self.wait_sent("carrier-a", PHONE_A, timeout=20)
         self.assertEqual(self.text_of(sent), f"[XMPP] alice@{DOMAIN}: while down")
-        self.wait_links_up(b)
+        b.wait_ready(timeout=20)
         self.assertEqual(self.smsc.messages(), [])
 
 

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <type_traits>
 
+#include "core/overloaded.hpp"
 #include "core/ulid.hpp"
 #include "rcs/codec/http_status.hpp"
 #include "rcs/codec/message.hpp"
@@ -21,13 +22,6 @@ namespace passerelle::rcs {
 namespace asio = boost::asio;
 
 namespace {
-
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
 
 // While the platform does not answer, it is asked again this often (and every send
 // asks it anyway).
