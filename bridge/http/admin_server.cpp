@@ -15,6 +15,9 @@
 #include <boost/beast/ssl.hpp>
 #include <charconv>
 
+#include "http/file_route.hpp"
+#include "http/file_share.hpp"
+
 namespace passerelle {
 
 namespace asio = boost::asio;
@@ -78,6 +81,7 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
   asio::any_io_executor core_strand;
   AdminHandlers handlers;
   std::string token;
+  std::shared_ptr<FileShare> file_share;  // set before start(); null: no /files/ route
   std::atomic<std::size_t> connections{0};
 
   asio::awaitable<void> accept_loop() {
@@ -141,6 +145,98 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
     co_await serve(std::move(stream));
   }
 
+  // A short text answer on the /files/ route. Returns whether the connection goes on.
+  template <typename Stream>
+  asio::awaitable<bool> write_text(Stream& stream, http::response<http::string_body>& res,
+                                   bool head) {
+    res.set(http::field::server, "passerelle");
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.prepare_payload();
+    if (head) res.body().clear();
+    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
+    auto [ec, n] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    co_return !ec && res.keep_alive();
+  }
+
+  // GET/HEAD /files/{token}/{name}: the token alone decides, the name must be the one it
+  // was shared under. The file is streamed in 64 KiB reads; the idle timeout applies to
+  // each write, not to the whole transfer (a 100 MB file on a slow link takes minutes).
+  template <typename Stream>
+  asio::awaitable<bool> serve_file(Stream& stream, const http::request<http::empty_body>& req) {
+    const bool head = req.method() == http::verb::head;
+    const auto target = files::parse_target(req.target());
+    std::optional<FileShareEntry> entry;
+    if (target) entry = file_share->find(target->token);
+    http::response<files::FileRangeBody> res{http::status::ok, req.version()};
+    beast::error_code ec;
+    std::uint64_t size = 0;
+    if (entry && entry->name == target->name) {
+      res.body().file.open(entry->path.c_str(), beast::file_mode::scan, ec);
+      if (!ec) size = res.body().file.size(ec);
+      if (ec) spdlog::warn("files: cannot open {}: {}", entry->path.string(), ec.message());
+    }
+    if (!entry || entry->name != target->name || ec) {
+      http::response<http::string_body> nf{http::status::not_found, req.version()};
+      nf.keep_alive(req.keep_alive());
+      nf.body() = "no such file, or its link has expired\n";
+      co_return co_await write_text(stream, nf, head);
+    }
+    const std::string etag = "\"" + entry->sha256 + "\"";
+    auto range = files::parse_range(req[http::field::range], size);
+    // If-Range (RFC 9110 §13.1.5): a range of another version is no use; send it whole.
+    if (range.kind != files::RangeKind::whole && req.count(http::field::if_range) &&
+        req[http::field::if_range] != etag)
+      range = {};
+    if (range.kind == files::RangeKind::unsatisfiable) {
+      http::response<http::string_body> bad{http::status::range_not_satisfiable, req.version()};
+      bad.keep_alive(req.keep_alive());
+      bad.set(http::field::content_range, "bytes */" + std::to_string(size));
+      bad.body() = "range not satisfiable\n";
+      co_return co_await write_text(stream, bad, head);
+    }
+    res.set(http::field::server, "passerelle");
+    res.set(http::field::content_type, entry->content_type);
+    res.set(http::field::content_disposition, files::content_disposition(entry->name));
+    res.set(http::field::cache_control, "private");
+    res.set(http::field::etag, etag);
+    res.set(http::field::accept_ranges, "bytes");
+    // Bytes from another network: never rendered as a page of this origin.
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Content-Security-Policy", "default-src 'none'; sandbox");
+    res.body().offset = 0;
+    res.body().length = size;
+    if (range.kind == files::RangeKind::partial) {
+      res.result(http::status::partial_content);
+      res.set(http::field::content_range,
+              "bytes " + std::to_string(range.range.first) + "-" +
+                  std::to_string(range.range.first + range.range.length - 1) + "/" +
+                  std::to_string(size));
+      res.body().offset = range.range.first;
+      res.body().length = range.range.length;
+    }
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    if (head) {
+      http::response<http::empty_body> hres{std::move(res.base())};
+      tcp_layer.expires_after(kIdleTimeout);
+      auto [wec, n] = co_await http::async_write(stream, hres, asio::as_tuple(asio::use_awaitable));
+      co_return !wec && req.keep_alive();
+    }
+    http::response_serializer<files::FileRangeBody> sr{res};
+    while (!sr.is_done()) {
+      tcp_layer.expires_after(kIdleTimeout);
+      auto [wec, n] =
+          co_await http::async_write_some(stream, sr, asio::as_tuple(asio::use_awaitable));
+      if (wec) {
+        spdlog::debug("files: transfer of {} ended: {}", entry->name, wec.message());
+        co_return false;
+      }
+    }
+    co_return req.keep_alive();
+  }
+
   template <typename Stream>
   asio::awaitable<void> serve(Stream stream) {
     auto self = shared_from_this();
@@ -182,6 +278,12 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
         break;
       }
       const auto& req = parser.get();
+      if (file_share && files::is_files_target(req.target()) &&
+          (req.method() == http::verb::get || req.method() == http::verb::head)) {
+        const bool more = co_await serve_file(stream, req);
+        if (!more) break;
+        continue;
+      }
       AdminResponse r = co_await route(req);
       http::response<http::string_body> res{static_cast<http::status>(r.status), req.version()};
       res.set(http::field::server, "passerelle");
@@ -243,9 +345,13 @@ Status AdminServer::start(const std::string& listen, const std::string& tls_cert
                  false, 0};
   port_ = a.local_endpoint().port();
   asio::co_spawn(a.get_executor(), impl_->accept_loop(), asio::detached);
-  spdlog::info("http: admin on {}://{}:{}/ (healthz, readyz, metrics)",
-               impl_->tls ? "https" : "http", hp->first, port_);
+  spdlog::info("http: admin on {}://{}:{}/ (healthz, readyz, metrics{})",
+               impl_->tls ? "https" : "http", hp->first, port_, impl_->file_share ? ", files" : "");
   return {};
+}
+
+void AdminServer::set_file_share(std::shared_ptr<FileShare> share) {
+  impl_->file_share = std::move(share);
 }
 
 void AdminServer::stop() {

@@ -3,6 +3,10 @@
 // per connection on the shared io_context, plain on loopback or HTTPS when configured. GET and HEAD
 // only; bounded headers, no body, idle timeout, and a cap on concurrent connections (refused with
 // 503 past it).
+//
+// With a FileShare set, it also serves GET/HEAD /files/{token}/{name}: the links the bridge
+// gives other networks for files (file_share.hpp). Those need no bearer token (the token in
+// the path decides); everything else keeps requiring it when one is configured.
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -15,6 +19,8 @@
 #include "core/result.hpp"
 
 namespace passerelle {
+
+class FileShare;
 
 struct AdminResponse {
   int status = 200;
@@ -39,6 +45,9 @@ class AdminServer {
                const std::string& tls_key_file = {});
   void stop();
   unsigned short port() const { return port_; }
+  // Serves /files/{token}/{name} from `share` (null: no file route, /files/ is 404 as
+  // before). Call before start().
+  void set_file_share(std::shared_ptr<FileShare> share);
 
  private:
   struct Impl;
