@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite:
-#   1. unit and integration tests (CTest; the integration tests start Prosody, the npm
-#      smpp SMSC simulator and the daemon on 127.0.0.1 and stop them by PID);
-#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   1. the integration tests and the test servers' self-tests on the default (optimised)
+#      build (CTest; they start Prosody, the npm smpp SMSC simulator, the in-tree protocol
+#      test servers and the daemon on 127.0.0.1 and stop them by PID);
+#   2. the unit tests, under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. every libFuzzer target for a short run from its seed corpus.
 # Set PASSERELLE_FUZZ_SECONDS (default 15) to fuzz longer, PASSERELLE_SKIP_SANITIZERS=1 or
 # PASSERELLE_SKIP_FUZZ=1 to skip a stage while developing.
 #
-# Stages 2 and 3 compile (at the lowest CPU priority) while the tests of stage 1 run: those
-# mostly wait on sockets and on the servers they start, and get the CPU first when they
-# need it. The sanitizer build compiles only the unit tests (target unit_tests).
+# Each piece of code is compiled for the tests that need it: the default build has no unit
+# tests (PASSERELLE_UNIT_TESTS=OFF), the sanitizer build only the unit tests (target
+# unit_tests). Stages 2 and 3 compile (at the lowest CPU priority) while the tests of stage
+# 1 run: those mostly wait on sockets and on the servers they start, and get the CPU first
+# when they need it.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -21,7 +24,7 @@ with_fuzz=$([ "${PASSERELLE_SKIP_FUZZ:-0}" = 1 ] && echo 0 || echo 1)
 ./contrib/install-deps.sh --test
 
 echo "== build (default preset)"
-cmake --preset default >/dev/null
+cmake --preset default -DPASSERELLE_UNIT_TESTS=OFF >/dev/null
 cmake --build --preset default -j "$jobs"
 
 scratch=$(mktemp -d)
@@ -39,7 +42,7 @@ if [ "$with_sanitizers" = 1 ] || [ "$with_fuzz" = 1 ]; then
   (
     set -e
     if [ "$with_sanitizers" = 1 ]; then
-      cmake --preset asan >/dev/null
+      cmake --preset asan -DPASSERELLE_UNIT_TESTS=ON >/dev/null
       nice -n 19 cmake --build --preset asan -j "$jobs" --target unit_tests
     fi
     if [ "$with_fuzz" = 1 ]; then
@@ -51,7 +54,7 @@ if [ "$with_sanitizers" = 1 ] || [ "$with_fuzz" = 1 ]; then
   set +m
 fi
 
-echo "== unit and integration tests (default preset)"
+echo "== integration tests (default preset)"
 ctest --preset default -j "$jobs" --timeout 600
 
 if [ -n "$background" ]; then

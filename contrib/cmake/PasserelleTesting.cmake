@@ -10,13 +10,21 @@ endif()
 
 function(passerelle_unit_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
-  add_executable(${name} ${T_SOURCES})
+  if(PASSERELLE_UNIT_TESTS)
+    add_executable(${name} ${T_SOURCES})
+  else()
+    # Declared (a folder's CMakeLists.txt may set its options) but neither built by default
+    # nor registered with CTest.
+    add_executable(${name} EXCLUDE_FROM_ALL ${T_SOURCES})
+  endif()
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     PASSERELLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     PASSERELLE_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors")
-  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
-  add_dependencies(unit_tests ${name})
+  if(PASSERELLE_UNIT_TESTS)
+    gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+    add_dependencies(unit_tests ${name})
+  endif()
 endfunction()
 
 # passerelle_fuzz_target(<name> SOURCES <files...> LIBS <targets...> [CORPUS <dir>])
