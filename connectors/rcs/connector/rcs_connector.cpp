@@ -266,7 +266,7 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
       DeliveryReport r{{}, m.delivery_id, {}, DeliveryState::acked};
       r.network_ids = {m.delivery_id};
       report(std::move(r));
-      watch(m.delivery_id, m.delivery_id);
+      watch(m.delivery_id);
       co_return;
     }
     case Outcome::not_rcs_capable: {
@@ -305,14 +305,13 @@ asio::awaitable<void> RcsConnector::typing(std::string number, ChatState state) 
     spdlog::debug("{}: typing to {}: {}", name_, number, answer_words(a));
 }
 
-void RcsConnector::watch(const std::string& msg_id, const std::string& delivery_id) {
+void RcsConnector::watch(const std::string& msg_id) {
   if (fallback_after_ms_ <= 0 || stopping_) return;
   if (watched_.size() >= kMaxWatched) {
     watched_.begin()->second.timer->cancel();
     watched_.erase(watched_.begin());
   }
   auto& w = watched_[msg_id];
-  w.delivery_id = delivery_id;
   w.timer = std::make_unique<asio::steady_timer>(strand_);
   w.timer->expires_after(std::chrono::milliseconds(fallback_after_ms_));
   w.timer->async_wait([this, msg_id](const boost::system::error_code& ec) {
@@ -335,7 +334,6 @@ void RcsConnector::unwatch(const std::string& msg_id) {
 asio::awaitable<void> RcsConnector::revoke(std::string msg_id) {
   auto it = watched_.find(msg_id);
   if (it == watched_.end()) co_return;
-  const std::string delivery_id = it->second.delivery_id;
   for (int attempt = 1; attempt <= 3 && !stopping_; ++attempt) {
     const HttpAnswer a = co_await client_->set_status(msg_id, build_revoke());
     if (stopping_ || watched_.find(msg_id) == watched_.end()) co_return;  // status came first
@@ -374,7 +372,6 @@ asio::awaitable<void> RcsConnector::revoke(std::string msg_id) {
     }
   }
   unwatch(msg_id);
-  (void)delivery_id;
 }
 
 void RcsConnector::on_event(Event event, std::function<void(Status)> done) {

@@ -71,7 +71,6 @@ class RcsConnector final : public Connector {
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
   struct Watched {
     std::unique_ptr<boost::asio::steady_timer> timer;
-    std::string delivery_id;
   };
 
   boost::asio::awaitable<void> deliver(OutboundMessage m);
@@ -80,7 +79,7 @@ class RcsConnector final : public Connector {
   boost::asio::awaitable<void> typing(std::string number, ChatState state);
   boost::asio::awaitable<void> revoke(std::string msg_id);
   boost::asio::awaitable<void> probe();
-  void watch(const std::string& msg_id, const std::string& delivery_id);
+  void watch(const std::string& msg_id);
   void unwatch(const std::string& msg_id);
   void dispatch_event(Event event, std::function<void(Status)> done);
   void report(DeliveryReport r);
