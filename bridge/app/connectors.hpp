@@ -3,16 +3,21 @@
 // connectors the configuration enables, each behind a CMake option.
 
 #include <boost/asio/io_context.hpp>
+#include <memory>
 
 #include "config/config.hpp"
 #include "connector/registry.hpp"
 #include "core/metrics.hpp"
+#include "http/file_share.hpp"
 #include "router/router.hpp"
 
 namespace passerelle {
 
+// `files`: where connectors share the files they receive as links (null: files are told in
+// words, not relayed).
 void make_connectors(boost::asio::io_context& io, const config::Config& cfg, EventSink& sink,
-                     ConnectorRegistry& registry, Metrics* metrics = nullptr);
+                     ConnectorRegistry& registry, Metrics* metrics = nullptr,
+                     std::shared_ptr<FileShare> files = nullptr);
 
 // The SMS segment counter the router prices messages with.
 SegmentCounter sms_segment_counter();

@@ -6,7 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 #include <exception>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include "bus/bus.hpp"
 #include "core/metrics.hpp"
 #include "http/admin_server.hpp"
+#include "http/file_share.hpp"
 #include "router/router.hpp"
 #include "store/store.hpp"
 
@@ -25,6 +28,23 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr std::int64_t kDrainTimeoutMs = 5000;
+// Expired shared files are deleted this often.
+constexpr auto kFileSweepInterval = std::chrono::minutes(10);
+
+// Deletes expired shared files every kFileSweepInterval, on `disk` (deleting a large file
+// may take a while: never on a network strand).
+void sweep_files(asio::steady_timer& timer, asio::thread_pool& disk,
+                 const std::shared_ptr<FileShare>& files) {
+  timer.expires_after(kFileSweepInterval);
+  timer.async_wait([&timer, &disk, files](boost::system::error_code ec) {
+    if (ec) return;
+    asio::post(disk, [files] {
+      if (const auto n = files->sweep(WallClock::now()); n > 0)
+        spdlog::info("files: {} expired link(s) removed", n);
+    });
+    sweep_files(timer, disk, files);
+  });
+}
 
 AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router,
                      const store::Store& store) {
@@ -111,6 +131,18 @@ int run_daemon(const config::Config& cfg) {
   }
   spdlog::info("store: {} (schema {})", cfg.store.path, (*store)->schema_version());
 
+  std::error_code dir_error;
+  std::filesystem::create_directories(cfg.files.dir, dir_error);
+  if (dir_error) {
+    spdlog::error("files.dir {}: {}; create it or set files.dir to a writable directory",
+                  cfg.files.dir, dir_error.message());
+    return 1;
+  }
+  auto files = std::make_shared<FileShare>(cfg.files.dir, cfg.files.public_url,
+                                           static_cast<std::size_t>(cfg.files.max_files));
+  spdlog::info("files: {} shared link(s) in {}, served as {}/files/...", files->size(),
+               cfg.files.dir, cfg.files.public_url);
+
   asio::io_context io;
   // Keeps run() going until every connector has stopped: a connector on a thread of its
   // own (XMPP) leaves no work on the io_context while it closes its streams.
@@ -122,7 +154,7 @@ int run_daemon(const config::Config& cfg) {
   // Declared after the bus they publish to, so destroyed (threads joined) before it.
   ConnectorRegistry connectors;
   try {
-    make_connectors(io, cfg, bus, connectors, &metrics);
+    make_connectors(io, cfg, bus, connectors, &metrics, files);
   } catch (const std::exception& e) {  // e.g. an msn.login_ca_file OpenSSL cannot use
     spdlog::error("{}", e.what());
     return 1;
@@ -149,6 +181,7 @@ int run_daemon(const config::Config& cfg) {
       AdminHandlers{[&] { return readyz(connectors, *router, **store); },
                     [&] { return metrics_page(metrics, connectors, *router, **store, bus); }},
       cfg.http.token);
+  http.set_file_share(files);
   if (auto st = http.start(cfg.http.listen, cfg.http.tls_cert_file, cfg.http.tls_key_file);
       !st.ok()) {
     spdlog::error("{}", st.error().message);
@@ -158,6 +191,10 @@ int run_daemon(const config::Config& cfg) {
   spdlog::info("passerelle running: {} connector(s), domain {}", connectors.all().size(),
                cfg.bridge.domain);
 
+  asio::thread_pool disk(1);
+  asio::steady_timer sweep_timer(io);
+  sweep_files(sweep_timer, disk, files);
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool stopping = false;
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -165,6 +202,7 @@ int run_daemon(const config::Config& cfg) {
     stopping = true;
     spdlog::info("received {}; draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http.stop();
+    sweep_timer.cancel();
     asio::post(core, [&] {
       router->drain(kDrainTimeoutMs, [&] {
         auto remaining = std::make_shared<std::size_t>(connectors.all().size());
@@ -187,6 +225,7 @@ int run_daemon(const config::Config& cfg) {
   std::thread worker([&io] { io.run(); });
   io.run();
   worker.join();
+  disk.join();
   (*store)->close();
   spdlog::info("passerelle stopped{}", stopping ? " cleanly" : "");
   return 0;

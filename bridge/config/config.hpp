@@ -35,6 +35,20 @@ struct HttpSection {
   friend bool operator==(const HttpSection&, const HttpSection&) = default;
 };
 
+// Files the bridge shares with other networks as links, served by the admin HTTP server at
+// /files/{token}/{name} (a file from an RCS phone, shown to an XMPP user as a XEP-0066 link
+// and to an SMS user as a short link).
+struct FilesSection {
+  std::string dir = "files";  // resolved against bridge.data_dir by the loader
+  // How the other networks' users reach /files/ (a reverse proxy, for users elsewhere);
+  // "": http(s)://<http.listen>, filled in by the loader.
+  std::string public_url;
+  int ttl_s = 604800;  // a link works this long (7 days); the file is deleted after
+  int max_files = 100000;
+
+  friend bool operator==(const FilesSection&, const FilesSection&) = default;
+};
+
 struct StoreSection {
   std::string path = "passerelle.db";  // resolved against bridge.data_dir by the loader
   int batch_max = 512;
@@ -230,6 +244,7 @@ struct Config {
   LogSection log;
   HttpSection http;
   StoreSection store;
+  FilesSection files;
   DeliverySection delivery;
   AccessSection access;
   XmppSection xmpp;

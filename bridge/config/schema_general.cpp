@@ -161,6 +161,18 @@ void read_store(Reader r, StoreSection& s) {
   r.finish();
 }
 
+void read_files(Reader r, FilesSection& f) {
+  r.string("dir", f.dir, check_non_empty);
+  r.string("public_url", f.public_url, [](std::string& v) -> std::string {
+    if (v.empty()) return {};
+    while (!v.empty() && v.back() == '/') v.pop_back();
+    return check_service_url(v);
+  });
+  r.integer("ttl_s", f.ttl_s, 60, INT_MAX);
+  r.integer("max_files", f.max_files, 1, 10000000);
+  r.finish();
+}
+
 void read_delivery(Reader r, DeliverySection& d) {
   r.integer("retry_initial_ms", d.retry_initial_ms, 1, INT_MAX);
   r.integer("retry_max_ms", d.retry_max_ms, 1, INT_MAX);
@@ -184,11 +196,16 @@ void read_general(Reader& root, Config& c) {
   read_log(root.table("log"), c.log);
   read_http(root.table("http"), c.http);
   read_store(root.table("store"), c.store);
+  read_files(root.table("files"), c.files);
   read_delivery(root.table("delivery"), c.delivery);
   read_access(root.table("access"), c.access);
   // store.path is documented as relative to bridge.data_dir.
   if (std::filesystem::path(c.store.path).is_relative())
     c.store.path = (std::filesystem::path(c.bridge.data_dir) / c.store.path).string();
+  if (std::filesystem::path(c.files.dir).is_relative())
+    c.files.dir = (std::filesystem::path(c.bridge.data_dir) / c.files.dir).string();
+  if (c.files.public_url.empty())
+    c.files.public_url = (c.http.tls_cert_file.empty() ? "http://" : "https://") + c.http.listen;
 }
 
 }  // namespace passerelle::config::detail

@@ -234,6 +234,7 @@ void Outbox::send_now(const std::string& id) {
   m.from = *from;
   m.to = *to;
   m.body = r.body;
+  m.attachments = r.attachments;
   m.kind = static_cast<MessageKind>(r.kind);
   m.request_receipt = r.request_receipt;
   m.attempt = r.attempts;

@@ -53,11 +53,12 @@ void Router::on_puppet_message(InboundMessage& m) {
         m.ack, Error::missing("you have no linked " + label + " account: register one on the " +
                               label + " gateway first"));
   }
-  if (m.body.empty()) return ack_ok(m.ack);
+  if (m.body.empty() && m.attachments.empty()) return ack_ok(m.ack);
   NewMessage nm;
   nm.from = *account;
   nm.to = m.to;
   nm.body = m.body;
+  nm.attachments = m.attachments;  // told as links to AIM, ICQ and MSN
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
@@ -76,7 +77,7 @@ void Router::on_puppet_message(InboundMessage& m) {
 // the contact's puppet, and by SMS as well when the person is offline everywhere.
 void Router::on_linked_message(InboundMessage& m, const Person& p) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (m.body.empty()) return ack_ok(m.ack);
+  if (m.body.empty() && m.attachments.empty()) return ack_ok(m.ack);
   const Address home = directory_.home_of(p);
   const bool online = directory_.person_online(p);
   if (!online && p.sms_fallback && !p.phone.empty() && !sms_.opted_out(p.phone)) {
@@ -111,6 +112,7 @@ void Router::deliver_home(InboundMessage& m, const Address& home, bool report_fa
   nm.from = m.from;  // the contact's puppet
   nm.to = home;
   nm.body = m.body;
+  nm.attachments = m.attachments;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   if (report_failure) {

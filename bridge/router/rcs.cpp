@@ -24,7 +24,8 @@ std::string Router::prefixed(const Address& from, const std::string& body) const
 }
 
 void Router::on_rcs_gateway_message(InboundMessage& m, std::chrono::steady_clock::time_point t0) {
-  if (m.body.empty()) return ack_with(m.ack, {});  // nothing to send (a chat state only)
+  if (m.body.empty() && m.attachments.empty())
+    return ack_with(m.ack, {});  // nothing to send (a chat state only)
   auto phone = parse_phone_for_sms(m.to.id);
   if (!phone.ok()) {
     refused_.inc();
@@ -34,6 +35,7 @@ void Router::on_rcs_gateway_message(InboundMessage& m, std::chrono::steady_clock
   NewMessage nm;
   nm.to = puppet;
   nm.body = prefixed(m.from, m.body);
+  nm.attachments = m.attachments;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
@@ -78,6 +80,7 @@ std::optional<std::string> Router::rescue_rcs(const store::DeliveryRow& d,
   NewMessage nm;
   nm.to = Address{Network::sms, to->id};
   nm.body = d.body;  // already says who it is from
+  nm.attachments = d.attachments;
   nm.origin_connector = "outbox";
   nm.origin_id = d.id;
   nm.notify = *notify_to;

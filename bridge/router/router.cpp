@@ -6,6 +6,7 @@
 
 #include "core/overloaded.hpp"
 #include "core/ulid.hpp"
+#include "model/attachment_text.hpp"
 #include "router/internal.hpp"
 #include "router/keywords.hpp"
 
@@ -162,7 +163,8 @@ void Router::on_gateway_message(InboundMessage& m) {
     return ack_with(
         m.ack, Error::missing(std::string(network_label(m.to.network)) + " is not available here"));
   }
-  if (m.body.empty()) return ack_with(m.ack, {});  // nothing to send (e.g. a chat state only)
+  if (m.body.empty() && m.attachments.empty())
+    return ack_with(m.ack, {});  // nothing to send (e.g. a chat state only)
   auto phone = parse_phone_for_sms(m.to.id);
   if (!phone.ok()) {
     refused_.inc();
@@ -171,6 +173,7 @@ void Router::on_gateway_message(InboundMessage& m) {
   NewMessage nm;
   nm.to = Address{Network::sms, phone->e164};
   nm.body = prefixed(m.from, m.body);
+  nm.attachments = m.attachments;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
@@ -196,8 +199,8 @@ void Router::on_account_message(InboundMessage& m) {
   const auto t0 = std::chrono::steady_clock::now();
   const Person* p = directory_.person_of(m.to);
   if (p && m.to.network != Network::xmpp) return on_linked_message(m, *p);
-  if (!p || m.body.empty() || directory_.clients_online(m.to) || !p->sms_fallback ||
-      p->phone.empty())
+  if (!p || (m.body.empty() && m.attachments.empty()) || directory_.clients_online(m.to) ||
+      !p->sms_fallback || p->phone.empty())
     return ack_with(m.ack, {});
   if (sms_.opted_out(p->phone)) {
     spdlog::info("router: {} is offline but their phone opted out of SMS", p->name);
@@ -214,6 +217,7 @@ void Router::on_account_sms(InboundMessage& m, const Person& person,
   NewMessage nm;
   nm.to = Address{Network::sms, p->phone};
   nm.body = "[" + std::string(network_label(m.from.network)) + "] " + m.from.id + ": " + m.body;
+  nm.attachments = m.attachments;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
@@ -309,6 +313,7 @@ void Router::on_phone_message(InboundMessage& m) {
   nm.from = *local;
   nm.to = *remote;
   nm.body = body;
+  nm.attachments = m.attachments;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
@@ -335,6 +340,7 @@ Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
   if (!route.ok()) return route.error();
   nm.route = *route;
   nm.connector = route->connector;
+  fold_attachments(nm);
   nm.segments = count_segments_(nm.body);
   if (nm.segments < 1)
     return Error::invalid(
@@ -350,8 +356,16 @@ Status Router::plan_sms(NewMessage& nm, const std::string& payer) {
   return {};
 }
 
+// SMS, AIM, ICQ and MSN carry text only: a file goes as a line with its name, size and link.
+void Router::fold_attachments(NewMessage& nm) {
+  if (nm.attachments.empty()) return;
+  nm.body = with_attachment_lines(std::move(nm.body), nm.attachments);
+  nm.attachments.clear();
+}
+
 void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_point t0) {
   const auto now = now_ms();
+  if (nm.to.network != Network::xmpp && nm.to.network != Network::rcs) fold_attachments(nm);
   // One record shared by the store job and its completion: built once, moved, not copied.
   struct Commit {
     store::MessageRow msg;
@@ -391,9 +405,11 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
                              std::move(nm.body),
                              std::move(nm.origin_connector),
                              std::move(nm.origin_id),
-                             now};
+                             now,
+                             std::move(nm.attachments)};
   d.message_id = c->msg.id;
   d.body = c->msg.body;
+  d.attachments = c->msg.attachments;
   if (nm.thread)
     c->thread = sms_.touch_thread(nm.thread->sender_number, nm.thread->phone, nm.thread->local,
                                   nm.thread->remote, conv, now);

@@ -58,6 +58,9 @@ class Router {
   struct NewMessage {
     Address from, to;  // as the message travels on the network
     std::string body;  // as delivered (prefix included)
+    // Files as links. Kept as such to XMPP (XEP-0066) and RCS (sent as files); told in
+    // the body to networks of text only (fold_attachments).
+    std::vector<Attachment> attachments;
     std::string origin_connector, origin_id;
     Address notify, notify_from;  // who hears of failure / receipt, and as whom
     std::string notify_origin;
@@ -71,6 +74,7 @@ class Router {
     std::optional<store::ThreadRow> thread;
   };
 
+  static void fold_attachments(NewMessage& nm);
   void on_message(InboundMessage& m);
   void on_gateway_message(InboundMessage& m);
   void on_account_message(InboundMessage& m);

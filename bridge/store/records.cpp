@@ -1,5 +1,7 @@
 #include "store/records.hpp"
 
+#include "store/attachments.hpp"
+
 namespace passerelle::store {
 namespace {
 
@@ -46,11 +48,11 @@ Result<bool> insert_message(Db& db, const MessageRow& m) {
   auto st = run(
       db,
       "INSERT OR IGNORE INTO messages(id, conversation_id, sender, recipient, body, "
-      "origin_connector, "
-      "origin_id, created_ms) VALUES (?,?,?,?,?,?,?,?)",
+      "origin_connector, origin_id, created_ms, attachments) VALUES (?,?,?,?,?,?,?,?,?)",
       [&](Stmt& s) {
         s.bind(1, m.id).bind(2, m.conversation_id).bind(3, m.sender).bind(4, m.recipient);
         s.bind(5, m.body).bind(6, m.origin_connector).bind(7, m.origin_id).bind(8, m.created_ms);
+        s.bind(9, encode_attachments(m.attachments));
       });
   if (!st.ok()) return st.error();
   return db.changes() > 0;
@@ -204,8 +206,8 @@ Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row)
       "SELECT d.id, d.message_id, d.connector, d.sender, d.recipient, m.body, d.kind, "
       "d.request_receipt, "
       "d.notify, d.notify_from, d.notify_origin, d.payer, d.state, d.attempts, d.next_attempt_ms, "
-      "d.segments, d.reason, d.unknown_outcomes, d.created_ms, d.updated_ms FROM deliveries d "
-      "JOIN messages m ON m.id = d.message_id "
+      "d.segments, d.reason, d.unknown_outcomes, d.created_ms, d.updated_ms, m.attachments "
+      "FROM deliveries d JOIN messages m ON m.id = d.message_id "
       "WHERE d.state NOT IN ('delivered','read','failed','unknown') ORDER BY d.created_ms",
       [&](Stmt& s) {
         DeliveryRow d;
@@ -229,6 +231,7 @@ Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row)
         d.unknown_outcomes = static_cast<int>(s.col_int(17));
         d.created_ms = s.col_int(18);
         d.updated_ms = s.col_int(19);
+        d.attachments = decode_attachments(s.col_text(20));
         row(std::move(d));
       });
 }

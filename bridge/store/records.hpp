@@ -16,11 +16,13 @@ namespace passerelle::store {
 struct MessageRow {
   std::string id, conversation_id, sender, recipient, body, origin_connector, origin_id;
   std::int64_t created_ms = 0;
+  std::vector<Attachment> attachments;
 };
 
 struct DeliveryRow {
   std::string id, message_id, connector, sender, recipient;
   std::string body;  // not stored with the delivery: it is the message's
+  std::vector<Attachment> attachments;  // the message's too
   int kind = 0;
   bool request_receipt = false;
   std::string notify, notify_from, notify_origin, payer;

@@ -114,6 +114,11 @@ CREATE TABLE linked_accounts (
 );
 CREATE INDEX linked_accounts_person ON linked_accounts(person);
 )sql",
+    // 3: files a message carries, as links (a JSON array of {name, type, size, sha256, url};
+    // '' for none): a file from an RCS phone shared to XMPP, a file from XMPP sent to RCS.
+    R"sql(
+ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

@@ -9,11 +9,13 @@
 #include "config/config.hpp"
 #include "connector/connector.hpp"
 #include "core/metrics.hpp"
+#include "http/file_share.hpp"
 
 namespace passerelle::rcs {
 
 std::vector<std::unique_ptr<Connector>> make_rcs_connectors(boost::asio::io_context& io,
                                                             const config::Config& cfg,
-                                                            EventSink& sink, Metrics* metrics);
+                                                            EventSink& sink, Metrics* metrics,
+                                                            std::shared_ptr<FileShare> files);
 
 }  // namespace passerelle::rcs

@@ -11,6 +11,7 @@
 
 #include "core/overloaded.hpp"
 #include "core/ulid.hpp"
+#include "model/attachment_text.hpp"
 #include "rcs/codec/http_status.hpp"
 #include "rcs/codec/message.hpp"
 #include "rcs/connector/rcs_hub.hpp"
@@ -27,25 +28,28 @@ namespace {
 // asks it anyway).
 constexpr auto kProbeInterval = std::chrono::seconds(15);
 
-std::string answer_words(const HttpAnswer& a) {
+}  // namespace
+
+std::string RcsConnector::answer_words(const HttpAnswer& a) {
   if (a.status == kNoAnswer) return a.error.empty() ? "no answer" : a.error;
   const ErrorBody body = parse_error_body(a.body);
   return body.message.empty() ? "HTTP " + std::to_string(a.status)
                               : "HTTP " + std::to_string(a.status) + ": " + body.message;
 }
 
-}  // namespace
-
 RcsConnector::RcsConnector(asio::io_context& io, const config::RcsPlatform& platform,
                            const config::RcsSection& section, EventSink& sink,
-                           std::shared_ptr<RcsHub> hub)
+                           std::shared_ptr<RcsHub> hub, std::shared_ptr<FileShare> files,
+                           std::chrono::seconds file_ttl)
     : name_("rcs:" + platform.name),
       platform_(platform),
       fallback_after_ms_(static_cast<std::int64_t>(section.fallback_after_s) * 1000),
       sink_(sink),
       hub_(std::move(hub)),
       strand_(asio::make_strand(io)),
-      caps_(static_cast<std::int64_t>(section.capability_ttl_s) * 1000) {
+      caps_(static_cast<std::int64_t>(section.capability_ttl_s) * 1000),
+      files_(std::move(files)),
+      file_ttl_(file_ttl) {
   if (auto tls = make_tls_context(platform_.ca_file); tls.ok())
     tls_ = std::move(*tls);
   else
@@ -78,7 +82,7 @@ passerelle::Capabilities RcsConnector::capabilities() const {
   c.typing = true;
   c.receipts = true;  // messageStatus delivered / displayed follow the send's answer
   c.read_markers = true;
-  c.files = false;  // files are relayed as links (not yet: see README)
+  c.files = files_ != nullptr;  // uploaded to the platform and sent as files
   c.max_file_bytes = static_cast<std::uint64_t>(platform_.max_file_size);
   return c;
 }
@@ -252,14 +256,26 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
     report(std::move(r));
     co_return;
   }
+  if (!m.attachments.empty() && files_ && cap->file_transfer) {
+    co_await deliver_file(std::move(m));
+    co_return;
+  }
+  // Files to a phone that cannot take them (or with no files directory): as links.
   Envelope env{number, m.delivery_id, {}};
-  auto body = build_text_message(env, TextMessage{m.body, {}});
+  auto body =
+      build_text_message(env, TextMessage{with_attachment_lines(m.body, m.attachments), {}});
   if (!body.ok()) {
     report({{}, m.delivery_id, {}, DeliveryState::failed, {}, body.error().message});
     co_return;
   }
   const HttpAnswer a = co_await client_->send_message(std::move(*body));
   if (stopping_) co_return;
+  on_send_answer(m, a);
+}
+
+// The platform's answer to the message of delivery m (msgId = the delivery id).
+void RcsConnector::on_send_answer(const OutboundMessage& m, const HttpAnswer& a) {
+  const std::string& number = m.to.id;
   note_answer(a.status, a.error);
   switch (classify(Call::send, a.status)) {
     case Outcome::ok: {
@@ -267,7 +283,7 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
       r.network_ids = {m.delivery_id};
       report(std::move(r));
       watch(m.delivery_id);
-      co_return;
+      return;
     }
     case Outcome::not_rcs_capable: {
       caps_.put(number, Capability{}, now_ms());
@@ -277,7 +293,7 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
       r.recipient_offline = true;
       r.protocol_status = a.status;
       report(std::move(r));
-      co_return;
+      return;
     }
     default: {
       const Error e = to_error(Call::send, a.status, parse_error_body(a.body));
@@ -288,8 +304,8 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
               {},
               answer_words(a),
               a.status,
-              e.retryable});
-      co_return;
+              e.retryable && !a.invalid_request});
+      return;
     }
   }
 }
@@ -380,6 +396,23 @@ void RcsConnector::on_event(Event event, std::function<void(Status)> done) {
   });
 }
 
+void RcsConnector::publish_message(const EventMeta& meta, std::string body,
+                                   std::vector<Attachment> attachments,
+                                   std::function<void(Status)> done) {
+  // A phone writing over RCS has it.
+  caps_.put(meta.contact.number, Capability{true, true}, now_ms());
+  InboundMessage m;
+  m.connector = name_;
+  m.from = Address{Network::rcs, meta.contact.number};
+  m.to = bot();
+  m.body = std::move(body);
+  m.attachments = std::move(attachments);
+  m.origin_id = meta.msg_id;
+  m.received_ms = now_ms();
+  m.ack = std::move(done);
+  sink_.publish(std::move(m));
+}
+
 void RcsConnector::dispatch_event(Event event, std::function<void(Status)> done) {
   if (stopping_) return done(Error::transient("the bridge is stopping"));
   if (auto text = inbound_text(event)) {
@@ -395,17 +428,14 @@ void RcsConnector::dispatch_event(Event event, std::function<void(Status)> done)
       spdlog::info("{}: message without a phone number (group chats are not bridged yet)", name_);
       return done({});
     }
-    // A phone writing over RCS has it.
-    caps_.put(meta->contact.number, Capability{true, true}, now_ms());
-    InboundMessage m;
-    m.connector = name_;
-    m.from = Address{Network::rcs, meta->contact.number};
-    m.to = bot();
-    m.body = std::move(*text);
-    m.origin_id = meta->msg_id;
-    m.received_ms = now_ms();
-    m.ack = std::move(done);
-    sink_.publish(std::move(m));
+    auto* file = std::get_if<InboundFile>(&event);
+    if (file == nullptr || !files_)
+      return publish_message(*meta, std::move(*text), {}, std::move(done));
+    if (auto it = recent_files_.find(file->msg_id); it != recent_files_.end())
+      return publish_message(*meta, {}, {it->second}, std::move(done));
+    auto [waiting, fresh] = fetching_.try_emplace(file->msg_id);
+    waiting->second.push_back(std::move(done));
+    if (fresh) asio::co_spawn(strand_, receive_file(std::move(*file)), asio::detached);
     return;
   }
   std::visit(
@@ -432,6 +462,7 @@ void RcsConnector::dispatch_event(Event event, std::function<void(Status)> done)
           [&](const NewUser& n) {
             spdlog::info("{}: {} opened a conversation with the chatbot", name_, n.contact.number);
           },
+          [&](const FileStatusEvent& f) { on_file_status(f.file); },
           [&](const UnknownEvent& u) { spdlog::info("{}: event \"{}\" ignored", name_, u.event); },
           [](const auto&) {},
       },

@@ -22,12 +22,22 @@
 //
 // Inbound events come from the webhook server (rcs_hub.hpp) through on_event, which calls
 // `done` once the message is committed (the platform's webhook is answered only then).
+//
+// A file from a phone is fetched from the platform into the files directory (streamed to
+// disk, at most the platform's max_file_size, the size checked against the one announced,
+// sha256 computed on the way), shared under an unguessable, expiring link (FileShare), and
+// bridged as a message carrying that link (XEP-0066 to XMPP, a short link by SMS). The
+// webhook is answered once that message is committed. A fetch that fails for a while
+// (network, 5xx, a short file) answers 503: the platform sends the event again, and a copy
+// that arrives while the first is still being fetched waits for it instead of fetching
+// again. A file that cannot be relayed (too large, refused) is told in words.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +45,7 @@
 
 #include "config/config.hpp"
 #include "connector/connector.hpp"
+#include "http/file_share.hpp"
 #include "rcs/codec/events.hpp"
 #include "rcs/connector/capability_cache.hpp"
 
@@ -42,6 +53,7 @@ namespace passerelle::rcs {
 
 class PlatformClient;
 class RcsHub;
+struct HttpAnswer;
 
 class RcsConnector final : public Connector {
  public:
@@ -52,8 +64,14 @@ class RcsConnector final : public Connector {
   // fallback). Past it the oldest is no longer watched.
   static constexpr std::size_t kMaxWatched = 100'000;
 
+  // Files from phones relayed as links this long after they arrive (recent_files_).
+  static constexpr std::size_t kRecentFiles = 1024;
+
+  // `files` null: files from phones are told in words, not relayed.
   RcsConnector(boost::asio::io_context& io, const config::RcsPlatform& platform,
-               const config::RcsSection& section, EventSink& sink, std::shared_ptr<RcsHub> hub);
+               const config::RcsSection& section, EventSink& sink, std::shared_ptr<RcsHub> hub,
+               std::shared_ptr<FileShare> files = nullptr,
+               std::chrono::seconds file_ttl = std::chrono::hours(24 * 7));
   ~RcsConnector() override;
 
   const std::string& name() const override { return name_; }
@@ -74,6 +92,13 @@ class RcsConnector final : public Connector {
   };
 
   boost::asio::awaitable<void> deliver(OutboundMessage m);
+  void on_send_answer(const OutboundMessage& m, const HttpAnswer& a);
+  static std::string answer_words(const HttpAnswer& a);
+  // Files to phones (send_file.cpp).
+  boost::asio::awaitable<void> deliver_file(OutboundMessage m);
+  boost::asio::awaitable<Result<FileRef>> upload(const Attachment& a);
+  boost::asio::awaitable<Result<FileObject>> wait_file_ready(std::string file_id);
+  void on_file_status(const FileObject& f);
   boost::asio::awaitable<std::optional<Capability>> capability(std::string number,
                                                                std::string& why_not);
   boost::asio::awaitable<void> typing(std::string number, ChatState state);
@@ -82,6 +107,11 @@ class RcsConnector final : public Connector {
   void watch(const std::string& msg_id);
   void unwatch(const std::string& msg_id);
   void dispatch_event(Event event, std::function<void(Status)> done);
+  boost::asio::awaitable<void> receive_file(InboundFile f);
+  void publish_message(const EventMeta& meta, std::string body, std::vector<Attachment> attachments,
+                       std::function<void(Status)> done);
+  void finish_file(const InboundFile& f, std::string body, std::vector<Attachment> attachments);
+  void fail_file(const std::string& msg_id, const Error& e);
   void report(DeliveryReport r);
   void note_answer(int http_status, const std::string& error);
   void set_state(LinkState s, std::string detail);
@@ -98,6 +128,19 @@ class RcsConnector final : public Connector {
   std::string setup_error_;  // why the client could not be made (bad URL, CA file)
   CapabilityCache caps_;
   std::map<std::string, Watched> watched_;  // msgId -> fallback timer
+  std::shared_ptr<FileShare> files_;
+  std::chrono::seconds file_ttl_;
+  // msgId of a file being fetched -> the webhook answers waiting for it.
+  std::map<std::string, std::vector<std::function<void(Status)>>> fetching_;
+  // The last kRecentFiles files relayed (msgId -> its link): a copy of the event sent again
+  // by the platform is bridged with the same link (and dropped as a duplicate by the router)
+  // without fetching the file again.
+  std::map<std::string, Attachment> recent_files_;
+  std::deque<std::string> recent_order_;
+  // Uploads answered 202 (the file object follows in a fileStatus event): fileId -> a timer
+  // the event cancels, and the file objects that arrived (bounded: kRecentFiles).
+  std::map<std::string, std::shared_ptr<boost::asio::steady_timer>> upload_waiters_;
+  std::map<std::string, FileObject> file_status_;
   std::size_t in_flight_ = 0;
   bool stopping_ = false;
   bool probing_ = false;

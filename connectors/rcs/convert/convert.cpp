@@ -6,14 +6,6 @@
 
 namespace passerelle::rcs {
 
-std::string human_size(std::uint64_t bytes) {
-  if (bytes < 1000) return fmt::format("{} bytes", bytes);
-  if (bytes < 1000 * 1000) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1e3);
-  if (bytes < 1000ULL * 1000 * 1000)
-    return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
-  return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9);
-}
-
 std::optional<std::string> inbound_text(const Event& e) {
   return std::visit(
       [](const auto& ev) -> std::optional<std::string> {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bus/events.hpp"
+#include "model/attachment_text.hpp"
 #include "rcs/codec/events.hpp"
 #include "rcs/codec/types.hpp"
 
@@ -25,8 +26,5 @@ std::optional<DeliveryState> delivery_state(DeliveryStatus s);
 // Typing: XEP-0085 composing is "active", anything else "idle"; back, active is composing.
 Typing typing_for(ChatState s);
 ChatState chat_state_for(Typing t);
-
-// "12.5 MB", "900 bytes": sizes for people.
-std::string human_size(std::uint64_t bytes);
 
 }  // namespace passerelle::rcs

@@ -38,6 +38,10 @@ TEST(Load, ExampleValuesAreTheDocumentedDefaults) {
   EXPECT_EQ(r->store.path, "var/passerelle.db");  // resolved against bridge.data_dir
   EXPECT_EQ(r->store.batch_max, defaults.store.batch_max);
   EXPECT_EQ(r->store.batch_delay_ms, defaults.store.batch_delay_ms);
+  EXPECT_EQ(r->files.dir, "var/files");  // resolved against bridge.data_dir
+  EXPECT_EQ(r->files.public_url, "http://127.0.0.1:8480");  // from http.listen
+  EXPECT_EQ(r->files.ttl_s, defaults.files.ttl_s);
+  EXPECT_EQ(r->files.max_files, defaults.files.max_files);
   EXPECT_EQ(r->delivery, defaults.delivery);
   EXPECT_EQ(r->access, defaults.access);
   EXPECT_EQ(r->xmpp, defaults.xmpp);
@@ -101,6 +105,8 @@ TEST(Load, EmptyFileGivesAllDefaults) {
   Config expected;
   expected.source_path = "passerelle.toml";
   expected.store.path = "var/passerelle.db";
+  expected.files.dir = "var/files";
+  expected.files.public_url = "http://127.0.0.1:8480";
   expected.warnings = c.warnings;
   EXPECT_EQ(c, expected);
   // Nothing is required at the top level; an SMS side without SMSC is only a warning.
@@ -115,6 +121,20 @@ TEST(Load, StorePathIsRelativeToDataDirUnlessAbsolute) {
   EXPECT_EQ(config_of("[bridge]\ndata_dir = \"/srv/p\"\n[store]\npath = \"db/x.db\"\n").store.path,
             "/srv/p/db/x.db");
   EXPECT_EQ(config_of("[store]\npath = \"/abs/x.db\"\n").store.path, "/abs/x.db");
+}
+
+TEST(Load, FilesDirAndLinks) {
+  Config c = config_of("[bridge]\ndata_dir = \"/srv/p\"\n[http]\nlisten = \"127.0.0.1:9000\"\n");
+  EXPECT_EQ(c.files.dir, "/srv/p/files");
+  EXPECT_EQ(c.files.public_url, "http://127.0.0.1:9000");
+  c = config_of("[files]\ndir = \"/var/lib/f\"\npublic_url = \"https://files.example.org/\"\n");
+  EXPECT_EQ(c.files.dir, "/var/lib/f");
+  EXPECT_EQ(c.files.public_url, "https://files.example.org");  // no trailing '/'
+  EXPECT_NE(errors_of("[files]\npublic_url = \"http://files.example.org\"\n").find("files.public_url"),
+            std::string::npos);  // plain http only on loopback
+  EXPECT_NE(errors_of("[files]\nttl_s = 10\n").find("passerelle.toml:2:9: files.ttl_s"),
+            std::string::npos);
+  EXPECT_NE(errors_of("[files]\ndri = \"x\"\n").find("did you mean 'dir'"), std::string::npos);
 }
 
 TEST(Load, SyntaxErrorCarriesTomlPosition) {

@@ -76,6 +76,55 @@ TEST_F(RcsRouterTest, XmppUserAndRcsPhoneChatThroughTheCarriersPlatform) {
   EXPECT_EQ(xmpp_->messages()[0].body, "hi alice");
 }
 
+// A file is a link: kept as such to RCS (the connector sends it as a file) and to XMPP
+// (XEP-0066), told as a line with its name and size where only text goes (SMS).
+TEST_F(RcsRouterTest, FilesTravelAsLinksAndAsTextWhereOnlyTextGoes) {
+  start();
+  const Attachment photo{"photo.jpg", "image/jpeg", 2'500'000, "",
+                         "https://upload.example.org/u/photo.jpg"};
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", photo.url, "o1", false,
+                      {photo})
+                  .ok());
+  ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 1u);
+  const auto out = rcs_["carrier-a"]->messages()[0];
+  ASSERT_EQ(out.attachments.size(), 1u);
+  EXPECT_EQ(out.attachments[0].url, photo.url);
+  EXPECT_EQ(out.attachments[0].size, photo.size);
+
+  // No RCS after all: by SMS, where the link is already in the text and not repeated.
+  fail_rcs("carrier-a", out.delivery_id, false);
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] alice@example.org: " + photo.url);
+  EXPECT_TRUE(sms_->messages()[0].attachments.empty());
+
+  // A file alone (no text), to a number no platform serves: one line with name and size.
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33633333333", "", "o2", false,
+                      {photo})
+                  .ok());
+  ASSERT_EQ(sms_->messages().size(), 2u);
+  EXPECT_EQ(sms_->messages()[1].body,
+            "[XMPP] alice@example.org: photo.jpg (2.5 MB): " + photo.url);
+
+  // A phone's file to the chatbot reaches alice as a link, without text.
+  const Attachment shared{"cat.png", "image/png", 1234, std::string(64, 'c'),
+                          "http://127.0.0.1:8480/files/t0k3n/cat.png"};
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "see?").ok());
+  ack_rcs("carrier-a");  // threads +33611111111 on bot-a to alice
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a", "", "m1", false,
+                      {shared})
+                  .ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].body, "");
+  ASSERT_EQ(xmpp_->messages()[0].attachments.size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].attachments[0].url, shared.url);
+  EXPECT_EQ(xmpp_->messages()[0].attachments[0].sha256, shared.sha256);
+
+  // ... and survives a restart of the bridge while it waits in the outbox.
+  restart();
+  ASSERT_FALSE(xmpp_->messages().empty());
+  EXPECT_EQ(xmpp_->messages().back().attachments.size(), 1u);
+}
+
 TEST_F(RcsRouterTest, EachNumberGoesToThePlatformOfItsLongestRange) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33622222222", "to b").ok());

@@ -156,7 +156,7 @@ class RouterTest : public ::testing::Test {
 
   Status message(const std::string& connector, const std::string& from, const std::string& to,
                  const std::string& body, const std::string& origin = new_ulid(),
-                 bool receipt = false) {
+                 bool receipt = false, std::vector<Attachment> attachments = {}) {
     auto result = std::make_shared<std::optional<Status>>();
     InboundMessage m;
     m.connector = connector;
@@ -165,6 +165,7 @@ class RouterTest : public ::testing::Test {
     m.body = body;
     m.origin_id = origin;
     m.wants_receipt = receipt;
+    m.attachments = std::move(attachments);
     m.ack = [result](Status st) { *result = st; };
     router_->handle(std::move(m));
     settle();

@@ -8,6 +8,7 @@
 #include <future>
 #include <thread>
 
+#include "store/attachments.hpp"
 #include "store/records.hpp"
 
 namespace passerelle::store {
@@ -31,15 +32,15 @@ TEST_F(StoreTest, MigratesOnceAndReopens) {
   {
     auto s = Store::open(path(), {});
     ASSERT_TRUE(s.ok()) << s.error().message;
-    EXPECT_EQ((*s)->schema_version(), 2);
+    EXPECT_EQ((*s)->schema_version(), 3);
   }
   auto again = Store::open(path(), {});
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 2);
+  EXPECT_EQ((*again)->schema_version(), 3);
 }
 
-// A database written by a passerelle that knew only migration 1 gets migration 2 and
-// keeps its rows.
+// A database written by a passerelle that knew only migration 1 gets migrations 2 and 3
+// and keeps its rows.
 TEST_F(StoreTest, UpgradesAVersionOneDatabase) {
   {
     auto s = Store::open(path(), {});
@@ -54,11 +55,12 @@ TEST_F(StoreTest, UpgradesAVersionOneDatabase) {
     auto db = Db::open(path());
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->exec("DROP TABLE linked_accounts").ok());
+    ASSERT_TRUE((*db)->exec("ALTER TABLE messages DROP COLUMN attachments").ok());
     ASSERT_TRUE((*db)->exec("PRAGMA user_version = 1").ok());
   }
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EXPECT_EQ((*s)->schema_version(), 2);
+  EXPECT_EQ((*s)->schema_version(), 3);
   int people = 0;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
                     return load_people(db, [&](PersonRow) { ++people; });
@@ -279,6 +281,63 @@ TEST_F(StoreTest, DeliveriesRoundTripAndOnlyOpenOnesLoad) {
   EXPECT_EQ(open[0].state, DeliveryState::acked);
   EXPECT_EQ(open[0].attempts, 2);
   EXPECT_EQ(open[0].body, "hello");  // the message's body
+  EXPECT_TRUE(open[0].attachments.empty());
+}
+
+// A message's files travel with its deliveries, through a restart.
+TEST_F(StoreTest, AttachmentsAreKeptWithTheMessage) {
+  const Attachment photo{"photo.jpg", "image/jpeg", 2500000, std::string(64, 'a'),
+                         "http://127.0.0.1:8480/files/abc/photo.jpg"};
+  {
+    auto s = Store::open(path(), {});
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+                      MessageRow m{"M1", "c1", "rcs:+33611111111", "xmpp:a@x", "", "rcs:a", "m1", 1,
+                                   {photo}};
+                      if (auto r = insert_message(db, m); !r.ok()) return r.error();
+                      DeliveryRow d;
+                      d.id = "D1";
+                      d.message_id = "M1";
+                      d.connector = "xmpp";
+                      d.sender = m.sender;
+                      d.recipient = m.recipient;
+                      d.state = DeliveryState::sent;
+                      return insert_delivery(db, d);
+                    })
+                    .ok());
+  }
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  std::vector<DeliveryRow> open;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) {
+                    return load_open_deliveries(db, [&](DeliveryRow r) { open.push_back(r); });
+                  })
+                  .ok());
+  ASSERT_EQ(open.size(), 1u);
+  ASSERT_EQ(open[0].attachments.size(), 1u);
+  const Attachment& a = open[0].attachments[0];
+  EXPECT_EQ(a.name, photo.name);
+  EXPECT_EQ(a.content_type, photo.content_type);
+  EXPECT_EQ(a.size, photo.size);
+  EXPECT_EQ(a.sha256, photo.sha256);
+  EXPECT_EQ(a.url, photo.url);
+}
+
+TEST(AttachmentsText, RoundTripAndUnreadableIsNone) {
+  EXPECT_EQ(encode_attachments({}), "");
+  EXPECT_TRUE(decode_attachments("").empty());
+  const std::vector<Attachment> two{{"a \"b\".txt", "text/plain", 3, "", "https://x/a"},
+                                    {"", "", 0, "", "https://x/b"}};
+  const auto back = decode_attachments(encode_attachments(two));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].name, "a \"b\".txt");
+  EXPECT_EQ(back[0].size, 3u);
+  EXPECT_EQ(back[1].url, "https://x/b");
+  // Hand-edited or damaged: no attachments, never an exception.
+  EXPECT_TRUE(decode_attachments("{not json").empty());
+  EXPECT_TRUE(decode_attachments("{\"url\": \"x\"}").empty());
+  EXPECT_TRUE(decode_attachments("[1, {\"name\": \"no url\"}]").empty());
+  EXPECT_EQ(decode_attachments("[{\"url\": \"u\", \"size\": -4}]").at(0).size, 0u);
 }
 
 TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {

@@ -1,0 +1,50 @@
+#include "store/attachments.hpp"
+
+#include <boost/json.hpp>
+
+namespace passerelle::store {
+namespace json = boost::json;
+
+std::string encode_attachments(const std::vector<Attachment>& attachments) {
+  if (attachments.empty()) return {};
+  json::array out;
+  for (const auto& a : attachments)
+    out.push_back(json::object{{"name", a.name},
+                               {"type", a.content_type},
+                               {"size", a.size},
+                               {"sha256", a.sha256},
+                               {"url", a.url}});
+  return json::serialize(out);
+}
+
+namespace {
+std::string text_of(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+}  // namespace
+
+std::vector<Attachment> decode_attachments(std::string_view text) {
+  std::vector<Attachment> out;
+  if (text.empty()) return out;
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.get_array()) {
+    if (!item.is_object()) continue;
+    const auto& o = item.get_object();
+    Attachment a;
+    a.name = text_of(o, "name");
+    a.content_type = text_of(o, "type");
+    if (const auto* size = o.if_contains("size"); size != nullptr && size->is_uint64())
+      a.size = size->get_uint64();
+    else if (size != nullptr && size->is_int64() && size->get_int64() >= 0)
+      a.size = static_cast<std::uint64_t>(size->get_int64());
+    a.sha256 = text_of(o, "sha256");
+    a.url = text_of(o, "url");
+    if (!a.url.empty()) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace passerelle::store

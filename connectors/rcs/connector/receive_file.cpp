@@ -1,0 +1,122 @@
+// Files from phones (rcs_connector.hpp): fetched from the platform into the files
+// directory, shared as a link, bridged as a message carrying it.
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "core/ulid.hpp"
+#include "model/attachment_text.hpp"
+#include "rcs/connector/rcs_connector.hpp"
+#include "rcs/session/platform_client.hpp"
+
+namespace passerelle::rcs {
+namespace asio = boost::asio;
+
+namespace {
+
+// The name the link ends with: the phone's, without path separators or control characters.
+std::string link_name(const FileRef& f) {
+  std::string name = f.name.empty() ? std::string("file") : f.name;
+  for (char& c : name)
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '_';
+  if (name == "." || name == "..") name = "file";
+  return name;
+}
+
+// "[sent a file "x.jpg", 2.5 MB, image/jpeg: <why>]": what the user sees instead of a link.
+std::string told_in_words(const FileRef& f, const std::string& why) {
+  std::string out = "[sent a file";
+  if (!f.name.empty()) out += " \"" + f.name + "\"";
+  if (f.size) out += ", " + human_size(*f.size);
+  if (!f.mime_type.empty()) out += ", " + f.mime_type;
+  return out + ": " + why + "]";
+}
+
+}  // namespace
+
+asio::awaitable<void> RcsConnector::receive_file(InboundFile f) {
+  const auto limit = static_cast<std::uint64_t>(platform_.max_file_size);
+  if (f.file.size && *f.file.size > limit) {
+    spdlog::info("{}: file from {} is {}, over max_file_size ({}); told in words", name_,
+                 f.contact.number, human_size(*f.file.size), human_size(limit));
+    finish_file(
+        f, told_in_words(f.file, "larger than this bridge relays (" + human_size(limit) + ")"), {});
+    co_return;
+  }
+  const std::filesystem::path path = files_->dir() / ("rcs-" + new_ulid());
+  std::string target = path.string();
+  auto got = co_await client_->download(f.file.url, target, limit);
+  if (stopping_) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    fail_file(f.msg_id, Error::transient("the bridge is stopping"));
+    co_return;
+  }
+  if (!got.ok()) {
+    if (got.error().retryable) {
+      spdlog::warn("{}: fetching a file from {}: {}; the platform will send the event again", name_,
+                   f.contact.number, got.error().message);
+      fail_file(f.msg_id, Error::transient("fetching the file: " + got.error().message));
+      co_return;
+    }
+    spdlog::warn("{}: file from {} cannot be fetched: {}", name_, f.contact.number,
+                 got.error().message);
+    finish_file(f, told_in_words(f.file, "it could not be fetched"), {});
+    co_return;
+  }
+  std::error_code ec;
+  if (f.file.size && *f.file.size != got->size) {
+    std::filesystem::remove(path, ec);
+    spdlog::warn("{}: file from {}: {} bytes received, {} announced; asking for it again", name_,
+                 f.contact.number, got->size, *f.file.size);
+    fail_file(f.msg_id, Error::transient("the file is " + std::to_string(got->size) +
+                                         " bytes, the event says " + std::to_string(*f.file.size)));
+    co_return;
+  }
+  std::string type = !f.file.mime_type.empty()    ? f.file.mime_type
+                     : !got->content_type.empty() ? got->content_type
+                                                  : std::string("application/octet-stream");
+  const std::string name = link_name(f.file);
+  // A line appended to the share index: a few milliseconds of disk on this strand.
+  auto shared = files_->share(path, name, type, got->size, got->sha256, file_ttl_);
+  if (!shared.ok()) {
+    std::filesystem::remove(path, ec);
+    spdlog::warn("{}: file from {} cannot be shared: {}", name_, f.contact.number,
+                 shared.error().message);
+    finish_file(f, told_in_words(f.file, "it could not be shared"), {});
+    co_return;
+  }
+  spdlog::info("{}: file from {} ({}, sha256 {}) shared until its link expires", name_,
+               f.contact.number, human_size(got->size), got->sha256);
+  Attachment a{name, std::move(type), got->size, got->sha256, shared->url};
+  recent_files_[f.msg_id] = a;
+  recent_order_.push_back(f.msg_id);
+  if (recent_order_.size() > kRecentFiles) {
+    recent_files_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+  finish_file(f, {}, {std::move(a)});
+}
+
+// Bridges the file's message; every copy of its event waiting is answered on its commit.
+void RcsConnector::finish_file(const InboundFile& f, std::string body,
+                               std::vector<Attachment> attachments) {
+  auto it = fetching_.find(f.msg_id);
+  if (it == fetching_.end()) return;
+  auto waiting = std::move(it->second);
+  fetching_.erase(it);
+  publish_message(f, std::move(body), std::move(attachments), [waiting](Status st) {
+    for (const auto& done : waiting) done(st);
+  });
+}
+
+void RcsConnector::fail_file(const std::string& msg_id, const Error& e) {
+  auto it = fetching_.find(msg_id);
+  if (it == fetching_.end()) return;
+  auto waiting = std::move(it->second);
+  fetching_.erase(it);
+  for (const auto& done : waiting) done(e);
+}
+
+}  // namespace passerelle::rcs
