@@ -165,6 +165,14 @@ struct OutboundSubscription {
   SubscriptionAction action = SubscriptionAction::subscribe;
 };
 
+// After a restart: a message the network took before it (acked) and has not delivered yet
+// (Connector::resume_watch).
+struct OutboundWatch {
+  std::string delivery_id;
+  std::vector<std::string> network_ids;
+  std::int64_t acked_ms = 0;  // when the network took it (wall clock)
+};
+
 using OutboundEvent = std::variant<OutboundMessage, OutboundReceipt, OutboundError,
                                    OutboundChatState, OutboundPresence, OutboundSubscription>;
 

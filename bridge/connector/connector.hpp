@@ -69,6 +69,11 @@ class Connector {
                             ")");
   }
   virtual void unlink_account(const Address& account) { (void)account; }
+  // After a restart, for each message this connector's network took before it and has
+  // not delivered yet. A connector that watches for delivery itself (RCS: revoked and sent
+  // by SMS instead after rcs.fallback_after_s) resumes watching it; the others have
+  // nothing to do. Called before start(), from the core's thread.
+  virtual void resume_watch(OutboundWatch watch) { (void)watch; }
 };
 
 }  // namespace passerelle

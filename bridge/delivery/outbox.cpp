@@ -92,6 +92,14 @@ Status Outbox::recover() {
     o->segments[n.network_id] = n.state;
     by_network_id_[nid_key(n.connector, n.network_id)] = n.delivery_id;
   }
+  for (const auto& [id, o] : open_) {
+    if (o.row.state != DeliveryState::acked) continue;
+    if (Connector* c = connectors_.find(o.row.connector)) {
+      OutboundWatch w{id, {}, o.row.updated_ms};
+      for (const auto& segment : o.segments) w.network_ids.push_back(segment.first);
+      c->resume_watch(std::move(w));
+    }
+  }
   spdlog::info("outbox: {} open deliveries ({} to send, {} with unknown outcome)", open_.size(),
                resumed, unknown);
   boost::asio::post(strand_, [this] {

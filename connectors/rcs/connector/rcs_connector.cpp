@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -203,6 +204,14 @@ void RcsConnector::send(OutboundEvent event) {
   });
 }
 
+void RcsConnector::resume_watch(OutboundWatch w) {
+  asio::post(strand_, [this, w = std::move(w)] {
+    if (stopping_ || !client_ || fallback_after_ms_ <= 0) return;
+    const auto left = std::max<std::int64_t>(0, w.acked_ms + fallback_after_ms_ - now_ms());
+    watch(w.delivery_id, std::chrono::milliseconds(left));
+  });
+}
+
 void RcsConnector::report(DeliveryReport r) {
   r.connector = name_;
   sink_.publish(std::move(r));
@@ -282,7 +291,7 @@ void RcsConnector::on_send_answer(const OutboundMessage& m, const HttpAnswer& a)
       DeliveryReport r{{}, m.delivery_id, {}, DeliveryState::acked};
       r.network_ids = {m.delivery_id};
       report(std::move(r));
-      watch(m.delivery_id);
+      watch(m.delivery_id, std::chrono::milliseconds(fallback_after_ms_));
       return;
     }
     case Outcome::not_rcs_capable: {
@@ -321,7 +330,7 @@ asio::awaitable<void> RcsConnector::typing(std::string number, ChatState state) 
     spdlog::debug("{}: typing to {}: {}", name_, number, answer_words(a));
 }
 
-void RcsConnector::watch(const std::string& msg_id) {
+void RcsConnector::watch(const std::string& msg_id, std::chrono::milliseconds within) {
   if (fallback_after_ms_ <= 0 || stopping_) return;
   if (watched_.size() >= kMaxWatched) {
     watched_.begin()->second.timer->cancel();
@@ -329,7 +338,7 @@ void RcsConnector::watch(const std::string& msg_id) {
   }
   auto& w = watched_[msg_id];
   w.timer = std::make_unique<asio::steady_timer>(strand_);
-  w.timer->expires_after(std::chrono::milliseconds(fallback_after_ms_));
+  w.timer->expires_after(within);
   w.timer->async_wait([this, msg_id](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     asio::co_spawn(strand_, revoke(msg_id), asio::detached);

@@ -16,7 +16,9 @@
 //      retryable (the outbox retries with backoff); else failed with the platform's words.
 //   3. Not delivered rcs.fallback_after_s after it was taken: revoked (PUT status
 //      "cancelled"); once revoked -> failed with recipient_offline (SMS instead). A revoke
-//      answered 404 came too late: the phone has it, its status follows.
+//      answered 404 came too late: the phone has it, its status follows. After a restart
+//      the outbox names the messages taken and not delivered yet (OutboundWatch): each is
+//      watched for what is left of its time (revoked at once when it is over).
 // Status events become DeliveryReports by msgId (delivered, displayed -> read, failed ->
 // failed with recipient_offline: SMS instead). Typing goes both ways.
 //
@@ -81,6 +83,7 @@ class RcsConnector final : public Connector {
   void stop(std::function<void()> done) override;
   void send(OutboundEvent event) override;
   ConnectorStatus status() const override;
+  void resume_watch(OutboundWatch watch) override;
 
   // From the webhook server, on any thread: one event of this platform.
   void on_event(Event event, std::function<void(Status)> done);
@@ -104,7 +107,9 @@ class RcsConnector final : public Connector {
   boost::asio::awaitable<void> typing(std::string number, ChatState state);
   boost::asio::awaitable<void> revoke(std::string msg_id);
   boost::asio::awaitable<void> probe();
-  void watch(const std::string& msg_id);
+  // Revoke msg_id if it is not delivered within `within` (the fallback time, or what is
+  // left of it after a restart: OutboundWatch).
+  void watch(const std::string& msg_id, std::chrono::milliseconds within);
   void unwatch(const std::string& msg_id);
   void dispatch_event(Event event, std::function<void(Status)> done);
   boost::asio::awaitable<void> receive_file(InboundFile f);

@@ -82,9 +82,9 @@ TEST_F(RcsRouterTest, FilesTravelAsLinksAndAsTextWhereOnlyTextGoes) {
   start();
   const Attachment photo{"photo.jpg", "image/jpeg", 2'500'000, "",
                          "https://upload.example.org/u/photo.jpg"};
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", photo.url, "o1", false,
-                      {photo})
-                  .ok());
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", photo.url, "o1", false, {photo})
+          .ok());
   ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 1u);
   const auto out = rcs_["carrier-a"]->messages()[0];
   ASSERT_EQ(out.attachments.size(), 1u);
@@ -98,21 +98,19 @@ TEST_F(RcsRouterTest, FilesTravelAsLinksAndAsTextWhereOnlyTextGoes) {
   EXPECT_TRUE(sms_->messages()[0].attachments.empty());
 
   // A file alone (no text), to a number no platform serves: one line with name and size.
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33633333333", "", "o2", false,
-                      {photo})
-                  .ok());
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "rcs:+33633333333", "", "o2", false, {photo}).ok());
   ASSERT_EQ(sms_->messages().size(), 2u);
-  EXPECT_EQ(sms_->messages()[1].body,
-            "[XMPP] alice@example.org: photo.jpg (2.5 MB): " + photo.url);
+  EXPECT_EQ(sms_->messages()[1].body, "[XMPP] alice@example.org: photo.jpg (2.5 MB): " + photo.url);
 
   // A phone's file to the chatbot reaches alice as a link, without text.
   const Attachment shared{"cat.png", "image/png", 1234, std::string(64, 'c'),
                           "http://127.0.0.1:8480/files/t0k3n/cat.png"};
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "see?").ok());
   ack_rcs("carrier-a");  // threads +33611111111 on bot-a to alice
-  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a", "", "m1", false,
-                      {shared})
-                  .ok());
+  ASSERT_TRUE(
+      message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a", "", "m1", false, {shared})
+          .ok());
   ASSERT_EQ(xmpp_->messages().size(), 1u);
   EXPECT_EQ(xmpp_->messages()[0].body, "");
   ASSERT_EQ(xmpp_->messages()[0].attachments.size(), 1u);
@@ -123,6 +121,31 @@ TEST_F(RcsRouterTest, FilesTravelAsLinksAndAsTextWhereOnlyTextGoes) {
   restart();
   ASSERT_FALSE(xmpp_->messages().empty());
   EXPECT_EQ(xmpp_->messages().back().attachments.size(), 1u);
+}
+
+// A restart does not end the watch for delivery: the connector is told which messages the
+// platform took and has not delivered, and when it took them; a revoke reported after the
+// restart still leads to the SMS.
+TEST_F(RcsRouterTest, MessagesTakenBeforeARestartAreWatchedAfterIt) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "hello").ok());
+  const auto out = rcs_["carrier-a"]->messages().at(0);
+  const auto before = now_ms();
+  ack_rcs("carrier-a");
+  EXPECT_TRUE(rcs_["carrier-a"]->watches.empty());
+  restart();
+  const auto watches = rcs_["carrier-a"]->watches;
+  ASSERT_EQ(watches.size(), 1u);
+  EXPECT_EQ(watches[0].delivery_id, out.delivery_id);
+  EXPECT_EQ(watches[0].network_ids, std::vector<std::string>{out.delivery_id});
+  EXPECT_GE(watches[0].acked_ms, before);
+  EXPECT_LE(watches[0].acked_ms, now_ms());
+  EXPECT_TRUE(rcs_["carrier-b"]->watches.empty());
+  EXPECT_TRUE(rcs_["carrier-a"]->messages().empty());  // not sent again
+
+  fail_rcs("carrier-a", out.delivery_id, true);  // revoked after the restart
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] alice@example.org: hello");
 }
 
 TEST_F(RcsRouterTest, EachNumberGoesToThePlatformOfItsLongestRange) {

@@ -37,6 +37,7 @@ class FakeConnector : public Connector {
     return {};
   }
   void unlink_account(const Address& a) override { unlinked.push_back(a); }
+  void resume_watch(OutboundWatch w) override { watches.push_back(std::move(w)); }
 
   std::vector<OutboundMessage> messages() const {
     std::vector<OutboundMessage> out;
@@ -54,6 +55,7 @@ class FakeConnector : public Connector {
   std::vector<OutboundEvent> sent;
   std::vector<AccountLink> linked;
   std::vector<Address> unlinked;
+  std::vector<OutboundWatch> watches;
 
  private:
   std::string name_;
