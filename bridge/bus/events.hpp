@@ -169,6 +169,7 @@ struct OutboundSubscription {
 // (Connector::resume_watch).
 struct OutboundWatch {
   std::string delivery_id;
+  Address from;  // as it was sent (the RCS chatbot)
   std::vector<std::string> network_ids;
   std::int64_t acked_ms = 0;  // when the network took it (wall clock)
 };

@@ -195,6 +195,11 @@ struct RcsPlatform {
   std::string name;
   std::string api_url;  // "{base}{root}/bot/v1"; http:// only for loopback test platforms
   std::string bot_id;
+  // More chatbots of the bridge on this platform, used like a pool of SMS sender numbers: a
+  // phone talking with several people through the bridge sees one chatbot per person, so
+  // its replies need no "@" to find their conversation. Same credentials as bot_id; each
+  // gets its events at webhook_path + "/" + its percent-encoded id.
+  std::vector<std::string> pool_bots;
   std::string token;          // static bearer token (token, token_file or ${ENV}); never logged
   std::string client_secret;  // or tokens from {root}/oauth2/v1/token with this secret
   std::string ca_file;        // PEM CAs trusted besides the system's; resolved like other paths

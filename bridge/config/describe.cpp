@@ -68,9 +68,10 @@ void describe_rcs(std::string& out, const RcsSection& r) {
       r.portability_file.empty() ? "(none)" : r.portability_file, r.platforms.size());
   for (const auto& p : r.platforms)
     out += fmt::format(
-        "  platform {}: {} bot \"{}\", {}, webhook {} ({}), ranges {}, files up to {} bytes, "
+        "  platform {}: {} bot \"{}\"{}, {}, webhook {} ({}), ranges {}, files up to {} bytes, "
         "timeout {} ms, {} connection(s)\n",
         p.name, p.api_url, p.bot_id,
+        p.pool_bots.empty() ? std::string() : fmt::format(" and pool {}", list(p.pool_bots)),
         p.client_secret.empty() ? fmt::format("token {}", set(p.token))
                                 : std::string("tokens from the token endpoint"),
         p.webhook_path, p.webhook_unauthenticated ? "NOT authenticated" : "token set",

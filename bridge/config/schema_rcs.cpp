@@ -4,6 +4,7 @@
 #include <map>
 
 #include "config/schema.hpp"
+#include "core/percent.hpp"
 #include "config/values.hpp"
 
 namespace passerelle::config::detail {
@@ -15,6 +16,13 @@ std::string check_platform_name(std::string& v) {
   for (unsigned char c : v)
     if (!std::isalnum(c) && c != '-' && c != '_' && c != '.')
       return fmt::format("\"{}\": use letters, digits, '-', '_' or '.' only", v);
+  return {};
+}
+
+std::string check_bot_id(std::string& v) {
+  if (v.empty() || v.size() > 256) return "expected 1 to 256 characters";
+  for (unsigned char c : v)
+    if (c < 0x20 || c == 0x7f) return "control characters are not allowed";
   return {};
 }
 
@@ -40,12 +48,15 @@ void read_platform(Reader& r, RcsPlatform& p, std::map<std::string, std::uint32_
   r.require("api_url");
   r.string("api_url", p.api_url, check_service_url);
   r.require("bot_id");
-  r.string("bot_id", p.bot_id, [](std::string& v) -> std::string {
-    if (v.empty() || v.size() > 256) return "expected 1 to 256 characters";
-    for (unsigned char c : v)
-      if (c < 0x20 || c == 0x7f) return "control characters are not allowed";
-    return {};
-  });
+  r.string("bot_id", p.bot_id, check_bot_id);
+  r.strings(
+      "pool_bots", p.pool_bots,
+      [&](std::string& v) -> std::string {
+        if (auto problem = check_bot_id(v); !problem.empty()) return problem;
+        if (v == p.bot_id) return fmt::format("\"{}\" is already the platform's bot_id", v);
+        return {};
+      },
+      /*unique=*/true);
   const bool token_ok = r.secret("token", p.token);
   const bool secret_ok = r.secret("client_secret", p.client_secret);
   const bool token_given = r.has("token") || r.has("token_file");
@@ -61,6 +72,12 @@ void read_platform(Reader& r, RcsPlatform& p, std::map<std::string, std::uint32_
   if (auto [it, fresh] = paths.emplace(p.webhook_path, p.name); !fresh)
     r.error("webhook_path", fmt::format("\"{}\" is already the webhook path of platform \"{}\"",
                                         p.webhook_path, it->second));
+  for (const auto& bot : p.pool_bots)  // each pool bot's events come to its own path
+    if (auto [it, fresh] = paths.emplace(p.webhook_path + "/" + percent_encode(bot), p.name);
+        !fresh)
+      r.error("pool_bots", fmt::format("the webhook path of pool bot \"{}\" is already used by "
+                                       "platform \"{}\"",
+                                       bot, it->second));
   const bool hook_ok = r.secret("webhook_token", p.webhook_token);
   r.boolean("webhook_unauthenticated", p.webhook_unauthenticated);
   const bool hook_given = r.has("webhook_token") || r.has("webhook_token_file");

@@ -95,7 +95,8 @@ Status Outbox::recover() {
   for (const auto& [id, o] : open_) {
     if (o.row.state != DeliveryState::acked) continue;
     if (Connector* c = connectors_.find(o.row.connector)) {
-      OutboundWatch w{id, {}, o.row.updated_ms};
+      auto from = parse_address(o.row.sender);
+      OutboundWatch w{id, from.ok() ? *from : Address{}, {}, o.row.updated_ms};
       for (const auto& segment : o.segments) w.network_ids.push_back(segment.first);
       c->resume_watch(std::move(w));
     }

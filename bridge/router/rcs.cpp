@@ -52,7 +52,7 @@ void Router::on_rcs_gateway_message(InboundMessage& m, std::chrono::steady_clock
   }
   auto route = rcs_.route(phone->e164);
   if (route && connectors_.find(route->connector) != nullptr) {
-    nm.from = route->bot;
+    nm.from = choose_bot(*route, phone->e164, puppet, m.from);
     nm.connector = route->connector;
     return commit(std::move(nm), std::move(m.ack), t0);
   }
@@ -65,6 +65,16 @@ void Router::on_rcs_gateway_message(InboundMessage& m, std::chrono::steady_clock
   nm.from = Address{Network::sms, sms_.choose_sender(phone->e164, puppet.str(), m.from.str())};
   spdlog::debug("router: no RCS platform serves {}; by SMS", phone->e164);
   commit(std::move(nm), std::move(m.ack), t0);
+}
+
+// The chatbot a conversation between `user` and `phone` (as `puppet`) goes through: with a
+// pool of chatbots, the one it already uses, else one this phone has no conversation on,
+// else the one whose conversation with it is the oldest (the SMS sender-number rule).
+Address Router::choose_bot(const RcsRoute& route, const std::string& phone, const Address& puppet,
+                           const Address& user) const {
+  const auto& bots = rcs_.bots(route);
+  if (bots.size() < 2) return route.bot;
+  return Address{Network::rcs, sms_.choose_among(bots, phone, puppet.str(), user.str())};
 }
 
 // An RCS message the platform could not deliver (no RCS on that number, or not delivered
@@ -115,7 +125,7 @@ void Router::on_rcs_chat_state(const InboundChatState& c) {
     auto route = rcs_.route(c.to.id);
     if (!route) return;
     if (Connector* conn = connectors_.find(route->connector))
-      conn->send(OutboundChatState{route->bot, c.to, c.state});
+      conn->send(OutboundChatState{choose_bot(*route, c.to.id, c.to, c.from), c.to, c.state});
     return;
   }
   // The phone types to the chatbot: to the user of its latest conversation there.

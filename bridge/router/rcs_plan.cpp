@@ -1,5 +1,7 @@
 #include "router/rcs_plan.hpp"
 
+#include <algorithm>
+
 namespace passerelle {
 
 Address bot_address(const std::string& bot_id, const std::string& platform) {
@@ -8,9 +10,13 @@ Address bot_address(const std::string& bot_id, const std::string& platform) {
 
 RcsPlan::RcsPlan(const config::RcsSection& rcs) : enabled_(rcs.enabled) {
   if (!enabled_) return;
-  for (const auto& p : rcs.platforms)
-    platforms_.push_back(
-        {p.name, p.ranges, {p.name, "rcs:" + p.name, bot_address(p.bot_id, p.name)}});
+  for (const auto& p : rcs.platforms) {
+    Platform platform{
+        p.name, p.ranges, {p.name, "rcs:" + p.name, bot_address(p.bot_id, p.name)}, {}};
+    platform.bots.push_back(platform.route.bot.id);
+    for (const auto& b : p.pool_bots) platform.bots.push_back(bot_address(b, p.name).id);
+    platforms_.push_back(std::move(platform));
+  }
 }
 
 const RcsPlan::Platform* RcsPlan::by_name(const std::string& name) const {
@@ -43,8 +49,15 @@ std::optional<RcsRoute> RcsPlan::route_of_bot(const Address& bot) const {
   const auto at = bot.id.rfind('@');
   if (at == std::string::npos) return std::nullopt;
   const Platform* p = by_name(bot.id.substr(at + 1));
-  if (!p || p->route.bot != bot) return std::nullopt;
-  return p->route;
+  if (!p || std::find(p->bots.begin(), p->bots.end(), bot.id) == p->bots.end()) return std::nullopt;
+  RcsRoute r = p->route;
+  r.bot = bot;
+  return r;
+}
+
+const std::vector<std::string>& RcsPlan::bots(const RcsRoute& route) const {
+  const Platform* p = by_name(route.platform);
+  return p ? p->bots : no_bots_;
 }
 
 std::string RcsPlan::ported_smsc(const std::string& e164) const {

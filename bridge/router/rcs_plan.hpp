@@ -31,6 +31,8 @@ class RcsPlan {
   std::optional<RcsRoute> route(const std::string& e164) const;
   // The route of a bot address (rcs:<bot>@<platform>), if it is one of ours.
   std::optional<RcsRoute> route_of_bot(const Address& bot) const;
+  // Every chatbot of `route`'s platform as address ids ("bot@platform"), bot_id first.
+  const std::vector<std::string>& bots(const RcsRoute& route) const;
   bool is_bot(const Address& a) const { return route_of_bot(a).has_value(); }
 
   // The SMSC a ported number moved to ("" when the table does not say).
@@ -45,9 +47,11 @@ class RcsPlan {
   struct Platform {
     std::string name;
     std::vector<std::string> ranges;
-    RcsRoute route;
+    RcsRoute route;                 // with bot_id
+    std::vector<std::string> bots;  // bot_id then pool_bots, as "bot@platform"
   };
   const Platform* by_name(const std::string& name) const;
+  std::vector<std::string> no_bots_;
 
   bool enabled_ = false;
   std::vector<Platform> platforms_;

@@ -75,6 +75,8 @@ class Router {
   };
 
   static void fold_attachments(NewMessage& nm);
+  Address choose_bot(const RcsRoute& route, const std::string& phone, const Address& puppet,
+                     const Address& user) const;
   void on_message(InboundMessage& m);
   void on_gateway_message(InboundMessage& m);
   void on_account_message(InboundMessage& m);

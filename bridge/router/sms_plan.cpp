@@ -56,11 +56,12 @@ SmsRoute SmsPlan::priced(const Smsc& s, const std::string& e164) {
   return r;
 }
 
-std::string SmsPlan::choose_sender(const std::string& phone, const std::string& local,
-                                   const std::string& remote) const {
+std::string SmsPlan::choose_among(const std::vector<std::string>& candidates,
+                                  const std::string& phone, const std::string& local,
+                                  const std::string& remote) const {
   std::string oldest;
   std::int64_t oldest_ms = INT64_MAX;
-  for (const auto& s : senders_) {
+  for (const auto& s : candidates) {
     auto it = threads_.find(key(s, phone));
     if (it == threads_.end() || it->second.empty()) return s;
     std::int64_t latest = 0;
@@ -70,7 +71,7 @@ std::string SmsPlan::choose_sender(const std::string& phone, const std::string& 
     }
     if (latest < oldest_ms) oldest_ms = latest, oldest = s;
   }
-  return oldest.empty() && !senders_.empty() ? senders_.front() : oldest;
+  return oldest.empty() && !candidates.empty() ? candidates.front() : oldest;
 }
 
 store::ThreadRow SmsPlan::touch_thread(const std::string& sender, const std::string& phone,

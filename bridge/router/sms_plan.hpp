@@ -36,7 +36,13 @@ class SmsPlan {
   // already used for it, else one this phone has no conversation on, else the one whose
   // conversation with this phone is the oldest.
   std::string choose_sender(const std::string& phone, const std::string& local,
-                            const std::string& remote) const;
+                            const std::string& remote) const {
+    return choose_among(senders_, phone, local, remote);
+  }
+  // The same choice among other senders that share the threads (RCS chatbots, by address
+  // id "bot@platform"). `candidates` must not be empty.
+  std::string choose_among(const std::vector<std::string>& candidates, const std::string& phone,
+                           const std::string& local, const std::string& remote) const;
   // Records (or refreshes) a thread; returns the row to persist.
   store::ThreadRow touch_thread(const std::string& sender, const std::string& phone,
                                 const std::string& local, const std::string& remote,

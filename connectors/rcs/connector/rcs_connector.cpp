@@ -55,21 +55,27 @@ RcsConnector::RcsConnector(asio::io_context& io, const config::RcsPlatform& plat
     tls_ = std::move(*tls);
   else
     setup_error_ = tls.error().message;
-  PlatformEndpoint ep;
-  ep.name = platform_.name;
-  ep.api_url = platform_.api_url;
-  ep.bot_id = platform_.bot_id;
-  ep.token = platform_.token;
-  ep.client_secret = platform_.client_secret;
-  ep.ca_file = platform_.ca_file;
-  ep.timeout = std::chrono::milliseconds(platform_.timeout_ms);
-  ep.max_connections = static_cast<std::size_t>(platform_.max_connections);
-  if (setup_error_.empty()) {
+  // One client per chatbot (the bot is in every request's path), bot_id's first.
+  std::vector<std::string> bots{platform_.bot_id};
+  bots.insert(bots.end(), platform_.pool_bots.begin(), platform_.pool_bots.end());
+  for (const auto& bot_id : bots) {
+    if (!setup_error_.empty()) break;
+    PlatformEndpoint ep;
+    ep.name = platform_.name;
+    ep.api_url = platform_.api_url;
+    ep.bot_id = bot_id;
+    ep.token = platform_.token;
+    ep.client_secret = platform_.client_secret;
+    ep.ca_file = platform_.ca_file;
+    ep.timeout = std::chrono::milliseconds(platform_.timeout_ms);
+    ep.max_connections = static_cast<std::size_t>(platform_.max_connections);
     auto client = PlatformClient::make(strand_, *tls_, std::move(ep));
-    if (client.ok())
-      client_ = *client;
-    else
+    if (!client.ok()) {
       setup_error_ = client.error().message;
+      break;
+    }
+    clients_[bot_id] = *client;
+    if (!client_) client_ = *client;
   }
   status_.state = setup_error_.empty() ? LinkState::connecting : LinkState::failed;
   status_.detail = setup_error_;
@@ -88,8 +94,18 @@ passerelle::Capabilities RcsConnector::capabilities() const {
   return c;
 }
 
-Address RcsConnector::bot() const {
-  return Address{Network::rcs, platform_.bot_id + '@' + platform_.name};
+Address RcsConnector::bot_address(const std::string& bot_id) const {
+  return Address{Network::rcs, bot_id + '@' + platform_.name};
+}
+
+// The client of the chatbot `bot` (rcs:<bot>@<platform>); bot_id's for any other address.
+std::shared_ptr<PlatformClient> RcsConnector::client_for(const Address& bot) const {
+  const std::string suffix = '@' + platform_.name;
+  if (bot.id.size() > suffix.size() && bot.id.ends_with(suffix))
+    if (auto it = clients_.find(bot.id.substr(0, bot.id.size() - suffix.size()));
+        it != clients_.end())
+      return it->second;
+  return client_;
 }
 
 void RcsConnector::start() {
@@ -114,7 +130,7 @@ void RcsConnector::stop(std::function<void()> done) {
     if (probe_timer_) probe_timer_->cancel();
     for (auto& [id, w] : watched_) w.timer->cancel();
     watched_.clear();
-    if (client_) client_->stop();
+    for (auto& [bot_id, client] : clients_) client->stop();
     hub_->release();
     set_state(LinkState::disabled, "stopped");
     done();
@@ -196,7 +212,8 @@ void RcsConnector::send(OutboundEvent event) {
                    },
                    [this](OutboundChatState& c) {
                      if (!stopping_ && client_)
-                       asio::co_spawn(strand_, typing(c.to.id, c.state), asio::detached);
+                       asio::co_spawn(strand_, typing(c.to.id, c.state, client_for(c.from)),
+                                      asio::detached);
                    },
                    [](auto&) {},  // receipts, errors, presence: phones have none of these
                },
@@ -208,7 +225,7 @@ void RcsConnector::resume_watch(OutboundWatch w) {
   asio::post(strand_, [this, w = std::move(w)] {
     if (stopping_ || !client_ || fallback_after_ms_ <= 0) return;
     const auto left = std::max<std::int64_t>(0, w.acked_ms + fallback_after_ms_ - now_ms());
-    watch(w.delivery_id, std::chrono::milliseconds(left));
+    watch(w.delivery_id, std::chrono::milliseconds(left), client_for(w.from));
   });
 }
 
@@ -265,8 +282,9 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
     report(std::move(r));
     co_return;
   }
+  auto client = client_for(m.from);  // the chatbot the router chose
   if (!m.attachments.empty() && files_ && cap->file_transfer) {
-    co_await deliver_file(std::move(m));
+    co_await deliver_file(std::move(m), std::move(client));
     co_return;
   }
   // Files to a phone that cannot take them (or with no files directory): as links.
@@ -277,13 +295,14 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
     report({{}, m.delivery_id, {}, DeliveryState::failed, {}, body.error().message});
     co_return;
   }
-  const HttpAnswer a = co_await client_->send_message(std::move(*body));
+  const HttpAnswer a = co_await client->send_message(std::move(*body));
   if (stopping_) co_return;
-  on_send_answer(m, a);
+  on_send_answer(m, a, client);
 }
 
 // The platform's answer to the message of delivery m (msgId = the delivery id).
-void RcsConnector::on_send_answer(const OutboundMessage& m, const HttpAnswer& a) {
+void RcsConnector::on_send_answer(const OutboundMessage& m, const HttpAnswer& a,
+                                  const std::shared_ptr<PlatformClient>& client) {
   const std::string& number = m.to.id;
   note_answer(a.status, a.error);
   switch (classify(Call::send, a.status)) {
@@ -291,7 +310,7 @@ void RcsConnector::on_send_answer(const OutboundMessage& m, const HttpAnswer& a)
       DeliveryReport r{{}, m.delivery_id, {}, DeliveryState::acked};
       r.network_ids = {m.delivery_id};
       report(std::move(r));
-      watch(m.delivery_id, std::chrono::milliseconds(fallback_after_ms_));
+      watch(m.delivery_id, std::chrono::milliseconds(fallback_after_ms_), client);
       return;
     }
     case Outcome::not_rcs_capable: {
@@ -319,24 +338,27 @@ void RcsConnector::on_send_answer(const OutboundMessage& m, const HttpAnswer& a)
   }
 }
 
-asio::awaitable<void> RcsConnector::typing(std::string number, ChatState state) {
+asio::awaitable<void> RcsConnector::typing(std::string number, ChatState state,
+                                           std::shared_ptr<PlatformClient> client) {
   // Only to a phone known to have RCS: typing never triggers a capability query.
   auto cap = caps_.find(number, now_ms());
   if (!cap || !cap->chat) co_return;
   auto body = build_typing(number, typing_for(state));
   if (!body.ok()) co_return;
-  const HttpAnswer a = co_await client_->send_message(std::move(*body));
+  const HttpAnswer a = co_await client->send_message(std::move(*body));
   if (a.status < 200 || a.status >= 300)
     spdlog::debug("{}: typing to {}: {}", name_, number, answer_words(a));
 }
 
-void RcsConnector::watch(const std::string& msg_id, std::chrono::milliseconds within) {
+void RcsConnector::watch(const std::string& msg_id, std::chrono::milliseconds within,
+                         std::shared_ptr<PlatformClient> client) {
   if (fallback_after_ms_ <= 0 || stopping_) return;
   if (watched_.size() >= kMaxWatched) {
     watched_.begin()->second.timer->cancel();
     watched_.erase(watched_.begin());
   }
   auto& w = watched_[msg_id];
+  w.client = std::move(client);
   w.timer = std::make_unique<asio::steady_timer>(strand_);
   w.timer->expires_after(within);
   w.timer->async_wait([this, msg_id](const boost::system::error_code& ec) {
@@ -359,8 +381,10 @@ void RcsConnector::unwatch(const std::string& msg_id) {
 asio::awaitable<void> RcsConnector::revoke(std::string msg_id) {
   auto it = watched_.find(msg_id);
   if (it == watched_.end()) co_return;
+  const auto client = it->second.client;  // the chatbot that sent it
   for (int attempt = 1; attempt <= 3 && !stopping_; ++attempt) {
-    const HttpAnswer a = co_await client_->set_status(msg_id, build_revoke());
+    std::string revoke_body = build_revoke();
+    const HttpAnswer a = co_await client->set_status(msg_id, std::move(revoke_body));
     if (stopping_ || watched_.find(msg_id) == watched_.end()) co_return;  // status came first
     note_answer(a.status, a.error);
     switch (classify(Call::revoke, a.status)) {
@@ -399,13 +423,15 @@ asio::awaitable<void> RcsConnector::revoke(std::string msg_id) {
   unwatch(msg_id);
 }
 
-void RcsConnector::on_event(Event event, std::function<void(Status)> done) {
-  asio::post(strand_, [this, event = std::move(event), done = std::move(done)]() mutable {
-    dispatch_event(std::move(event), std::move(done));
+void RcsConnector::on_event(std::string bot_id, Event event, std::function<void(Status)> done) {
+  asio::post(strand_, [this, bot_id = std::move(bot_id), event = std::move(event),
+                       done = std::move(done)]() mutable {
+    dispatch_event(bot_address(bot_id.empty() ? platform_.bot_id : bot_id), std::move(event),
+                   std::move(done));
   });
 }
 
-void RcsConnector::publish_message(const EventMeta& meta, std::string body,
+void RcsConnector::publish_message(const Address& bot, const EventMeta& meta, std::string body,
                                    std::vector<Attachment> attachments,
                                    std::function<void(Status)> done) {
   // A phone writing over RCS has it.
@@ -413,7 +439,7 @@ void RcsConnector::publish_message(const EventMeta& meta, std::string body,
   InboundMessage m;
   m.connector = name_;
   m.from = Address{Network::rcs, meta.contact.number};
-  m.to = bot();
+  m.to = bot;
   m.body = std::move(body);
   m.attachments = std::move(attachments);
   m.origin_id = meta.msg_id;
@@ -422,7 +448,8 @@ void RcsConnector::publish_message(const EventMeta& meta, std::string body,
   sink_.publish(std::move(m));
 }
 
-void RcsConnector::dispatch_event(Event event, std::function<void(Status)> done) {
+void RcsConnector::dispatch_event(const Address& bot, Event event,
+                                  std::function<void(Status)> done) {
   if (stopping_) return done(Error::transient("the bridge is stopping"));
   if (auto text = inbound_text(event)) {
     const auto* meta = std::visit(
@@ -439,12 +466,12 @@ void RcsConnector::dispatch_event(Event event, std::function<void(Status)> done)
     }
     auto* file = std::get_if<InboundFile>(&event);
     if (file == nullptr || !files_)
-      return publish_message(*meta, std::move(*text), {}, std::move(done));
+      return publish_message(bot, *meta, std::move(*text), {}, std::move(done));
     if (auto it = recent_files_.find(file->msg_id); it != recent_files_.end())
-      return publish_message(*meta, {}, {it->second}, std::move(done));
+      return publish_message(bot, *meta, {}, {it->second}, std::move(done));
     auto [waiting, fresh] = fetching_.try_emplace(file->msg_id);
     waiting->second.push_back(std::move(done));
-    if (fresh) asio::co_spawn(strand_, receive_file(std::move(*file)), asio::detached);
+    if (fresh) asio::co_spawn(strand_, receive_file(bot, std::move(*file)), asio::detached);
     return;
   }
   std::visit(
@@ -465,7 +492,7 @@ void RcsConnector::dispatch_event(Event event, std::function<void(Status)> done)
           },
           [&](const TypingEvent& t) {
             if (t.contact.number.empty()) return;
-            sink_.publish(InboundChatState{name_, Address{Network::rcs, t.contact.number}, bot(),
+            sink_.publish(InboundChatState{name_, Address{Network::rcs, t.contact.number}, bot,
                                            chat_state_for(t.state)});
           },
           [&](const NewUser& n) {

@@ -86,41 +86,50 @@ class RcsConnector final : public Connector {
   void resume_watch(OutboundWatch watch) override;
 
   // From the webhook server, on any thread: one event of this platform.
-  void on_event(Event event, std::function<void(Status)> done);
+  // `bot_id`: the chatbot the event is for ("" for bot_id).
+  void on_event(std::string bot_id, Event event, std::function<void(Status)> done);
 
  private:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
   struct Watched {
     std::unique_ptr<boost::asio::steady_timer> timer;
+    std::shared_ptr<PlatformClient> client;  // of the chatbot that sent it
   };
 
   boost::asio::awaitable<void> deliver(OutboundMessage m);
-  void on_send_answer(const OutboundMessage& m, const HttpAnswer& a);
+  void on_send_answer(const OutboundMessage& m, const HttpAnswer& a,
+                      const std::shared_ptr<PlatformClient>& client);
   static std::string answer_words(const HttpAnswer& a);
   // Files to phones (send_file.cpp).
-  boost::asio::awaitable<void> deliver_file(OutboundMessage m);
-  boost::asio::awaitable<Result<FileRef>> upload(const Attachment& a);
+  boost::asio::awaitable<void> deliver_file(OutboundMessage m,
+                                            std::shared_ptr<PlatformClient> client);
+  boost::asio::awaitable<Result<FileRef>> upload(const Attachment& a,
+                                                 std::shared_ptr<PlatformClient> client);
   boost::asio::awaitable<Result<FileObject>> wait_file_ready(std::string file_id);
   void on_file_status(const FileObject& f);
   boost::asio::awaitable<std::optional<Capability>> capability(std::string number,
                                                                std::string& why_not);
-  boost::asio::awaitable<void> typing(std::string number, ChatState state);
+  boost::asio::awaitable<void> typing(std::string number, ChatState state,
+                                      std::shared_ptr<PlatformClient> client);
   boost::asio::awaitable<void> revoke(std::string msg_id);
   boost::asio::awaitable<void> probe();
   // Revoke msg_id if it is not delivered within `within` (the fallback time, or what is
   // left of it after a restart: OutboundWatch).
-  void watch(const std::string& msg_id, std::chrono::milliseconds within);
+  void watch(const std::string& msg_id, std::chrono::milliseconds within,
+             std::shared_ptr<PlatformClient> client);
   void unwatch(const std::string& msg_id);
-  void dispatch_event(Event event, std::function<void(Status)> done);
-  boost::asio::awaitable<void> receive_file(InboundFile f);
-  void publish_message(const EventMeta& meta, std::string body, std::vector<Attachment> attachments,
-                       std::function<void(Status)> done);
-  void finish_file(const InboundFile& f, std::string body, std::vector<Attachment> attachments);
+  void dispatch_event(const Address& bot, Event event, std::function<void(Status)> done);
+  boost::asio::awaitable<void> receive_file(Address bot, InboundFile f);
+  void publish_message(const Address& bot, const EventMeta& meta, std::string body,
+                       std::vector<Attachment> attachments, std::function<void(Status)> done);
+  void finish_file(const Address& bot, const InboundFile& f, std::string body,
+                   std::vector<Attachment> attachments);
   void fail_file(const std::string& msg_id, const Error& e);
   void report(DeliveryReport r);
   void note_answer(int http_status, const std::string& error);
   void set_state(LinkState s, std::string detail);
-  Address bot() const;
+  Address bot_address(const std::string& bot_id) const;
+  std::shared_ptr<PlatformClient> client_for(const Address& bot) const;
 
   std::string name_;
   config::RcsPlatform platform_;
@@ -129,7 +138,8 @@ class RcsConnector final : public Connector {
   std::shared_ptr<RcsHub> hub_;
   Strand strand_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
-  std::shared_ptr<PlatformClient> client_;
+  std::shared_ptr<PlatformClient> client_;  // bot_id's: capabilities, probes, file fetches
+  std::map<std::string, std::shared_ptr<PlatformClient>> clients_;  // by bot id, pool included
   std::string setup_error_;  // why the client could not be made (bad URL, CA file)
   CapabilityCache caps_;
   std::map<std::string, Watched> watched_;  // msgId -> fallback timer

@@ -4,6 +4,7 @@
 
 #include <boost/asio/strand.hpp>
 
+#include "core/percent.hpp"
 #include "rcs/connector/rcs_connector.hpp"
 #include "rcs/webhook/webhook_server.hpp"
 
@@ -17,18 +18,27 @@ RcsHub::RcsHub(boost::asio::io_context& io, const config::RcsSection& section, M
   opts.max_body = static_cast<std::size_t>(section.webhook_max_body);
   opts.limits.max_body = opts.max_body;
   std::vector<WebhookRoute> routes;
-  for (const auto& p : section.platforms)
+  // One path per chatbot: the platform's events do not name the bot they are for. A pool
+  // bot's route is labelled "<platform>/<bot>" (platform names have no '/').
+  for (const auto& p : section.platforms) {
     routes.push_back({p.webhook_path, p.name, p.webhook_token});
+    for (const auto& bot : p.pool_bots)
+      routes.push_back(
+          {p.webhook_path + "/" + percent_encode(bot), p.name + "/" + bot, p.webhook_token});
+  }
   server_ = std::make_unique<WebhookServer>(
       boost::asio::make_strand(io), std::move(opts), std::move(routes),
-      [this](const std::string& platform, Event event, std::function<void(Status)> done) {
+      [this](const std::string& route, Event event, std::function<void(Status)> done) {
+        const auto slash = route.find('/');
+        const std::string platform = route.substr(0, slash);
+        std::string bot = slash == std::string::npos ? std::string() : route.substr(slash + 1);
         RcsConnector* c = nullptr;
         {
           std::lock_guard lock(mutex_);
           if (auto it = connectors_.find(platform); it != connectors_.end()) c = it->second;
         }
         if (c == nullptr) return done(Error::transient("platform " + platform + " is not running"));
-        c->on_event(std::move(event), std::move(done));
+        c->on_event(std::move(bot), std::move(event), std::move(done));
       },
       metrics);
 }

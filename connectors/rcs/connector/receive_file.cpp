@@ -35,13 +35,14 @@ std::string told_in_words(const FileRef& f, const std::string& why) {
 
 }  // namespace
 
-asio::awaitable<void> RcsConnector::receive_file(InboundFile f) {
+asio::awaitable<void> RcsConnector::receive_file(Address bot, InboundFile f) {
   const auto limit = static_cast<std::uint64_t>(platform_.max_file_size);
   if (f.file.size && *f.file.size > limit) {
     spdlog::info("{}: file from {} is {}, over max_file_size ({}); told in words", name_,
                  f.contact.number, human_size(*f.file.size), human_size(limit));
-    finish_file(
-        f, told_in_words(f.file, "larger than this bridge relays (" + human_size(limit) + ")"), {});
+    finish_file(bot, f,
+                told_in_words(f.file, "larger than this bridge relays (" + human_size(limit) + ")"),
+                {});
     co_return;
   }
   const std::filesystem::path path = files_->dir() / ("rcs-" + new_ulid());
@@ -62,7 +63,7 @@ asio::awaitable<void> RcsConnector::receive_file(InboundFile f) {
     }
     spdlog::warn("{}: file from {} cannot be fetched: {}", name_, f.contact.number,
                  got.error().message);
-    finish_file(f, told_in_words(f.file, "it could not be fetched"), {});
+    finish_file(bot, f, told_in_words(f.file, "it could not be fetched"), {});
     co_return;
   }
   std::error_code ec;
@@ -84,7 +85,7 @@ asio::awaitable<void> RcsConnector::receive_file(InboundFile f) {
     std::filesystem::remove(path, ec);
     spdlog::warn("{}: file from {} cannot be shared: {}", name_, f.contact.number,
                  shared.error().message);
-    finish_file(f, told_in_words(f.file, "it could not be shared"), {});
+    finish_file(bot, f, told_in_words(f.file, "it could not be shared"), {});
     co_return;
   }
   spdlog::info("{}: file from {} ({}, sha256 {}) shared until its link expires", name_,
@@ -96,17 +97,17 @@ asio::awaitable<void> RcsConnector::receive_file(InboundFile f) {
     recent_files_.erase(recent_order_.front());
     recent_order_.pop_front();
   }
-  finish_file(f, {}, {std::move(a)});
+  finish_file(bot, f, {}, {std::move(a)});
 }
 
 // Bridges the file's message; every copy of its event waiting is answered on its commit.
-void RcsConnector::finish_file(const InboundFile& f, std::string body,
+void RcsConnector::finish_file(const Address& bot, const InboundFile& f, std::string body,
                                std::vector<Attachment> attachments) {
   auto it = fetching_.find(f.msg_id);
   if (it == fetching_.end()) return;
   auto waiting = std::move(it->second);
   fetching_.erase(it);
-  publish_message(f, std::move(body), std::move(attachments), [waiting](Status st) {
+  publish_message(bot, f, std::move(body), std::move(attachments), [waiting](Status st) {
     for (const auto& done : waiting) done(st);
   });
 }

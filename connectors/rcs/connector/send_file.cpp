@@ -68,9 +68,10 @@ struct RemoveOnExit {
 
 }  // namespace
 
-asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m) {
+asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m,
+                                                 std::shared_ptr<PlatformClient> client) {
   const std::string number = m.to.id;
-  auto file = co_await upload(m.attachments.front());
+  auto file = co_await upload(m.attachments.front(), client);
   if (stopping_) co_return;
   if (!file.ok()) {
     if (file.error().retryable) {
@@ -92,19 +93,19 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m) {
       report({{}, m.delivery_id, {}, DeliveryState::failed, {}, text.error().message});
       co_return;
     }
-    const HttpAnswer a = co_await client_->send_message(std::move(*text));
+    const HttpAnswer a = co_await client->send_message(std::move(*text));
     if (stopping_) co_return;
-    on_send_answer(m, a);
+    on_send_answer(m, a, client);
     co_return;
   }
   // Who it is from first: a failure here is the delivery's (retried, or SMS instead).
   auto caption = build_text_message(Envelope{number, m.delivery_id + ".t", {}},
                                     TextMessage{caption_for(m.body, m.attachments), {}});
   if (caption.ok()) {
-    const HttpAnswer a = co_await client_->send_message(std::move(*caption));
+    const HttpAnswer a = co_await client->send_message(std::move(*caption));
     if (stopping_) co_return;
     if (classify(Call::send, a.status) != Outcome::ok) {
-      on_send_answer(m, a);
+      on_send_answer(m, a, client);
       co_return;
     }
   }
@@ -113,12 +114,13 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m) {
     report({{}, m.delivery_id, {}, DeliveryState::failed, {}, body.error().message});
     co_return;
   }
-  const HttpAnswer a = co_await client_->send_message(std::move(*body));
+  const HttpAnswer a = co_await client->send_message(std::move(*body));
   if (stopping_) co_return;
-  on_send_answer(m, a);
+  on_send_answer(m, a, client);
 }
 
-asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a) {
+asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a,
+                                                      std::shared_ptr<PlatformClient> client) {
   const auto limit = static_cast<std::uint64_t>(platform_.max_file_size);
   const std::string too_large =
       "larger than " + platform_.name + " takes (" + human_size(limit) + ")";
@@ -136,7 +138,7 @@ asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a) {
     temporary.path = path;
     std::string url = a.url;
     std::string target = path.string();
-    auto got = co_await client_->download(url, target, limit);
+    auto got = co_await client->download(url, target, limit);
     if (!got.ok()) co_return got.error();
     ref.size = got->size;
     if (ref.mime_type.empty()) ref.mime_type = got->content_type;
@@ -145,7 +147,7 @@ asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a) {
   if (ref.name.empty()) ref.name = name_from_url(a.url);
   if (ref.mime_type.empty()) ref.mime_type = "application/octet-stream";
   std::string source = path.string();
-  const HttpAnswer answer = co_await client_->upload_file(source, ref.name, ref.mime_type);
+  const HttpAnswer answer = co_await client->upload_file(source, ref.name, ref.mime_type);
   note_answer(answer.status, answer.error);
   switch (classify(Call::upload, answer.status)) {
     case Outcome::ok: {

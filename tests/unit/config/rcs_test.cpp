@@ -98,6 +98,24 @@ TEST(RcsConfig, ARangeBelongsToOnePlatformAndNamesAreUnique) {
       << e;
 }
 
+TEST(RcsConfig, APoolOfChatbotsEachWithItsWebhookPath) {
+  const Config c = config_of(std::string(kPlatform) + "pool_bots = [\"bot-a2\", \"bot a3\"]\n");
+  EXPECT_EQ(c.rcs.platforms.at(0).pool_bots, (std::vector<std::string>{"bot-a2", "bot a3"}));
+  EXPECT_NE(errors_of(std::string(kPlatform) + "pool_bots = [\"bot-a\"]\n")
+                .find("rcs.platform[0].pool_bots[0]: \"bot-a\" is already the platform's bot_id"),
+            std::string::npos);
+  EXPECT_NE(errors_of(std::string(kPlatform) + "pool_bots = [\"b\", \"b\"]\n").find("pool_bots"),
+            std::string::npos);
+  // A pool bot's path (webhook_path + "/" + its id) may not be another platform's path.
+  EXPECT_NE(errors_of(std::string(kPlatform) +
+                      "pool_bots = [\"x\"]\n[[rcs.platform]]\nname = \"b\"\n"
+                      "api_url = \"http://127.0.0.1:9001/bot/v1\"\nbot_id = \"bot-b\"\n"
+                      "token = \"t\"\nwebhook_token = \"w\"\nranges = [\"+3363\"]\n"
+                      "webhook_path = \"/rcs/carrier-a/x\"\n")
+                .find("already the webhook path of platform \"carrier-a\""),
+            std::string::npos);
+}
+
 TEST(RcsConfig, BadValuesSayWhatIsExpected) {
   std::string text = kPlatform;
   text += "webhook_path = \"rcs\"\nmax_connections = 0\n";

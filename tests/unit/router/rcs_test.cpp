@@ -148,6 +148,41 @@ TEST_F(RcsRouterTest, MessagesTakenBeforeARestartAreWatchedAfterIt) {
   EXPECT_EQ(sms_->messages()[0].body, "[XMPP] alice@example.org: hello");
 }
 
+// With a pool of chatbots, each person a phone talks with gets a chatbot of their own: the
+// phone's answer to either needs no "@" to reach the right person.
+TEST_F(RcsRouterTest, APoolOfChatbotsGivesEachConversationItsOwn) {
+  cfg_.rcs.platforms[0].pool_bots = {"bot-a2"};
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "from alice").ok());
+  ack_rcs("carrier-a");
+  ASSERT_TRUE(message("xmpp", "xmpp:bob@example.org", "rcs:+33611111111", "from bob").ok());
+  ack_rcs("carrier-a");
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "again").ok());
+  const auto sent = rcs_["carrier-a"]->messages();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].from.str(), "rcs:bot-a@carrier-a");
+  EXPECT_EQ(sent[1].from.str(), "rcs:bot-a2@carrier-a");
+  EXPECT_EQ(sent[2].from.str(), "rcs:bot-a@carrier-a");  // alice keeps hers
+
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a2@carrier-a", "hi bob").ok());
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a", "hi alice").ok());
+  const auto got = xmpp_->messages();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].to.str(), "xmpp:bob@example.org");
+  EXPECT_EQ(got[0].body, "hi bob");
+  EXPECT_EQ(got[1].to.str(), "xmpp:alice@example.org");
+  EXPECT_EQ(got[1].body, "hi alice");
+
+  // Typing from bob goes through his chatbot.
+  InboundChatState typing{"xmpp", addr("xmpp:bob@example.org"), addr("rcs:+33611111111"),
+                          ChatState::composing};
+  router_->handle(typing);
+  settle();
+  const auto states = rcs_["carrier-a"]->of<OutboundChatState>();
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0].from.str(), "rcs:bot-a2@carrier-a");
+}
+
 TEST_F(RcsRouterTest, EachNumberGoesToThePlatformOfItsLongestRange) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33622222222", "to b").ok());
