@@ -12,100 +12,13 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from lib.bridge import Bridge, smsc_table  # noqa: E402
-from lib.ports import free_port  # noqa: E402
-from lib.procs import HarnessTestCase, wait_until  # noqa: E402
-from lib.smsc import Smsc  # noqa: E402
-from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
-from tests.peers.rcs.harness import MaapServerProc, platform  # noqa: E402
-
-DOMAIN = "example.org"
-RCS = f"rcs.{DOMAIN}"
-PHONE_A = "+33611111111"   # carrier-a, RCS
-PHONE_A2 = "+33611111112"  # carrier-a range, no RCS
-PHONE_B = "+33622222222"   # carrier-b, RCS
-PORTED = "+33611111113"    # carrier-a range, ported to carrier-b
-SENDER = "+33700000001"
-SECRET = "component-secret"
-PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw"}
-HOOK = {"carrier-a": "Bearer hook-a", "carrier-b": "Bearer hook-b"}
+from lib.procs import wait_until  # noqa: E402
+from lib.rcs_stage import (DOMAIN, PHONE_A, PHONE_A2, PHONE_B, PORTED, RCS, SENDER,  # noqa: E402
+                           RcsStage)
 
 
-@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
-                     "needs the passerelle binary and Prosody")
-class RcsStories(HarnessTestCase):
-    def setUp(self):
-        super().setUp()
-        self.prosody = Prosody(self.tmp, domain=DOMAIN, networks=("sms", "rcs"), secret=SECRET)
-        self.prosody.write_config()
-        for user, pw in PASSWORDS.items():
-            self.prosody.register(user, pw)
-        self.prosody.start()
-        self.webhook_port = free_port()
-        hook = f"http://127.0.0.1:{self.webhook_port}/rcs"
-        self.maap = MaapServerProc(
-            self.tmp,
-            platforms=[
-                platform("carrier-a", "bot-a", "tok-a", ["+3361"], webhook=f"{hook}/carrier-a",
-                         webhook_token=HOOK["carrier-a"],
-                         webhook_retry={"initial": 0.2, "factor": 2.0, "max_delay": 1.0,
-                                        "max_attempts": 30, "timeout": 5.0}),
-                platform("carrier-b", "bot-b", "tok-b", ["+3362"], webhook=f"{hook}/carrier-b",
-                         webhook_token=HOOK["carrier-b"]),
-            ],
-            phones=[{"number": PHONE_A}, {"number": PHONE_B},
-                    {"number": PORTED, "platform": "carrier-b"}]).start()
-        self.addCleanup(self.maap.stop)
-        self.smsc = Smsc(self.tmp, name="smsc", receipts=True)
-        self.smsc.start()
-        self.addCleanup(self.smsc.stop)
-
-    def bridge(self, *, fallback_after_s=300, portability_file="", start=True):
-        rcs_platforms = [
-            {"name": name, "api_url": self.maap.api_url(name), "bot_id": bot, "token": token,
-             "webhook_token": HOOK[name], "ranges": ranges, "timeout_ms": 2000}
-            for name, bot, token, ranges in (("carrier-a", "bot-a", "tok-a", ["+3361"]),
-                                             ("carrier-b", "bot-b", "tok-b", ["+3362"]))]
-        config = {
-            "xmpp": {"enabled": True, "component_host": "127.0.0.1",
-                     "component_port": self.prosody.component_port, "secret": SECRET,
-                     "networks": ["sms", "rcs"], "reconnect_initial_ms": 200,
-                     "reconnect_max_ms": 1000},
-            "sms": {"enabled": True, "sender_numbers": [SENDER],
-                    "smsc": [smsc_table("primary", self.smsc.port, reconnect_initial_ms=200,
-                                        reconnect_max_ms=1000, enquire_link_s=5)]},
-            "delivery": {"retry_initial_ms": 200, "retry_max_ms": 1000, "max_attempts": 50},
-            "rcs": {"enabled": True, "webhook_listen": f"127.0.0.1:{self.webhook_port}",
-                    "fallback_after_s": fallback_after_s, "portability_file": portability_file,
-                    "platform": rcs_platforms},
-        }
-        b = Bridge(self.tmp, config)
-        self.addCleanup(b.stop)
-        if start:
-            b.start()
-            b.wait_ready(timeout=20)
-        return b
-
-    def user(self, name):
-        u = XmppUser(f"{name}@{DOMAIN}", PASSWORDS[name], self.prosody.c2s_port)
-        u.start()
-        self.addCleanup(u.stop)
-        return u
-
-    def sent_to(self, platform_name, number):
-        return self.maap.control("sent", platform=platform_name, number=number)["messages"]
-
-    def wait_sent(self, platform_name, number, count=1, timeout=10):
-        wait_until(lambda: len(self.sent_to(platform_name, number)) >= count, timeout=timeout,
-                   message=f"{count} message(s) sent to {number} on {platform_name}")
-        return self.sent_to(platform_name, number)
-
-    @staticmethod
-    def text_of(sent):
-        return sent["request"]["RCSMessage"].get("textMessage")
-
+class RcsStories(RcsStage):
     # -- 1. XMPP user <-> RCS phone ------------------------------------------------------
 
     def test_text_receipts_and_typing_both_ways(self):

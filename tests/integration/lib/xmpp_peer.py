@@ -43,6 +43,7 @@ PROSODYCTL = os.environ.get("PROSODYCTL", "/usr/bin/prosodyctl")
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_RECEIPTS = "urn:xmpp:receipts"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_OOB = "jabber:x:oob"  # XEP-0066 out-of-band data: a link to a file
 CHAT_STATES = ("active", "composing", "paused", "inactive", "gone")
 
 
@@ -182,6 +183,7 @@ class Stanza:
     error_condition: str | None = None
     error_text: str | None = None
     priority: int | None = None
+    oob: list[tuple[str, str | None]] = field(default_factory=list)  # XEP-0066 (url, desc)
     xml: ET.Element | None = field(default=None, repr=False)
     at: float = field(default_factory=time.monotonic)
 
@@ -204,6 +206,11 @@ def digest(el: ET.Element) -> Stanza:
             s.receipt_for = child.get("id", "")
         elif ns == NS_RECEIPTS and name == "request":
             s.receipt_requested = True
+        elif ns == NS_OOB and name == "x":
+            url = child.find(f"{{{NS_OOB}}}url")
+            desc = child.find(f"{{{NS_OOB}}}desc")
+            s.oob.append(((url.text or "").strip() if url is not None else "",
+                          desc.text if desc is not None else None))
         elif name == "priority":
             try:
                 s.priority = int(child.text or "0")
