@@ -1,0 +1,145 @@
+"""RCS stories beyond text, against the same stage as test_rcs (Prosody + slixmpp, the
+in-tree MaaP platform server, the SMSC simulator, all on 127.0.0.1): a file from an XMPP
+user reaches a phone as an RCS file; the SMS fallback of a message taken before a restart
+still happens after it; a pool of chatbots gives each conversation its own chatbot.
+
+    /usr/bin/python3 -m unittest tests.integration.test_rcs_more -v
+"""
+
+import hashlib
+import http.server
+import os
+import sys
+import threading
+import time
+import unittest
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from lib.rcs_stage import DOMAIN, HOOK, PHONE_A, PHONE_A2, RCS, RcsStage  # noqa: E402
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test log readable
+        pass
+
+
+class FileServer:
+    """A plain HTTP server on 127.0.0.1 serving one directory: the XMPP user's own upload
+    service, as far as the bridge can tell (XEP-0363 hands out such links)."""
+
+    def __init__(self, directory):
+        handler = lambda *a, **kw: _Quiet(*a, directory=str(directory), **kw)  # noqa: E731
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def url(self, name):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class RcsMoreStories(RcsStage):
+    # carrier-a has a second chatbot for the pool story (its webhook is set in that test).
+    maap_platform_keys = {"carrier-a": {"bots": [{"id": "bot-a"}, {"id": "bot-a2"}]}}
+
+    def send_with_link(self, user, to, url, receipt=True):
+        """A message as XMPP clients send an uploaded file: the link as the body and as a
+        XEP-0066 element."""
+        sid = f"oob-{time.monotonic_ns()}"
+        user.send_raw(
+            f"<message to='{escape(to)}' type='chat' id='{sid}'><body>{escape(url)}</body>"
+            f"<x xmlns='jabber:x:oob'><url>{escape(url)}</url></x>"
+            + ("<request xmlns='urn:xmpp:receipts'/>" if receipt else "") + "</message>")
+        return sid
+
+    def test_a_file_from_xmpp_reaches_the_phone_as_an_rcs_file(self):
+        files = self.tmp / "uploads"
+        files.mkdir()
+        payload = os.urandom(3 * 1000 * 1000 + 17)
+        (files / "holiday.bin").write_bytes(payload)
+        server = FileServer(files).start()
+        self.addCleanup(server.stop)
+        b = self.bridge()
+        alice = self.user("alice")
+        url = server.url("holiday.bin")
+        sid = self.send_with_link(alice, f"{PHONE_A}@{RCS}", url)
+
+        # Who it is from, then the file, uploaded to the platform by the chatbot.
+        caption, file_msg = self.wait_sent("carrier-a", PHONE_A, count=2, timeout=20)
+        self.assertEqual(self.text_of(caption), f"[XMPP] alice@{DOMAIN}: holiday.bin")
+        fm = file_msg["request"]["RCSMessage"]["fileMessage"]
+        self.assertEqual(fm.get("fileName"), "holiday.bin")
+        self.assertEqual(fm.get("fileSize"), len(payload))
+        uploaded = [f for f in self.maap.control("files", platform="carrier-a")["files"]
+                    if f.get("size") == len(payload)]
+        self.assertEqual(len(uploaded), 1, uploaded)
+        self.assertEqual(uploaded[0]["sha256"], hashlib.sha256(payload).hexdigest())
+        self.assertIn(uploaded[0]["url"], fm["fileUrl"])
+        # The phone's "delivered" for the file is alice's receipt; the caption's is not.
+        receipt = alice.wait_receipt(sid, timeout=15)
+        self.assertEqual(receipt.bare_from, f"{PHONE_A}@{RCS}")
+        # Nothing was left behind in the files directory (the fetched copy is deleted).
+        self.assertEqual([p.name for p in (b.data_dir / "files").glob("out-*")], [])
+        self.assertEqual(self.smsc.messages(), [])
+
+    def test_a_file_to_a_phone_without_rcs_goes_by_sms_as_its_link(self):
+        self.bridge()
+        alice = self.user("alice")
+        url = "https://upload.example.org/u/abc/photo.jpg"
+        self.send_with_link(alice, f"{PHONE_A2}@{RCS}", url, receipt=False)
+        [sms] = self.smsc.wait_for_messages(1, timeout=15)
+        self.assertEqual(sms["text"], f"[XMPP] alice@{DOMAIN}: {url}")
+
+    def test_the_fallback_of_a_message_taken_before_a_restart_happens_after_it(self):
+        self.maap.control("set_phone", number=PHONE_A, online=False)
+        b = self.bridge(fallback_after_s=4)
+        alice = self.user("alice")
+        alice.send_message(f"{PHONE_A}@{RCS}", "still there?")
+        [sent] = self.wait_sent("carrier-a", PHONE_A)
+        # Taken by the platform; the daemon dies before the fallback time.
+        time.sleep(0.5)
+        b.restart(kill=True, wait_ready=True)
+        [sms] = self.smsc.wait_for_messages(1, timeout=20)
+        self.assertEqual(sms["text"], f"[XMPP] alice@{DOMAIN}: still there?")
+        status = self.maap.control("message", msg_id=sent["msg_id"])
+        self.assertIn("cancelled", str(status))
+        self.maap.control("set_phone", number=PHONE_A, online=True)
+        time.sleep(2)
+        self.assertEqual(len(self.smsc.messages()), 1)
+        self.assertEqual(len(self.sent_to("carrier-a", PHONE_A)), 1)  # not sent again
+
+    def test_a_pool_of_chatbots_gives_each_person_their_own(self):
+        self.maap.control("set_webhook", platform="carrier-a", bot="bot-a2",
+                          url=f"http://127.0.0.1:{self.webhook_port}/rcs/carrier-a/bot-a2",
+                          token=HOOK["carrier-a"])
+        self.bridge(platforms={"carrier-a": {"pool_bots": ["bot-a2"]}})
+        alice, bob = self.user("alice"), self.user("bob")
+        alice.send_message(f"{PHONE_A}@{RCS}", "from alice")
+        self.wait_sent("carrier-a", PHONE_A, count=1)
+        time.sleep(0.5)  # taken (acked) before bob writes: his conversation is the second
+        bob.send_message(f"{PHONE_A}@{RCS}", "from bob")
+        first, second = self.wait_sent("carrier-a", PHONE_A, count=2)
+        self.assertEqual(first["bot"], "bot-a")
+        self.assertEqual(second["bot"], "bot-a2")
+        # The phone answers each chatbot without "@": each answer reaches its person.
+        self.maap.control("phone_send_text", number=PHONE_A, text="hi bob", bot="bot-a2")
+        self.maap.control("phone_send_text", number=PHONE_A, text="hi alice", bot="bot-a")
+        got_b = bob.wait_message(lambda s: s.body == "hi bob", timeout=10)
+        got_a = alice.wait_message(lambda s: s.body == "hi alice", timeout=10)
+        self.assertEqual(got_b.bare_from, f"{PHONE_A}@{RCS}")
+        self.assertEqual(got_a.bare_from, f"{PHONE_A}@{RCS}")
+        self.assertFalse([m for m in alice.messages() if m.body == "hi bob"])
+        self.assertFalse([m for m in bob.messages() if m.body == "hi alice"])
+
+
+if __name__ == "__main__":
+    unittest.main()
