@@ -178,6 +178,9 @@ asio::awaitable<Exchanged> Connection::run(Stream& s, Outgoing& out, const Sink&
   r.in.keep_alive = p.keep_alive();
   if (!sink.on_head(r.in)) co_return r;
   if (!chunk) chunk = std::make_unique<char[]>(kChunk);
+  // Beast reads at most the buffer's free capacity (at least 512 bytes) per call: sized for
+  // the head, a 100 MB download took 200,000 reads and as many timer updates.
+  buffer_.reserve(kChunk);
   while (!p.is_done()) {
     p.get().body().data = chunk.get();
     p.get().body().size = kChunk;
