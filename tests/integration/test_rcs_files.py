@@ -223,6 +223,8 @@ class RcsFiles(RcsStage):
         self.assertEqual(answer["status"], 200, answer)
         told = alice.wait_message(lambda s: s.bare_from == f"{PHONE_A}@{RCS}" and s.body
                                   and s.body.startswith('[sent a file "unsized.bin"'), timeout=15)
+        self.assertEqual(told.body, '[sent a file "unsized.bin", application/octet-stream: '
+                                    f'larger than this bridge relays ({human_size(1 * MIB)})]')
         self.assertEqual(told.oob, [])
         files_dir = b.data_dir / "files"
         left = [p.name for p in files_dir.iterdir()] if files_dir.exists() else []

@@ -63,7 +63,13 @@ asio::awaitable<void> RcsConnector::receive_file(Address bot, InboundFile f) {
     }
     spdlog::warn("{}: file from {} cannot be fetched: {}", name_, f.contact.number,
                  got.error().message);
-    finish_file(bot, f, told_in_words(f.file, "it could not be fetched"), {});
+    // An event without fileSize: the limit shows only while fetching.
+    finish_file(
+        bot, f,
+        told_in_words(f.file, got.error().code == Errc::limit_exceeded
+                                  ? "larger than this bridge relays (" + human_size(limit) + ")"
+                                  : std::string("it could not be fetched")),
+        {});
     co_return;
   }
   std::error_code ec;
