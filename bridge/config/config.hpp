@@ -225,6 +225,11 @@ struct RcsSection {
   // A message not delivered this long after the platform took it is revoked and sent by
   // SMS instead (once). 0: never.
   int fallback_after_s = 300;
+  // A phone may start a conversation with another phone by writing "@rcs:+336... text" to
+  // its carrier's chatbot: RCS through the other phone's carrier where it can, else SMS
+  // (charged to the writing phone's number, within sms.default_monthly_cap). Off: phones
+  // only answer conversations someone on another network started.
+  bool phones_may_start = false;
   // Number portability: a CSV of "number,platform" lines that override the ranges; reloaded
   // when the file changes. "" for none.
   std::string portability_file;

@@ -61,11 +61,12 @@ void describe_accounts(std::string& out, const std::vector<LegacyAccount>& accou
 void describe_rcs(std::string& out, const RcsSection& r) {
   out += fmt::format(
       "rcs: {}, webhook {}{}, capabilities trusted {} s, SMS fallback after {}, portability "
-      "{}, {} platform(s)\n",
+      "{}, phones may start conversations {}, {} platform(s)\n",
       r.enabled ? "enabled" : "disabled", r.webhook_listen,
       r.webhook_tls_cert_file.empty() ? "" : " (https)", r.capability_ttl_s,
       r.fallback_after_s == 0 ? std::string("never") : fmt::format("{} s", r.fallback_after_s),
-      r.portability_file.empty() ? "(none)" : r.portability_file, r.platforms.size());
+      r.portability_file.empty() ? "(none)" : r.portability_file, yes(r.phones_may_start),
+      r.platforms.size());
   for (const auto& p : r.platforms)
     out += fmt::format(
         "  platform {}: {} bot \"{}\"{}, {}, webhook {} ({}), ranges {}, files up to {} bytes, "

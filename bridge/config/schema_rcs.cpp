@@ -4,8 +4,8 @@
 #include <map>
 
 #include "config/schema.hpp"
-#include "core/percent.hpp"
 #include "config/values.hpp"
+#include "core/percent.hpp"
 
 namespace passerelle::config::detail {
 namespace {
@@ -119,6 +119,7 @@ void read_rcs(Reader r, RcsSection& s) {
   r.integer("webhook_max_body", s.webhook_max_body, 1024, 16 * 1024 * 1024);
   r.integer("capability_ttl_s", s.capability_ttl_s, 0, 30 * 86400);
   r.integer("fallback_after_s", s.fallback_after_s, 0, 7 * 86400);
+  r.boolean("phones_may_start", s.phones_may_start);
   if (r.has("portability_file")) read_existing_file(r, "portability_file", s.portability_file);
   std::map<std::string, std::uint32_t> names;
   std::map<std::string, std::string> paths, ranges;

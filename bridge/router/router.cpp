@@ -284,7 +284,10 @@ void Router::on_phone_message(InboundMessage& m) {
   std::string body = m.body;
   if (auto addressed = parse_addressed(m.body)) {
     auto target = parse_address(addressed->target);
+    if (target.ok()) target = as_phone_puppet(*target);
     if (target.ok()) thread = sms_.thread_with(phone, target->str());
+    if (!thread && target.ok() && may_start_with_phone(m, *target))
+      return start_phone_conversation(m, *target, addressed->text, t0);
     if (!thread) {
       ack_with(m.ack, {});
       if (may_send_help(phone))
@@ -323,6 +326,10 @@ void Router::on_phone_message(InboundMessage& m) {
   if (directory_.is_account(*local)) {  // a linked account answers: the conversation is its
     nm.conv_local = *local;
     nm.conv_remote = *remote;
+  }
+  if (is_phone(*remote)) {  // a conversation between two phones
+    keep_thread(sender, phone, thread->local, thread->remote, thread->conversation_id);
+    return to_phone(m, *remote, body, t0);
   }
   nm.connector = connector_for(nm.from, nm.to);
   if (nm.connector.empty())
@@ -595,7 +602,13 @@ void Router::record_thread(const std::string& sender, const std::string& phone,
   std::string conv;
   for (const auto& key : {d.notify + '\n' + d.notify_from, d.notify_from + '\n' + d.notify})
     if (auto it = conversations_.find(key); it != conversations_.end()) conv = it->second.id;
-  auto row = sms_.touch_thread(sender, phone, d.notify_from, d.notify, conv, now_ms());
+  keep_thread(sender, phone, d.notify_from, d.notify, conv);
+}
+
+void Router::keep_thread(const std::string& sender, const std::string& phone,
+                         const std::string& local, const std::string& remote,
+                         const std::string& conversation_id) {
+  auto row = sms_.touch_thread(sender, phone, local, remote, conversation_id, now_ms());
   writes_.put("t\n" + sender + '\n' + phone + '\n' + row.local + '\n' + row.remote,
               [row](store::Db& db) { return store::upsert_thread(db, row); });
 }

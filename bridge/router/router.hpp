@@ -77,6 +77,16 @@ class Router {
   static void fold_attachments(NewMessage& nm);
   Address choose_bot(const RcsRoute& route, const std::string& phone, const Address& puppet,
                      const Address& user) const;
+  // Conversations between two phones (phone_to_phone.cpp).
+  static bool is_phone(const Address& a);
+  Result<Address> as_phone_puppet(const Address& a);
+  bool may_start_with_phone(const InboundMessage& m, const Address& target) const;
+  void start_phone_conversation(InboundMessage& m, const Address& target, const std::string& text,
+                                std::chrono::steady_clock::time_point t0);
+  void to_phone(InboundMessage& m, const Address& target, const std::string& text,
+                std::chrono::steady_clock::time_point t0);
+  void keep_thread(const std::string& sender, const std::string& phone, const std::string& local,
+                   const std::string& remote, const std::string& conversation_id);
   void on_message(InboundMessage& m);
   void on_gateway_message(InboundMessage& m);
   void on_account_message(InboundMessage& m);

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from lib.rcs_stage import DOMAIN, HOOK, PHONE_A, PHONE_A2, RCS, RcsStage  # noqa: E402
+from lib.rcs_stage import DOMAIN, HOOK, PHONE_A, PHONE_A2, PHONE_B, RCS, RcsStage  # noqa: E402
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -139,6 +139,38 @@ class RcsMoreStories(RcsStage):
         self.assertEqual(got_a.bare_from, f"{PHONE_A}@{RCS}")
         self.assertFalse([m for m in alice.messages() if m.body == "hi bob"])
         self.assertFalse([m for m in bob.messages() if m.body == "hi alice"])
+
+    def test_phones_of_two_carriers_talk_through_their_own_chatbots(self):
+        self.bridge(config={"rcs": {"phones_may_start": True}})
+        # carrier-a's subscriber starts; carrier-b's gets it from its own carrier's chatbot.
+        self.maap.control("phone_send_text", number=PHONE_A, text=f"@rcs:{PHONE_B} hello b",
+                          bot="bot-a")
+        [to_b] = self.wait_sent("carrier-b", PHONE_B)
+        self.assertEqual(to_b["bot"], "bot-b")
+        self.assertEqual(self.text_of(to_b), f"[RCS] {PHONE_A}: hello b")
+        time.sleep(0.5)  # taken, so that b's answer threads to a
+        self.maap.control("phone_send_text", number=PHONE_B, text="hi a", bot="bot-b")
+        [to_a] = self.wait_sent("carrier-a", PHONE_A)
+        self.assertEqual(self.text_of(to_a), f"[RCS] {PHONE_B}: hi a")
+        # No "@" needed any more, either way.
+        self.maap.control("phone_send_text", number=PHONE_A, text="and again", bot="bot-a")
+        _, again = self.wait_sent("carrier-b", PHONE_B, count=2)
+        self.assertEqual(self.text_of(again), f"[RCS] {PHONE_A}: and again")
+        # A phone without RCS in carrier-a's range gets SMS.
+        self.maap.control("phone_send_text", number=PHONE_B, text=f"@sms:{PHONE_A2} hi there",
+                          bot="bot-b")
+        [sms] = self.smsc.wait_for_messages(1, timeout=15)
+        self.assertEqual(sms["text"], f"[RCS] {PHONE_B}: hi there")
+
+    def test_phones_do_not_start_conversations_unless_allowed(self):
+        self.bridge()
+        self.maap.control("phone_send_text", number=PHONE_A, text=f"@rcs:{PHONE_B} hello b",
+                          bot="bot-a")
+        [notice] = self.wait_sent("carrier-a", PHONE_A)
+        self.assertIn("has not written to you here", self.text_of(notice))
+        time.sleep(1)
+        self.assertEqual(self.sent_to("carrier-b", PHONE_B), [])
+        self.assertEqual(self.smsc.messages(), [])
 
 
 if __name__ == "__main__":

@@ -183,6 +183,59 @@ TEST_F(RcsRouterTest, APoolOfChatbotsGivesEachConversationItsOwn) {
   EXPECT_EQ(states[0].from.str(), "rcs:bot-a2@carrier-a");
 }
 
+// Between carriers, phone to phone (rcs.phones_may_start): a phone starts with "@", then
+// both sides just write to their own carrier's chatbot.
+TEST_F(RcsRouterTest, PhonesOfTwoCarriersTalkThroughTheirChatbotsWhenAllowed) {
+  cfg_.rcs.phones_may_start = true;
+  start();
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a",
+                      "@sms:+33622222222 hello b")
+                  .ok());
+  ASSERT_EQ(rcs_["carrier-b"]->messages().size(), 1u);
+  const auto out = rcs_["carrier-b"]->messages()[0];
+  EXPECT_EQ(out.from.str(), "rcs:bot-b@carrier-b");
+  EXPECT_EQ(out.to.str(), "rcs:+33622222222");
+  EXPECT_EQ(out.body, "[RCS] +33611111111: hello b");
+  ack_rcs("carrier-b");
+
+  // b answers its own chatbot: it reaches a through carrier-a.
+  ASSERT_TRUE(message("rcs:carrier-b", "rcs:+33622222222", "rcs:bot-b@carrier-b", "hi a").ok());
+  ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 1u);
+  EXPECT_EQ(rcs_["carrier-a"]->messages()[0].to.str(), "rcs:+33611111111");
+  EXPECT_EQ(rcs_["carrier-a"]->messages()[0].from.str(), "rcs:bot-a@carrier-a");
+  EXPECT_EQ(rcs_["carrier-a"]->messages()[0].body, "[RCS] +33622222222: hi a");
+
+  // a writes again without "@": to b. A phone without RCS gets it by SMS, charged to a.
+  ASSERT_TRUE(
+      message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a", "and again").ok());
+  ASSERT_EQ(rcs_["carrier-b"]->messages().size(), 2u);
+  EXPECT_EQ(rcs_["carrier-b"]->messages()[1].body, "[RCS] +33611111111: and again");
+  fail_rcs("carrier-b", rcs_["carrier-b"]->messages()[1].delivery_id, false);
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].to.str(), "sms:+33622222222");
+  EXPECT_GT(charged("rcs:+33611111111"), 0);
+  EXPECT_TRUE(xmpp_->messages().empty());
+
+  // Its SMS answer comes back to a over RCS.
+  ack_last_sms({"s1"});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33622222222", "sms:+33700000001", "by sms").ok());
+  ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 2u);
+  EXPECT_EQ(rcs_["carrier-a"]->messages()[1].body, "[RCS] +33622222222: by sms");
+}
+
+// No open relay by default: a phone only answers; "@" to a phone nobody linked it with
+// gets the help text.
+TEST_F(RcsRouterTest, PhonesDoNotStartConversationsUnlessAllowed) {
+  start();
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a",
+                      "@rcs:+33622222222 hello b")
+                  .ok());
+  EXPECT_TRUE(rcs_["carrier-b"]->messages().empty());
+  EXPECT_TRUE(sms_->messages().empty());
+  ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 1u);  // the help notice
+  EXPECT_EQ(rcs_["carrier-a"]->messages()[0].kind, MessageKind::notice);
+}
+
 TEST_F(RcsRouterTest, EachNumberGoesToThePlatformOfItsLongestRange) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33622222222", "to b").ok());
