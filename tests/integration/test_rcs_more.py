@@ -168,6 +168,9 @@ class RcsMoreStories(RcsStage):
                           bot="bot-a")
         [notice] = self.wait_sent("carrier-a", PHONE_A)
         self.assertIn("has not written to you here", self.text_of(notice))
+        # The help carries the commands it mentions as suggested replies.
+        chips = notice["request"]["RCSMessage"]["suggestedChipList"]["suggestions"]
+        self.assertEqual([c["reply"]["displayText"] for c in chips], ["STOP", "START"])
         time.sleep(1)
         self.assertEqual(self.sent_to("carrier-b", PHONE_B), [])
         self.assertEqual(self.smsc.messages(), [])

@@ -289,8 +289,9 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
   }
   // Files to a phone that cannot take them (or with no files directory): as links.
   Envelope env{number, m.delivery_id, {}};
-  auto body =
-      build_text_message(env, TextMessage{with_attachment_lines(m.body, m.attachments), {}});
+  std::string text = with_attachment_lines(m.body, m.attachments);
+  auto chips = m.kind == MessageKind::notice ? command_replies(text) : std::vector<Suggestion>{};
+  auto body = build_text_message(env, TextMessage{std::move(text), std::move(chips)});
   if (!body.ok()) {
     report({{}, m.delivery_id, {}, DeliveryState::failed, {}, body.error().message});
     co_return;

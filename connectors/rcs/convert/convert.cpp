@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <type_traits>
 
 namespace passerelle::rcs {
@@ -56,6 +58,27 @@ Typing typing_for(ChatState s) {
 
 ChatState chat_state_for(Typing t) {
   return t == Typing::active ? ChatState::composing : ChatState::paused;
+}
+
+std::vector<Suggestion> command_replies(std::string_view notice) {
+  std::vector<std::pair<std::size_t, std::string>> found;
+  for (const char* word : {"STOP", "START", "HELP"}) {
+    const std::string_view w(word);
+    for (auto pos = notice.find(w); pos != std::string_view::npos; pos = notice.find(w, pos + 1)) {
+      const bool starts = pos == 0 || !std::isalnum(static_cast<unsigned char>(notice[pos - 1]));
+      const auto end = pos + w.size();
+      const bool ends =
+          end == notice.size() || !std::isalnum(static_cast<unsigned char>(notice[end]));
+      if (starts && ends) {
+        found.emplace_back(pos, std::string(w));
+        break;
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<Suggestion> out;
+  for (auto& [pos, word] : found) out.push_back(Reply{word, word});
+  return out;
 }
 
 }  // namespace passerelle::rcs

@@ -5,10 +5,13 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "bus/events.hpp"
 #include "model/attachment_text.hpp"
 #include "rcs/codec/events.hpp"
+#include "rcs/codec/message.hpp"
 #include "rcs/codec/types.hpp"
 
 namespace passerelle::rcs {
@@ -22,6 +25,11 @@ std::optional<std::string> inbound_text(const Event& e);
 // change nothing (pending, sent: the send answer already said "acked"; cancelled: our own
 // revoke, reported by the connector).
 std::optional<DeliveryState> delivery_state(DeliveryStatus s);
+
+// The bridge's notices to a phone (help, STOP confirmation) carry suggested replies for the
+// commands they mention (STOP, START, HELP as whole upper-case words, in their order): a
+// tap sends the word back, which the router reads as the command.
+std::vector<Suggestion> command_replies(std::string_view notice);
 
 // Typing: XEP-0085 composing is "active", anything else "idle"; back, active is composing.
 Typing typing_for(ChatState s);

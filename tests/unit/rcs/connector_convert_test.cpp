@@ -81,5 +81,18 @@ TEST(Convert, StatusesAndTyping) {
   EXPECT_EQ(chat_state_for(Typing::idle), ChatState::paused);
 }
 
+TEST(Convert, NoticesSuggestTheCommandsTheyMention) {
+  const auto chips = command_replies(
+      "passerelle: reply with @network:id message to choose who gets it. STOP to stop, START "
+      "to resume.");
+  ASSERT_EQ(chips.size(), 2u);
+  EXPECT_EQ(std::get<Reply>(chips[0]).display_text, "STOP");
+  EXPECT_EQ(std::get<Reply>(chips[0]).postback, "STOP");
+  EXPECT_EQ(std::get<Reply>(chips[1]).display_text, "START");
+  EXPECT_EQ(command_replies("Reply START to resume, or HELP.").size(), 2u);
+  EXPECT_TRUE(command_replies("STOPPED; restart; help").empty());  // whole upper-case words only
+  EXPECT_TRUE(command_replies("").empty());
+}
+
 }  // namespace
 }  // namespace passerelle::rcs
