@@ -99,7 +99,11 @@ std::optional<std::string> Router::rescue_rcs(const store::DeliveryRow& d,
   nm.request_receipt = d.request_receipt;
   nm.conv_local = *notify_to;
   nm.conv_remote = *notify_from;
-  if (auto st = plan_sms(nm, directory_.payer_for(*notify_to)); !st.ok()) {
+  // The person whose account or address it concerns pays: the sender's, or for an offline
+  // fallback the account holder's (notify_from is their account).
+  const std::string payer = directory_.is_account(*notify_from) ? directory_.payer_for(*notify_from)
+                                                                : directory_.payer_for(*notify_to);
+  if (auto st = plan_sms(nm, payer); !st.ok()) {
     spdlog::info("router: {} has no RCS ({}) and cannot be reached by SMS: {}", to->id, r.reason,
                  st.error().message);
     return std::nullopt;

@@ -226,6 +226,15 @@ void Router::on_account_sms(InboundMessage& m, const Person& person,
   nm.request_receipt = m.wants_receipt;
   nm.conv_local = m.to;
   nm.conv_remote = m.from;
+  // Where the phone's carrier has a platform here: by RCS, as the bridge's chatbot (SMS
+  // instead if the phone has no RCS or does not get it in time: rescue_rcs).
+  if (rcs_.enabled())
+    if (auto route = rcs_.route(p->phone); route && connectors_.find(route->connector)) {
+      nm.to = Address{Network::rcs, p->phone};
+      nm.from = choose_bot(*route, p->phone, m.to, m.from);
+      nm.connector = route->connector;
+      return commit(std::move(nm), std::move(m.ack), t0);
+    }
   if (auto st = plan_sms(nm, p->name); !st.ok()) {
     // The message is with the bridge's resource only; say so in the log and let the
     // sender know it did not reach the phone.

@@ -236,6 +236,37 @@ TEST_F(RcsRouterTest, PhonesDoNotStartConversationsUnlessAllowed) {
   EXPECT_EQ(rcs_["carrier-a"]->messages()[0].kind, MessageKind::notice);
 }
 
+// The offline fallback goes by RCS where the person's phone has it (the person is bob, his
+// phone +33622222222 on carrier-b), by SMS when it does not, charged to him; his answer
+// leaves from his own account.
+TEST_F(RcsRouterTest, OfflineFallbackGoesByRcsWhereThePhoneHasIt) {
+  start();
+  presence("xmpp:bob@example.org", false);
+  ASSERT_TRUE(
+      message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "call me").ok());
+  EXPECT_TRUE(sms_->messages().empty());
+  ASSERT_EQ(rcs_["carrier-b"]->messages().size(), 1u);
+  const auto out = rcs_["carrier-b"]->messages()[0];
+  EXPECT_EQ(out.to.str(), "rcs:+33622222222");
+  EXPECT_EQ(out.from.str(), "rcs:bot-b@carrier-b");
+  EXPECT_EQ(out.body, "[XMPP] carol@other.example: call me");
+  ack_rcs("carrier-b");
+  ASSERT_TRUE(
+      message("rcs:carrier-b", "rcs:+33622222222", "rcs:bot-b@carrier-b", "on my way").ok());
+  ASSERT_EQ(client_->messages().size(), 1u);
+  EXPECT_EQ(client_->messages()[0].from.str(), "xmpp:bob@example.org");
+  EXPECT_EQ(client_->messages()[0].to.str(), "xmpp:carol@other.example");
+  EXPECT_EQ(client_->messages()[0].body, "on my way");
+
+  // No RCS after all for the next one: SMS, charged to bob (not to carol).
+  ASSERT_TRUE(
+      message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "again").ok());
+  fail_rcs("carrier-b", rcs_["carrier-b"]->messages().back().delivery_id, false);
+  ASSERT_EQ(sms_->messages().size(), 1u);
+  EXPECT_EQ(sms_->messages()[0].body, "[XMPP] carol@other.example: again");
+  EXPECT_EQ(charged("bob"), 5);
+}
+
 TEST_F(RcsRouterTest, EachNumberGoesToThePlatformOfItsLongestRange) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33622222222", "to b").ok());
