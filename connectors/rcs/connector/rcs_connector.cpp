@@ -291,7 +291,14 @@ asio::awaitable<void> RcsConnector::deliver(OutboundMessage m) {
   Envelope env{number, m.delivery_id, {}};
   std::string text = with_attachment_lines(m.body, m.attachments);
   auto chips = m.kind == MessageKind::notice ? command_replies(text) : std::vector<Suggestion>{};
+  // Named, not a temporary in the co_await expression (GCC 12 mishandles those).
   auto body = build_text_message(env, TextMessage{std::move(text), std::move(chips)});
+  co_await send_body(m, std::move(body), std::move(client));
+}
+
+// Sends the request body of delivery m (or reports why it could not be built).
+asio::awaitable<void> RcsConnector::send_body(const OutboundMessage& m, Result<std::string> body,
+                                              std::shared_ptr<PlatformClient> client) {
   if (!body.ok()) {
     report({{}, m.delivery_id, {}, DeliveryState::failed, {}, body.error().message});
     co_return;

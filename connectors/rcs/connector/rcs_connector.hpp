@@ -97,6 +97,8 @@ class RcsConnector final : public Connector {
   };
 
   boost::asio::awaitable<void> deliver(OutboundMessage m);
+  boost::asio::awaitable<void> send_body(const OutboundMessage& m, Result<std::string> body,
+                                         std::shared_ptr<PlatformClient> client);
   void on_send_answer(const OutboundMessage& m, const HttpAnswer& a,
                       const std::shared_ptr<PlatformClient>& client);
   static std::string answer_words(const HttpAnswer& a);

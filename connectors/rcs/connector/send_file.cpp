@@ -89,13 +89,7 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m,
                  file.error().message);
     auto text = build_text_message(Envelope{number, m.delivery_id, {}},
                                    TextMessage{with_attachment_lines(m.body, m.attachments), {}});
-    if (!text.ok()) {
-      report({{}, m.delivery_id, {}, DeliveryState::failed, {}, text.error().message});
-      co_return;
-    }
-    const HttpAnswer a = co_await client->send_message(std::move(*text));
-    if (stopping_) co_return;
-    on_send_answer(m, a, client);
+    co_await send_body(m, std::move(text), std::move(client));
     co_return;
   }
   // Who it is from first: a failure here is the delivery's (retried, or SMS instead).
@@ -110,13 +104,7 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m,
     }
   }
   auto body = build_file_message(Envelope{number, m.delivery_id, {}}, FileMessage{*file, {}, {}});
-  if (!body.ok()) {
-    report({{}, m.delivery_id, {}, DeliveryState::failed, {}, body.error().message});
-    co_return;
-  }
-  const HttpAnswer a = co_await client->send_message(std::move(*body));
-  if (stopping_) co_return;
-  on_send_answer(m, a, client);
+  co_await send_body(m, std::move(body), std::move(client));
 }
 
 asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a,
