@@ -21,7 +21,7 @@ struct MessageRow {
 
 struct DeliveryRow {
   std::string id, message_id, connector, sender, recipient;
-  std::string body;  // not stored with the delivery: it is the message's
+  std::string body;                     // not stored with the delivery: it is the message's
   std::vector<Attachment> attachments;  // the message's too
   int kind = 0;
   bool request_receipt = false;

@@ -38,7 +38,7 @@ TEST(Load, ExampleValuesAreTheDocumentedDefaults) {
   EXPECT_EQ(r->store.path, "var/passerelle.db");  // resolved against bridge.data_dir
   EXPECT_EQ(r->store.batch_max, defaults.store.batch_max);
   EXPECT_EQ(r->store.batch_delay_ms, defaults.store.batch_delay_ms);
-  EXPECT_EQ(r->files.dir, "var/files");  // resolved against bridge.data_dir
+  EXPECT_EQ(r->files.dir, "var/files");                     // resolved against bridge.data_dir
   EXPECT_EQ(r->files.public_url, "http://127.0.0.1:8480");  // from http.listen
   EXPECT_EQ(r->files.ttl_s, defaults.files.ttl_s);
   EXPECT_EQ(r->files.max_files, defaults.files.max_files);
@@ -130,8 +130,9 @@ TEST(Load, FilesDirAndLinks) {
   c = config_of("[files]\ndir = \"/var/lib/f\"\npublic_url = \"https://files.example.org/\"\n");
   EXPECT_EQ(c.files.dir, "/var/lib/f");
   EXPECT_EQ(c.files.public_url, "https://files.example.org");  // no trailing '/'
-  EXPECT_NE(errors_of("[files]\npublic_url = \"http://files.example.org\"\n").find("files.public_url"),
-            std::string::npos);  // plain http only on loopback
+  EXPECT_NE(
+      errors_of("[files]\npublic_url = \"http://files.example.org\"\n").find("files.public_url"),
+      std::string::npos);  // plain http only on loopback
   EXPECT_NE(errors_of("[files]\nttl_s = 10\n").find("passerelle.toml:2:9: files.ttl_s"),
             std::string::npos);
   EXPECT_NE(errors_of("[files]\ndri = \"x\"\n").find("did you mean 'dir'"), std::string::npos);

@@ -14,7 +14,8 @@ TEST(AttachmentText, SizesForPeople) {
 }
 
 TEST(AttachmentText, OneLinePerFileNotAlreadyInTheText) {
-  const Attachment photo{"photo.jpg", "image/jpeg", 2'500'000, "", "https://f.example/files/t/photo.jpg"};
+  const Attachment photo{"photo.jpg", "image/jpeg", 2'500'000, "",
+                         "https://f.example/files/t/photo.jpg"};
   const Attachment bare{"", "", 0, "", "https://f.example/files/u/x"};
   EXPECT_EQ(attachment_line(photo), "photo.jpg (2.5 MB): https://f.example/files/t/photo.jpg");
   EXPECT_EQ(attachment_line(bare), "file: https://f.example/files/u/x");
@@ -24,7 +25,8 @@ TEST(AttachmentText, OneLinePerFileNotAlreadyInTheText) {
   // An XMPP client puts the link in the body as well: not twice.
   EXPECT_EQ(with_attachment_lines("see " + photo.url, {photo}), "see " + photo.url);
   EXPECT_EQ(with_attachment_lines("text", {}), "text");
-  EXPECT_EQ(with_attachment_lines("[XMPP] a@x: ", {photo}), "[XMPP] a@x: " + attachment_line(photo));
+  EXPECT_EQ(with_attachment_lines("[XMPP] a@x: ", {photo}),
+            "[XMPP] a@x: " + attachment_line(photo));
 }
 
 }  // namespace

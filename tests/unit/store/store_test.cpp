@@ -292,8 +292,8 @@ TEST_F(StoreTest, AttachmentsAreKeptWithTheMessage) {
     auto s = Store::open(path(), {});
     ASSERT_TRUE(s.ok());
     ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
-                      MessageRow m{"M1", "c1", "rcs:+33611111111", "xmpp:a@x", "", "rcs:a", "m1", 1,
-                                   {photo}};
+                      MessageRow m{"M1", "c1",   "rcs:+33611111111", "xmpp:a@x", "", "rcs:a", "m1",
+                                   1,    {photo}};
                       if (auto r = insert_message(db, m); !r.ok()) return r.error();
                       DeliveryRow d;
                       d.id = "D1";
