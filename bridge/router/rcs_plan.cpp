@@ -15,6 +15,7 @@ RcsPlan::RcsPlan(const config::RcsSection& rcs) : enabled_(rcs.enabled) {
         p.name, p.ranges, {p.name, "rcs:" + p.name, bot_address(p.bot_id, p.name)}, {}};
     platform.bots.push_back(platform.route.bot.id);
     for (const auto& b : p.pool_bots) platform.bots.push_back(bot_address(b, p.name).id);
+    all_bots_.insert(all_bots_.end(), platform.bots.begin(), platform.bots.end());
     platforms_.push_back(std::move(platform));
   }
 }

@@ -33,6 +33,8 @@ class RcsPlan {
   std::optional<RcsRoute> route_of_bot(const Address& bot) const;
   // Every chatbot of `route`'s platform as address ids ("bot@platform"), bot_id first.
   const std::vector<std::string>& bots(const RcsRoute& route) const;
+  // Every chatbot of every platform ("bot@platform").
+  const std::vector<std::string>& all_bots() const { return all_bots_; }
   bool is_bot(const Address& a) const { return route_of_bot(a).has_value(); }
 
   // The SMSC a ported number moved to ("" when the table does not say).
@@ -52,6 +54,7 @@ class RcsPlan {
   };
   const Platform* by_name(const std::string& name) const;
   std::vector<std::string> no_bots_;
+  std::vector<std::string> all_bots_;
 
   bool enabled_ = false;
   std::vector<Platform> platforms_;

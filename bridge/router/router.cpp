@@ -294,7 +294,7 @@ void Router::on_phone_message(InboundMessage& m) {
   if (auto addressed = parse_addressed(m.body)) {
     auto target = parse_address(addressed->target);
     if (target.ok()) target = as_phone_puppet(*target);
-    if (target.ok()) thread = sms_.thread_with(phone, target->str());
+    if (target.ok()) thread = sms_.thread_with(phone, target->str(), rcs_.all_bots());
     if (!thread && target.ok() && may_start_with_phone(m, *target))
       return start_phone_conversation(m, *target, addressed->text, t0);
     if (!thread) {
@@ -563,8 +563,21 @@ Router::Conversation& Router::conversation(const Address& local, const Address& 
 
 void Router::notify(OutboundEvent ev, const Address& from, const Address& to) {
   const std::string name = connector_for(from, to);
-  // Phones hear of failures only through help texts.
-  if (to.network == Network::sms || to.network == Network::rcs) return;
+  if (to.network == Network::sms || to.network == Network::rcs) {
+    // Phones have no error stanza: they hear of failures only through notices. One that
+    // wrote to another phone (rcs.phones_may_start) gets one from the chatbot or number
+    // it wrote to.
+    const auto* e = std::get_if<OutboundError>(&ev);
+    if (e == nullptr || !is_phone(from) || !is_phone(to)) return;
+    auto other = as_phone_puppet(from);
+    auto thread =
+        other.ok() ? sms_.thread_with(to.id, other->str(), rcs_.all_bots()) : std::nullopt;
+    if (!thread) return;
+    const bool chatbot = thread->sender_number.find('@') != std::string::npos;
+    send_notice(Address{chatbot ? Network::rcs : Network::sms, thread->sender_number}, to.id,
+                "passerelle: not delivered to " + from.id + ": " + e->error.message);
+    return;
+  }
   if (Connector* c = connectors_.find(name)) c->send(std::move(ev));
 }
 

@@ -104,15 +104,17 @@ std::optional<store::ThreadRow> SmsPlan::latest_thread(const std::string& sender
   return *best;
 }
 
-std::optional<store::ThreadRow> SmsPlan::thread_with(const std::string& phone,
-                                                     const std::string& remote) const {
+std::optional<store::ThreadRow> SmsPlan::thread_with(
+    const std::string& phone, const std::string& remote,
+    const std::vector<std::string>& chatbots) const {
   std::optional<store::ThreadRow> best;
-  for (const auto& s : senders_) {
-    auto it = threads_.find(key(s, phone));
-    if (it == threads_.end()) continue;
-    for (const auto& t : it->second)
-      if (t.remote == remote && (!best || t.updated_ms > best->updated_ms)) best = t;
-  }
+  for (const auto* list : {&senders_, &chatbots})
+    for (const auto& s : *list) {
+      auto it = threads_.find(key(s, phone));
+      if (it == threads_.end()) continue;
+      for (const auto& t : it->second)
+        if (t.remote == remote && (!best || t.updated_ms > best->updated_ms)) best = t;
+    }
   return best;
 }
 

@@ -52,9 +52,10 @@ class SmsPlan {
   // The latest conversation on (sender, phone), if any.
   std::optional<store::ThreadRow> latest_thread(const std::string& sender,
                                                 const std::string& phone) const;
-  // Any conversation of this phone whose remote side is `remote` (for "@network:id").
-  std::optional<store::ThreadRow> thread_with(const std::string& phone,
-                                              const std::string& remote) const;
+  // The latest conversation of this phone whose remote side is `remote` (for
+  // "@network:id"), on any sender number or on one of `chatbots` (RCS, "bot@platform").
+  std::optional<store::ThreadRow> thread_with(const std::string& phone, const std::string& remote,
+                                              const std::vector<std::string>& chatbots = {}) const;
   bool is_sender_number(const std::string& e164) const;
   const std::vector<std::string>& sender_numbers() const { return senders_; }
 

@@ -223,6 +223,42 @@ TEST_F(RcsRouterTest, PhonesOfTwoCarriersTalkThroughTheirChatbotsWhenAllowed) {
   EXPECT_EQ(rcs_["carrier-a"]->messages()[1].body, "[RCS] +33622222222: by sms");
 }
 
+// With one chatbot and two conversations, "@" picks the other one, as on a sender number.
+TEST_F(RcsRouterTest, AtPicksAConversationOnAChatbot) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "rcs:+33611111111", "from alice").ok());
+  ack_rcs("carrier-a");
+  ASSERT_TRUE(message("xmpp", "xmpp:bob@example.org", "rcs:+33611111111", "from bob").ok());
+  ack_rcs("carrier-a");
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a",
+                      "@xmpp:alice@example.org hi alice")
+                  .ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:alice@example.org");
+  EXPECT_EQ(xmpp_->messages()[0].body, "hi alice");
+}
+
+// A phone that wrote to another phone hears of a failure from its chatbot (phones have no
+// error stanza): here the other phone has no RCS and the writer's SMS allowance is spent.
+TEST_F(RcsRouterTest, APhoneHearsWhenItsMessageToAnotherPhoneFails) {
+  cfg_.rcs.phones_may_start = true;
+  cfg_.sms.default_monthly_cap = 1;  // less than one segment
+  start();
+  ASSERT_TRUE(message("rcs:carrier-a", "rcs:+33611111111", "rcs:bot-a@carrier-a",
+                      "@rcs:+33622222222 hello b")
+                  .ok());
+  ASSERT_EQ(rcs_["carrier-b"]->messages().size(), 1u);
+  fail_rcs("carrier-b", rcs_["carrier-b"]->messages()[0].delivery_id, false);
+  EXPECT_TRUE(sms_->messages().empty());  // over the cap: no SMS
+  ASSERT_EQ(rcs_["carrier-a"]->messages().size(), 1u);
+  const auto notice = rcs_["carrier-a"]->messages()[0];
+  EXPECT_EQ(notice.kind, MessageKind::notice);
+  EXPECT_EQ(notice.from.str(), "rcs:bot-a@carrier-a");
+  EXPECT_EQ(notice.to.str(), "rcs:+33611111111");
+  EXPECT_NE(notice.body.find("passerelle: not delivered to +33622222222: "), std::string::npos)
+      << notice.body;
+}
+
 // No open relay by default: a phone only answers; "@" to a phone nobody linked it with
 // gets the help text.
 TEST_F(RcsRouterTest, PhonesDoNotStartConversationsUnlessAllowed) {
