@@ -22,10 +22,11 @@ namespace passerelle {
 
 void make_connectors(boost::asio::io_context& io, const config::Config& cfg, EventSink& sink,
                      ConnectorRegistry& registry, Metrics* metrics,
-                     std::shared_ptr<FileShare> files) {
+                     std::shared_ptr<FileShare> files, boost::asio::any_io_executor disk) {
   (void)io;
   (void)metrics;
   (void)files;
+  (void)disk;
 #ifdef PASSERELLE_WITH_XMPP
   if (cfg.xmpp.enabled)
     for (auto& c : make_xmpp_connectors(cfg, sink)) registry.add(std::move(c));
@@ -46,7 +47,7 @@ void make_connectors(boost::asio::io_context& io, const config::Config& cfg, Eve
 #ifdef PASSERELLE_WITH_RCS
   // One connector ("rcs:<platform>") per carrier platform, sharing one webhook listener.
   if (cfg.rcs.enabled)
-    for (auto& c : rcs::make_rcs_connectors(io, cfg, sink, metrics, files))
+    for (auto& c : rcs::make_rcs_connectors(io, cfg, sink, metrics, files, disk))
       registry.add(std::move(c));
 #endif
   (void)cfg;

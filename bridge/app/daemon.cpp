@@ -151,10 +151,13 @@ int run_daemon(const config::Config& cfg) {
   Metrics metrics;
   std::unique_ptr<Router> router;
   Bus bus(core, [&router](InboundEvent ev) { router->handle(std::move(ev)); });
+  // Blocking file work (fetched files hashed and written, expired links deleted): never on
+  // a network strand. Declared before the connectors that post to it.
+  asio::thread_pool disk(1);
   // Declared after the bus they publish to, so destroyed (threads joined) before it.
   ConnectorRegistry connectors;
   try {
-    make_connectors(io, cfg, bus, connectors, &metrics, files);
+    make_connectors(io, cfg, bus, connectors, &metrics, files, disk.get_executor());
   } catch (const std::exception& e) {  // e.g. an msn.login_ca_file OpenSSL cannot use
     spdlog::error("{}", e.what());
     return 1;
@@ -191,7 +194,6 @@ int run_daemon(const config::Config& cfg) {
   spdlog::info("passerelle running: {} connector(s), domain {}", connectors.all().size(),
                cfg.bridge.domain);
 
-  asio::thread_pool disk(1);
   asio::steady_timer sweep_timer(io);
   sweep_files(sweep_timer, disk, files);
 

@@ -2,6 +2,7 @@
 // The RCS connectors the configuration enables: one per [[rcs.platform]] ("rcs:<name>"),
 // sharing one webhook server (rcs_hub.hpp).
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <vector>
@@ -16,6 +17,7 @@ namespace passerelle::rcs {
 std::vector<std::unique_ptr<Connector>> make_rcs_connectors(boost::asio::io_context& io,
                                                             const config::Config& cfg,
                                                             EventSink& sink, Metrics* metrics,
-                                                            std::shared_ptr<FileShare> files);
+                                                            std::shared_ptr<FileShare> files,
+                                                            boost::asio::any_io_executor disk = {});
 
 }  // namespace passerelle::rcs

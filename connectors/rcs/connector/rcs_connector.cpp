@@ -41,7 +41,7 @@ std::string RcsConnector::answer_words(const HttpAnswer& a) {
 RcsConnector::RcsConnector(asio::io_context& io, const config::RcsPlatform& platform,
                            const config::RcsSection& section, EventSink& sink,
                            std::shared_ptr<RcsHub> hub, std::shared_ptr<FileShare> files,
-                           std::chrono::seconds file_ttl)
+                           std::chrono::seconds file_ttl, asio::any_io_executor disk)
     : name_("rcs:" + platform.name),
       platform_(platform),
       fallback_after_ms_(static_cast<std::int64_t>(section.fallback_after_s) * 1000),
@@ -50,7 +50,8 @@ RcsConnector::RcsConnector(asio::io_context& io, const config::RcsPlatform& plat
       strand_(asio::make_strand(io)),
       caps_(static_cast<std::int64_t>(section.capability_ttl_s) * 1000),
       files_(std::move(files)),
-      file_ttl_(file_ttl) {
+      file_ttl_(file_ttl),
+      disk_(disk ? std::move(disk) : io.get_executor()) {
   if (auto tls = make_tls_context(platform_.ca_file); tls.ok())
     tls_ = std::move(*tls);
   else

@@ -69,11 +69,14 @@ class RcsConnector final : public Connector {
   // Files from phones relayed as links this long after they arrive (recent_files_).
   static constexpr std::size_t kRecentFiles = 1024;
 
-  // `files` null: files from phones are told in words, not relayed.
+  // `files` null: files from phones are told in words, not relayed. `disk`: where fetched
+  // files are hashed and written while the next chunk arrives (default: `io`; the daemon
+  // gives a thread of its own, so that a slow disk never holds up the network).
   RcsConnector(boost::asio::io_context& io, const config::RcsPlatform& platform,
                const config::RcsSection& section, EventSink& sink, std::shared_ptr<RcsHub> hub,
                std::shared_ptr<FileShare> files = nullptr,
-               std::chrono::seconds file_ttl = std::chrono::hours(24 * 7));
+               std::chrono::seconds file_ttl = std::chrono::hours(24 * 7),
+               boost::asio::any_io_executor disk = {});
   ~RcsConnector() override;
 
   const std::string& name() const override { return name_; }
@@ -147,6 +150,7 @@ class RcsConnector final : public Connector {
   std::map<std::string, Watched> watched_;  // msgId -> fallback timer
   std::shared_ptr<FileShare> files_;
   std::chrono::seconds file_ttl_;
+  boost::asio::any_io_executor disk_;
   // msgId of a file being fetched -> the webhook answers waiting for it.
   std::map<std::string, std::vector<std::function<void(Status)>>> fetching_;
   // The last kRecentFiles files relayed (msgId -> its link): a copy of the event sent again

@@ -47,7 +47,7 @@ asio::awaitable<void> RcsConnector::receive_file(Address bot, InboundFile f) {
   }
   const std::filesystem::path path = files_->dir() / ("rcs-" + new_ulid());
   std::string target = path.string();
-  auto got = co_await client_->download(f.file.url, target, limit);
+  auto got = co_await client_->download(f.file.url, target, limit, disk_);
   if (stopping_) {
     std::error_code ec;
     std::filesystem::remove(path, ec);

@@ -126,7 +126,7 @@ asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a,
     temporary.path = path;
     std::string url = a.url;
     std::string target = path.string();
-    auto got = co_await client->download(url, target, limit);
+    auto got = co_await client->download(url, target, limit, disk_);
     if (!got.ok()) co_return got.error();
     ref.size = got->size;
     if (ref.mime_type.empty()) ref.mime_type = got->content_type;

@@ -1,6 +1,7 @@
 #include "rcs/session/connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -34,6 +35,48 @@ std::string words(const boost::system::error_code& ec) {
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
+
+using BodyParser = http::response_parser<http::buffer_body>;
+
+// The body with sink.worker set (Sink in connection.hpp): each chunk goes to on_data on the
+// worker while the next one is read. Fills in `r` (the exchange so far): body_complete, or
+// the read error. `arm` restarts the idle timeout before each read.
+template <typename Stream, typename Arm>
+asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer, BodyParser& p,
+                                          const Sink& sink, std::unique_ptr<char[]>& chunk,
+                                          const Arm& arm, Exchanged& r) {
+  // `handed` is the chunk read last and not given to on_data yet; it lives in `spare` while
+  // the next one is read into `chunk`.
+  auto spare = std::make_unique<char[]>(kChunk);
+  std::string_view handed;
+  auto give = [&sink, &handed]() -> asio::awaitable<bool> {
+    co_return handed.empty() || sink.on_data(handed);
+  };
+  while (!p.is_done()) {
+    p.get().body().data = chunk.get();
+    p.get().body().size = kChunk;
+    arm();
+    auto reading = http::async_read(s, buffer, p, use_tuple);
+    auto giving = asio::co_spawn(sink.worker, give, asio::use_awaitable);
+    auto [ec, n, given] = co_await (std::move(reading) && std::move(giving));
+    if (!given) co_return;
+    if (ec == http::error::need_buffer) ec = {};
+    handed = std::string_view(chunk.get(), kChunk - p.get().body().size);
+    std::swap(chunk, spare);
+    if (ec) {
+      // What arrived before the failure still goes to the sink, as without a worker.
+      auto last = asio::co_spawn(sink.worker, give, asio::use_awaitable);
+      if (!co_await std::move(last)) co_return;
+      r.ec = ec;
+      r.stage = "read";
+      co_return;
+    }
+  }
+  auto last = asio::co_spawn(sink.worker, give, asio::use_awaitable);
+  if (!co_await std::move(last)) co_return;
+  r.body_complete = true;
+  co_return;
+}
 
 }  // namespace
 
@@ -161,7 +204,7 @@ asio::awaitable<Exchanged> Connection::run(Stream& s, Outgoing& out, const Sink&
       co_return fail(ec, "write");
   }
 
-  http::response_parser<http::buffer_body> p;
+  BodyParser p;
   p.header_limit(kMaxHead);
   p.body_limit(std::numeric_limits<std::uint64_t>::max());  // the sink decides
   arm();
@@ -181,6 +224,10 @@ asio::awaitable<Exchanged> Connection::run(Stream& s, Outgoing& out, const Sink&
   // Beast reads at most the buffer's free capacity (at least 512 bytes) per call: sized for
   // the head, a 100 MB download took 200,000 reads and as many timer updates.
   buffer_.reserve(kChunk);
+  if (sink.worker) {
+    co_await read_body_pipelined(s, buffer_, p, sink, chunk, arm, r);
+    co_return r;
+  }
   while (!p.is_done()) {
     p.get().body().data = chunk.get();
     p.get().body().size = kChunk;

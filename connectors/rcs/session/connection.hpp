@@ -50,9 +50,14 @@ struct Incoming {
 
 // Where the answer's body goes. on_head may refuse the body (false: nothing is read and
 // the connection is not reused); on_data returning false stops reading likewise.
+//
+// With `worker` set, on_data runs there, one chunk at a time, while the next chunk is read
+// into a second buffer: a download is bounded by the slower of the network and the disk
+// rather than by their sum. Each call to on_data happens after the previous one returned.
 struct Sink {
   std::function<bool(const Incoming&)> on_head;
   std::function<bool(std::string_view)> on_data;
+  boost::asio::any_io_executor worker;
 };
 
 struct Exchanged {

@@ -110,14 +110,15 @@ class PlatformClient : public std::enable_shared_from_this<PlatformClient> {
   // on disk. Errors: invalid_input for a URL that may not be fetched (not http(s), http to
   // a non-loopback host), unavailable (retryable) for network trouble, the status's error
   // (to_error for a file_info call) for an HTTP error, internal for a file that cannot be
-  // written.
+  // written. With `disk` set, hashing and writing run there while the next chunk is read.
   struct Downloaded {
     std::uint64_t size = 0;
     std::string sha256;  // lowercase hex
     std::string content_type;
   };
   boost::asio::awaitable<Result<Downloaded>> download(std::string url, std::string path,
-                                                      std::uint64_t max_bytes);
+                                                      std::uint64_t max_bytes,
+                                                      boost::asio::any_io_executor disk = {});
 
   // Closes the idle connections and those in use (their calls finish with status 0) and
   // refuses later calls. Runs on the client's strand: when called from elsewhere, it takes
@@ -158,7 +159,8 @@ class PlatformClient : public std::enable_shared_from_this<PlatformClient> {
   boost::asio::awaitable<Bearer> bearer();
   boost::asio::awaitable<HttpAnswer> fetch_token();
   boost::asio::awaitable<Result<Downloaded>> do_download(std::string url, std::string path,
-                                                         std::uint64_t max_bytes);
+                                                         std::uint64_t max_bytes,
+                                                         boost::asio::any_io_executor disk);
   Op api_op(const char* what, boost::beast::http::verb method, std::string target) const;
 
   boost::asio::any_io_executor ex_;  // a strand: every member below is used on it only

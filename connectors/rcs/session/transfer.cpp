@@ -94,19 +94,19 @@ asio::awaitable<HttpAnswer> PlatformClient::upload_file(std::string path, std::s
 }
 
 asio::awaitable<Result<PlatformClient::Downloaded>> PlatformClient::download(
-    std::string url, std::string path, std::uint64_t max_bytes) {
+    std::string url, std::string path, std::uint64_t max_bytes, asio::any_io_executor disk) {
   // co_spawn needs a default-constructible result: the Result travels in an optional. (The
   // function is a named local: GCC 12 destroys a temporary lambda in a co_await twice.)
-  auto run = [self = shared_from_this(), url = std::move(url), path = std::move(path),
-              max_bytes]() -> asio::awaitable<std::optional<Result<Downloaded>>> {
-    co_return co_await self->do_download(url, path, max_bytes);
+  auto run = [self = shared_from_this(), url = std::move(url), path = std::move(path), max_bytes,
+              disk = std::move(disk)]() -> asio::awaitable<std::optional<Result<Downloaded>>> {
+    co_return co_await self->do_download(url, path, max_bytes, disk);
   };
   auto r = co_await asio::co_spawn(ex_, std::move(run), asio::use_awaitable);
   co_return std::move(*r);
 }
 
 asio::awaitable<Result<PlatformClient::Downloaded>> PlatformClient::do_download(
-    std::string url, std::string path, std::uint64_t max_bytes) {
+    std::string url, std::string path, std::uint64_t max_bytes, asio::any_io_executor disk) {
   auto u = parse_http_url(url, "file URL");
   if (!u) co_return u.error();
   Op op;
@@ -158,7 +158,8 @@ asio::awaitable<Result<PlatformClient::Downloaded>> PlatformClient::do_download(
                       sha.update(d);
                       got.size += d.size();
                       return true;
-                    }};
+                    },
+                    std::move(disk)};
   HttpAnswer a = co_await call(op, sink);
   const bool closed = std::fclose(file.release()) == 0;
   auto discard = [&] {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -140,6 +141,65 @@ TEST_F(RcsSessionFiles, DownloadHashesAndRenames) {
   EXPECT_EQ(h.server.requests()[0].target, "/content/f1/got.png");
   EXPECT_EQ(h.server.requests()[0].field("authorization"), "Bearer tok-a");
   EXPECT_EQ(h.server.requests()[1].field("authorization"), "");
+}
+
+// With a disk executor, chunks are hashed and written there while the next is read: the
+// file must come out whole and in order, with or without Content-Length, and the limit and
+// error bodies must behave as without it.
+TEST_F(RcsSessionFiles, DownloadOnADiskThreadKeepsOrderLimitAndErrors) {
+  const std::string content = random_bytes(5 * 1024 * 1024 + 3);
+  bool chunked = false;
+  Harness h([&](const SeenRequest& r) {
+    Reply rep;
+    if (r.target.find("gone") != std::string::npos) {
+      rep.status = 404;
+      rep.body = R"({"error":{"code":404,"message":"no such file"}})";
+      return rep;
+    }
+    rep.body = content;
+    rep.chunked = chunked;
+    return rep;
+  });
+  asio::thread_pool disk(1);
+  auto c = h.client(h.endpoint());
+  const auto out = dir_ / "got.bin";
+  h.run([&]() -> asio::awaitable<void> {
+    const std::string url = h.server.url("/content/f1/got.bin");
+    auto d = co_await c->download(url, out.string(), 8 << 20, disk.get_executor());
+    EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().message);
+    if (d.ok()) {
+      EXPECT_EQ(d->size, content.size());
+      EXPECT_EQ(d->sha256, sha256_hex(content));
+    }
+    chunked = true;
+    const std::string again = (dir_ / "again.bin").string();
+    auto e = co_await c->download(url, again, 8 << 20, disk.get_executor());
+    EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message);
+    if (e.ok()) {
+      EXPECT_EQ(e->sha256, sha256_hex(content));
+    }
+    // Chunked and over the limit: stopped while streaming, nothing left.
+    const std::string big = (dir_ / "big.bin").string();
+    auto f = co_await c->download(url, big, 1 << 20, disk.get_executor());
+    EXPECT_FALSE(f.ok());
+    if (!f.ok()) {
+      EXPECT_EQ(f.error().code, Errc::limit_exceeded);
+    }
+    const std::string gone_url = h.server.url("/content/gone/x");
+    const std::string gone = (dir_ / "gone.bin").string();
+    auto g = co_await c->download(gone_url, gone, 1000, disk.get_executor());
+    EXPECT_FALSE(g.ok());
+    if (!g.ok()) {
+      EXPECT_EQ(g.error().code, Errc::not_found);
+      EXPECT_NE(g.error().message.find("no such file"), std::string::npos);
+    }
+  });
+  disk.join();
+  EXPECT_EQ(read(out), content);
+  EXPECT_EQ(read(dir_ / "again.bin"), content);
+  EXPECT_FALSE(fs::exists(dir_ / "big.bin"));
+  EXPECT_FALSE(fs::exists(dir_ / "big.bin.part"));
+  EXPECT_FALSE(fs::exists(dir_ / "gone.bin"));
 }
 
 TEST_F(RcsSessionFiles, DownloadRefusesMoreThanMaxBytes) {
