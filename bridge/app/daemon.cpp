@@ -153,7 +153,7 @@ int run_daemon(const config::Config& cfg) {
   Bus bus(core, [&router](InboundEvent ev) { router->handle(std::move(ev)); });
   // Blocking file work (fetched files hashed and written, expired links deleted): never on
   // a network strand. Declared before the connectors that post to it.
-  asio::thread_pool disk(1);
+  asio::thread_pool disk(2);  // two: a fetched file is hashed and written at once
   // Declared after the bus they publish to, so destroyed (threads joined) before it.
   ConnectorRegistry connectors;
   try {

@@ -71,7 +71,7 @@ class RcsConnector final : public Connector {
 
   // `files` null: files from phones are told in words, not relayed. `disk`: where fetched
   // files are hashed and written while the next chunk arrives (default: `io`; the daemon
-  // gives a thread of its own, so that a slow disk never holds up the network).
+  // gives threads of its own, so that a slow disk never holds up the network).
   RcsConnector(boost::asio::io_context& io, const config::RcsPlatform& platform,
                const config::RcsSection& section, EventSink& sink, std::shared_ptr<RcsHub> hub,
                std::shared_ptr<FileShare> files = nullptr,

@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <limits>
+#include <tuple>
 
 #include "rcs/session/tls.hpp"
 
@@ -43,36 +45,66 @@ using BodyParser = http::response_parser<http::buffer_body>;
 // the read error. `arm` restarts the idle timeout before each read.
 template <typename Stream, typename Arm>
 asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer, BodyParser& p,
-                                          const Sink& sink, std::unique_ptr<char[]>& chunk,
-                                          const Arm& arm, Exchanged& r) {
+                                          const Sink& sink, const Arm& arm, Exchanged& r) {
   // `handed` is the chunk read last and not given to on_data yet; it lives in `spare` while
   // the next one is read into `chunk`.
-  auto spare = std::make_unique<char[]>(kChunk);
+  auto chunk = std::make_unique<char[]>(kWorkerChunk);
+  auto spare = std::make_unique<char[]>(kWorkerChunk);
   std::string_view handed;
-  auto give = [&sink, &handed]() -> asio::awaitable<bool> {
-    co_return handed.empty() || sink.on_data(handed);
+  auto data = [&sink, &handed]() -> asio::awaitable<bool> { co_return sink.on_data(handed); };
+  auto beside = [&sink, &handed]() -> asio::awaitable<bool> {
+    co_return sink.on_data_beside(handed);
   };
-  while (!p.is_done()) {
-    p.get().body().data = chunk.get();
-    p.get().body().size = kChunk;
+  // Runs here; the consumers run on the worker.
+  auto give = [&]() -> asio::awaitable<bool> {
+    if (handed.empty()) co_return true;
+    auto first = asio::co_spawn(sink.worker, data, asio::use_awaitable);
+    if (!sink.on_data_beside) co_return co_await std::move(first);
+    auto second = asio::co_spawn(sink.worker, beside, asio::use_awaitable);
+    auto [a, b] = co_await (std::move(first) && std::move(second));
+    co_return a&& b;
+  };
+  // A body of a known length is read straight into the chunk, past the parser (which would
+  // copy every byte once more); a chunked one, or one that ends with the connection, goes
+  // through the parser.
+  const bool direct = !p.chunked() && p.content_length().has_value();
+  std::uint64_t left = direct ? *p.content_length() : 0;
+  using Read = std::tuple<boost::system::error_code, std::size_t>;
+  auto read_next = [&]() -> asio::awaitable<Read> {
+    if (!direct) {
+      p.get().body().data = chunk.get();
+      p.get().body().size = kWorkerChunk;
+      auto [ec, n] = co_await http::async_read(s, buffer, p, use_tuple);
+      if (ec == http::error::need_buffer) ec = {};
+      co_return Read{ec, kWorkerChunk - p.get().body().size};
+    }
+    const std::size_t want = left < kWorkerChunk ? static_cast<std::size_t>(left) : kWorkerChunk;
+    // The first bytes may have come with the head.
+    const std::size_t early = asio::buffer_copy(asio::buffer(chunk.get(), want), buffer.data());
+    buffer.consume(early);
+    auto rest = asio::buffer(chunk.get() + early, want - early);
+    auto [ec, n] = co_await asio::async_read(s, rest, use_tuple);
+    left -= early + n;
+    co_return Read{ec, early + n};
+  };
+  while (direct ? left > 0 : !p.is_done()) {
     arm();
-    auto reading = http::async_read(s, buffer, p, use_tuple);
-    auto giving = asio::co_spawn(sink.worker, give, asio::use_awaitable);
+    auto reading = read_next();
+    auto giving = give();
     auto [ec, n, given] = co_await (std::move(reading) && std::move(giving));
     if (!given) co_return;
-    if (ec == http::error::need_buffer) ec = {};
-    handed = std::string_view(chunk.get(), kChunk - p.get().body().size);
+    handed = std::string_view(chunk.get(), n);
     std::swap(chunk, spare);
     if (ec) {
       // What arrived before the failure still goes to the sink, as without a worker.
-      auto last = asio::co_spawn(sink.worker, give, asio::use_awaitable);
+      auto last = give();
       if (!co_await std::move(last)) co_return;
       r.ec = ec;
       r.stage = "read";
       co_return;
     }
   }
-  auto last = asio::co_spawn(sink.worker, give, asio::use_awaitable);
+  auto last = give();
   if (!co_await std::move(last)) co_return;
   r.body_complete = true;
   co_return;
@@ -220,14 +252,14 @@ asio::awaitable<Exchanged> Connection::run(Stream& s, Outgoing& out, const Sink&
   if (auto cl = p.content_length()) r.in.content_length = *cl;
   r.in.keep_alive = p.keep_alive();
   if (!sink.on_head(r.in)) co_return r;
-  if (!chunk) chunk = std::make_unique<char[]>(kChunk);
   // Beast reads at most the buffer's free capacity (at least 512 bytes) per call: sized for
   // the head, a 100 MB download took 200,000 reads and as many timer updates.
   buffer_.reserve(kChunk);
   if (sink.worker) {
-    co_await read_body_pipelined(s, buffer_, p, sink, chunk, arm, r);
+    co_await read_body_pipelined(s, buffer_, p, sink, arm, r);
     co_return r;
   }
+  if (!chunk) chunk = std::make_unique<char[]>(kChunk);
   while (!p.is_done()) {
     p.get().body().data = chunk.get();
     p.get().body().size = kChunk;

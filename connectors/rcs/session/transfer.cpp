@@ -130,6 +130,12 @@ asio::awaitable<Result<PlatformClient::Downloaded>> PlatformClient::do_download(
   Downloaded got;
   std::string error_body;
   bool ok_status = false, too_big = false, write_failed = false;
+  // With a disk executor the hash runs beside the write (Sink::on_data_beside), else after.
+  const bool hash_beside = static_cast<bool>(disk);
+  auto hash = [&](std::string_view d) {
+    if (ok_status) sha.update(d);
+    return true;
+  };
   detail::Sink sink{[&](const detail::Incoming& in) {
                       // A new answer (again after a 401): start over.
                       ok_status = in.status >= 200 && in.status <= 299 && in.status != 206;
@@ -155,11 +161,12 @@ asio::awaitable<Result<PlatformClient::Downloaded>> PlatformClient::do_download(
                         write_failed = true;
                         return false;
                       }
-                      sha.update(d);
+                      if (!hash_beside) hash(d);
                       got.size += d.size();
                       return true;
                     },
                     std::move(disk)};
+  if (hash_beside) sink.on_data_beside = hash;
   HttpAnswer a = co_await call(op, sink);
   const bool closed = std::fclose(file.release()) == 0;
   auto discard = [&] {

@@ -143,7 +143,8 @@ TEST_F(RcsSessionFiles, DownloadHashesAndRenames) {
   EXPECT_EQ(h.server.requests()[1].field("authorization"), "");
 }
 
-// With a disk executor, chunks are hashed and written there while the next is read: the
+// With a disk executor, chunks are hashed and written there (both at once) while the next is
+// read: the
 // file must come out whole and in order, with or without Content-Length, and the limit and
 // error bodies must behave as without it.
 TEST_F(RcsSessionFiles, DownloadOnADiskThreadKeepsOrderLimitAndErrors) {
@@ -160,7 +161,7 @@ TEST_F(RcsSessionFiles, DownloadOnADiskThreadKeepsOrderLimitAndErrors) {
     rep.chunked = chunked;
     return rep;
   });
-  asio::thread_pool disk(1);
+  asio::thread_pool disk(2);  // hashing and writing at once, as in the daemon
   auto c = h.client(h.endpoint());
   const auto out = dir_ / "got.bin";
   h.run([&]() -> asio::awaitable<void> {
