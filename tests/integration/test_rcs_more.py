@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
+from lib.procs import wait_until  # noqa: E402
 from lib.rcs_stage import DOMAIN, HOOK, PHONE_A, PHONE_A2, PHONE_B, RCS, RcsStage  # noqa: E402
 
 
@@ -116,6 +117,32 @@ class RcsMoreStories(RcsStage):
         time.sleep(2)
         self.assertEqual(len(self.smsc.messages()), 1)
         self.assertEqual(len(self.sent_to("carrier-a", PHONE_A)), 1)  # not sent again
+
+    def test_a_message_taken_whose_answer_was_lost_is_not_failed_when_sent_again(self):
+        """The platform takes the message but answers after the bridge's timeout (2 s); the
+        bridge sends it again with the same msgId and a strict platform answers 409. The
+        message counts as taken (a receipt once delivered, no error) and the phone has it once."""
+        self.maap.control("set_platform", platform="carrier-a", reused_msg_id="conflict")
+        self.maap.control("set_phone", number=PHONE_A, online=False)  # no "delivered" yet
+        self.maap.control("set_fault", platform="carrier-a", kind="answer_delay", delay=3,
+                          path="/messages")
+        self.bridge()
+        alice = self.user("alice")
+        since = self.maap.last_seq()
+        sid = alice.send_message(f"{PHONE_A}@{RCS}", "taken once", receipt=True)
+        [sent] = self.wait_sent("carrier-a", PHONE_A)
+        self.assertEqual(self.text_of(sent), f"[XMPP] alice@{DOMAIN}: taken once")
+
+        def conflicts():
+            return [e for e in self.maap.events("api", since)
+                    if e["status"] == 409 and e["method"] == "POST"]
+        wait_until(lambda: conflicts(), timeout=15, message="the second attempt answered 409")
+        self.maap.control("set_phone", number=PHONE_A, online=True)
+        alice.wait_receipt(sid, timeout=15)
+        time.sleep(1)
+        self.assertEqual([s for s in alice.messages() if s.type == "error"], [])
+        self.assertEqual(len(self.sent_to("carrier-a", PHONE_A)), 1)
+        self.assertEqual(self.smsc.messages(), [])
 
     def test_a_pool_of_chatbots_gives_each_person_their_own(self):
         self.maap.control("set_webhook", platform="carrier-a", bot="bot-a2",

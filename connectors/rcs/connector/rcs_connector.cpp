@@ -304,9 +304,23 @@ asio::awaitable<void> RcsConnector::send_body(const OutboundMessage& m, Result<s
     report({{}, m.delivery_id, {}, DeliveryState::failed, {}, body.error().message});
     co_return;
   }
-  const HttpAnswer a = co_await client->send_message(std::move(*body));
+  const HttpAnswer a = co_await post(client, m.delivery_id, std::move(*body));
   if (stopping_) co_return;
   on_send_answer(m, a, client);
+}
+
+asio::awaitable<HttpAnswer> RcsConnector::post(std::shared_ptr<PlatformClient> client,
+                                               std::string msg_id, std::string body) {
+  HttpAnswer a = co_await client->send_message(std::move(body));
+  if (a.status != 409 || stopping_) co_return a;
+  std::string id = msg_id;
+  const HttpAnswer known = co_await client->message_status(std::move(id));
+  if (known.status < 200 || known.status > 299) co_return a;
+  spdlog::info("{}: message {} was taken by an earlier attempt (409 on sending it again)", name_,
+               msg_id);
+  a.status = 200;
+  a.body = known.body;
+  co_return a;
 }
 
 // The platform's answer to the message of delivery m (msgId = the delivery id).

@@ -100,6 +100,11 @@ class RcsConnector final : public Connector {
   };
 
   boost::asio::awaitable<void> deliver(OutboundMessage m);
+  // POSTs a message whose msgId the bridge chose (a delivery id, unique). A 409 for it means
+  // an earlier attempt, whose answer was lost (timeout, restart), was taken: when the
+  // platform then knows that msgId, the answer is made a 200 (not sent twice, not failed).
+  boost::asio::awaitable<HttpAnswer> post(std::shared_ptr<PlatformClient> client,
+                                          std::string msg_id, std::string body);
   boost::asio::awaitable<void> send_body(const OutboundMessage& m, Result<std::string> body,
                                          std::shared_ptr<PlatformClient> client);
   void on_send_answer(const OutboundMessage& m, const HttpAnswer& a,

@@ -93,10 +93,11 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m,
     co_return;
   }
   // Who it is from first: a failure here is the delivery's (retried, or SMS instead).
-  auto caption = build_text_message(Envelope{number, m.delivery_id + ".t", {}},
+  const std::string caption_id = m.delivery_id + ".t";
+  auto caption = build_text_message(Envelope{number, caption_id, {}},
                                     TextMessage{caption_for(m.body, m.attachments), {}});
   if (caption.ok()) {
-    const HttpAnswer a = co_await client->send_message(std::move(*caption));
+    const HttpAnswer a = co_await post(client, caption_id, std::move(*caption));
     if (stopping_) co_return;
     if (classify(Call::send, a.status) != Outcome::ok) {
       on_send_answer(m, a, client);

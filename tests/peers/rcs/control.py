@@ -139,8 +139,8 @@ async def dispatch(self: "MaapServer", req: dict) -> dict:
     if cmd == "set_fault":
         p = self._plat(req)
         kind = req.get("kind")
-        if kind not in ("api_status", "api_delay", "webhook_drop", "webhook_delay"):
-            raise ValueError("kind is api_status, api_delay, webhook_drop or webhook_delay")
+        if kind not in ("api_status", "api_delay", "answer_delay", "webhook_drop", "webhook_delay"):
+            raise ValueError("kind is api_status, api_delay, answer_delay, webhook_drop or webhook_delay")
         f = {k: v for k, v in req.items() if k not in ("cmd", "id", "platform")}
         f.setdefault("count", 1)
         p.faults.append(f)

@@ -28,6 +28,7 @@ PLATFORM_DEFAULTS = {
     "error_style": "json",           # json | reason | plain | empty
     "noncapable_send": "reject",     # reject (404) | fail (202, then a failed status)
     "late_revoke": "reject",         # reject (404) | accept (204, no effect)
+    "reused_msg_id": "same_answer",  # same_answer (same body: the first answer) | conflict (409)
     "send_status": 202,
     "upload_response": "file",       # file (201 + file object) | accepted (202 + fileId)
     "content_auth": False,           # downloads need a bearer token of the platform
@@ -38,7 +39,8 @@ PLATFORM_DEFAULTS = {
     "sent_delay": 0.01,              # accepted -> sent
     "delivery_delay": 0.05,          # sent -> delivered (phone online)
 }
-RUNTIME_KEYS = ("max_file_size", "max_json_body", "error_style", "noncapable_send", "late_revoke", "send_status",
+RUNTIME_KEYS = ("max_file_size", "max_json_body", "error_style", "noncapable_send", "late_revoke", "reused_msg_id",
+                "send_status",
                 "upload_response", "content_auth", "file_validity", "token_ttl", "webhook_retry", "sent_delay",
                 "delivery_delay")
 
@@ -188,6 +190,8 @@ class Platform:
             raise ValueError("noncapable_send must be reject or fail")
         if c["late_revoke"] not in ("reject", "accept"):
             raise ValueError("late_revoke must be reject or accept")
+        if c["reused_msg_id"] not in ("same_answer", "conflict"):
+            raise ValueError("reused_msg_id must be same_answer or conflict")
         if c["upload_response"] not in ("file", "accepted"):
             raise ValueError("upload_response must be file or accepted")
         if int(c["send_status"]) not in (200, 201, 202):

@@ -249,6 +249,9 @@ class MaapServer(FileApi, Webhooks):
                 h = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") is not None else {}
                 raise ApiError(st, f"fault injected: {st}", h)
             resp = await self._route(p, req, info)
+            fault = self._take_fault(p, req.path, ("answer_delay",))
+            if fault:  # done, then answered late (the client may have given up by then)
+                await asyncio.sleep(float(fault.get("delay", 1.0)))
         except ApiError as e:
             resp = self.error(p, e.status, e.message, e.headers)
             info["error"] = e.message
@@ -442,6 +445,8 @@ class MaapServer(FileApi, Webhooks):
                 prev = self.out[prev_id]
                 if prev.digest != digest:
                     raise ApiError(409, f"msgId {sreq.msg_id} was already used for another message")
+                if p.cfg["reused_msg_id"] == "conflict":
+                    raise ApiError(409, f"msgId {sreq.msg_id} is already in use")
                 self.event("duplicate_send", platform=p.name, bot=bot.id, msg_id=prev.msg_id, number=number)
                 return Response.json(int(p.cfg["send_status"]),
                                      {"RCSMessage": {"msgId": prev.msg_id, "status": prev.status, "timestamp": ts}})
