@@ -124,11 +124,14 @@ int run_daemon(const config::Config& cfg) {
   so.batch_max = cfg.store.batch_max;
   so.batch_delay_ms = cfg.store.batch_delay_ms;
   so.synchronous_full = cfg.store.synchronous == "full";
+  so.key_file = cfg.store.key_file;
   auto store = store::Store::open(cfg.store.path, so);
   if (!store.ok()) {
     spdlog::error("{}", store.error().message);
     return 1;
   }
+  if ((*store)->created_key())
+    spdlog::info("store: new key file {} (back it up with the database)", cfg.store.key_file);
   spdlog::info("store: {} (schema {})", cfg.store.path, (*store)->schema_version());
 
   std::error_code dir_error;

@@ -54,6 +54,8 @@ struct StoreSection {
   int batch_max = 512;
   int batch_delay_ms = 0;
   std::string synchronous = "full";  // "full" | "normal"
+  // Key of the passwords stored for registered accounts; resolved against bridge.data_dir.
+  std::string key_file = "secret.key";
 
   friend bool operator==(const StoreSection&, const StoreSection&) = default;
 };

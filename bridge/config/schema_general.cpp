@@ -158,6 +158,7 @@ void read_store(Reader r, StoreSection& s) {
   r.integer("batch_max", s.batch_max, 1, 100000);
   r.integer("batch_delay_ms", s.batch_delay_ms, 0, 10000);
   r.choice("synchronous", s.synchronous, {"full", "normal"});
+  r.string("key_file", s.key_file, check_non_empty);
   r.finish();
 }
 
@@ -202,6 +203,8 @@ void read_general(Reader& root, Config& c) {
   // store.path is documented as relative to bridge.data_dir.
   if (std::filesystem::path(c.store.path).is_relative())
     c.store.path = (std::filesystem::path(c.bridge.data_dir) / c.store.path).string();
+  if (std::filesystem::path(c.store.key_file).is_relative())
+    c.store.key_file = (std::filesystem::path(c.bridge.data_dir) / c.store.key_file).string();
   if (std::filesystem::path(c.files.dir).is_relative())
     c.files.dir = (std::filesystem::path(c.bridge.data_dir) / c.files.dir).string();
   if (c.files.public_url.empty())

@@ -17,6 +17,8 @@ struct sqlite3_stmt;
 
 namespace passerelle::store {
 
+class SecretBox;
+
 class Stmt {
  public:
   explicit Stmt(sqlite3_stmt* s) : s_(s) {}
@@ -68,10 +70,15 @@ class Db {
   std::int64_t last_insert_rowid() const;
   std::string last_error() const;
   sqlite3* raw() { return db_; }
+  // What seals the secrets stored in this database (secret_box.hpp); null until the
+  // store sets it, and then writing a secret fails.
+  const SecretBox* secrets() const { return secrets_.get(); }
+  void set_secrets(std::shared_ptr<const SecretBox> box) { secrets_ = std::move(box); }
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::shared_ptr<const SecretBox> secrets_;
   std::unordered_map<const char*, std::pair<sqlite3_stmt*, std::unique_ptr<Stmt>>> cache_;
 };
 

@@ -1,6 +1,12 @@
 #include "store/records.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <utility>
+#include <vector>
+
 #include "store/attachments.hpp"
+#include "store/secret_box.hpp"
 
 namespace passerelle::store {
 namespace {
@@ -178,12 +184,15 @@ Status delete_person(Db& db, const std::string& name) {
 }
 
 Status upsert_linked_account(Db& db, const LinkedAccountRow& a, std::int64_t ms) {
+  if (!db.secrets()) return Error{Errc::internal, "store: no key to seal the password", false, 0};
+  auto sealed = db.secrets()->seal(a.password, a.account);
+  if (!sealed.ok()) return sealed.error();
   return run(db,
              "INSERT INTO linked_accounts(account, person, password, created_ms, updated_ms) "
              "VALUES (?,?,?,?,?) ON CONFLICT(account) DO UPDATE SET person=excluded.person, "
              "password=excluded.password, updated_ms=excluded.updated_ms",
              [&](Stmt& s) {
-               s.bind(1, a.account).bind(2, a.person).bind(3, a.password);
+               s.bind(1, a.account).bind(2, a.person).bind(3, *sealed);
                s.bind(4, ms).bind(5, ms);
              });
 }
@@ -196,8 +205,43 @@ Status delete_linked_account(Db& db, const std::string& account) {
 Status load_linked_accounts(Db& db, const std::function<void(LinkedAccountRow)>& row) {
   return each(db, "SELECT account, person, password FROM linked_accounts ORDER BY created_ms",
               [&](Stmt& s) {
-                row(LinkedAccountRow{s.col_text(0), s.col_text(1), s.col_text(2)});
+                LinkedAccountRow a{s.col_text(0), s.col_text(1), s.col_text(2)};
+                auto clear = db.secrets() ? db.secrets()->open(a.password, a.account)
+                                          : Result<std::string>(Error::invalid("no key"));
+                if (!clear.ok()) {
+                  spdlog::error(
+                      "linked account {} of {}: its password cannot be read ({}); it stays "
+                      "offline until registered again from the person's client",
+                      a.account, a.person, clear.error().message);
+                  return;
+                }
+                a.password = std::move(*clear);
+                row(std::move(a));
               });
+}
+
+Status seal_clear_passwords(Db& db) {
+  std::vector<std::pair<std::string, std::string>> clear;  // account, password
+  auto st = each(db, "SELECT account, password FROM linked_accounts", [&](Stmt& s) {
+    std::string password = s.col_text(1);
+    if (!SecretBox::is_sealed(password)) clear.emplace_back(s.col_text(0), std::move(password));
+  });
+  if (!st.ok() || clear.empty()) return st;
+  if (!db.secrets()) return Error{Errc::internal, "store: no key to seal passwords", false, 0};
+  if (auto b = db.exec("BEGIN IMMEDIATE"); !b.ok()) return b;
+  for (const auto& [account, password] : clear) {
+    auto sealed = db.secrets()->seal(password, account);
+    Status up = sealed.ok() ? run(db, "UPDATE linked_accounts SET password=? WHERE account=?",
+                                  [&](Stmt& s) { s.bind(1, *sealed).bind(2, account); })
+                            : Status(sealed.error());
+    if (!up.ok()) {
+      (void)db.exec("ROLLBACK");
+      return up;
+    }
+  }
+  if (auto c = db.exec("COMMIT"); !c.ok()) return c;
+  spdlog::info("store: {} linked account password(s) sealed with the key file", clear.size());
+  return Status{};
 }
 
 Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row) {

@@ -48,7 +48,8 @@ struct PersonRow {
   std::vector<std::string> addresses;
 };
 
-// An AIM, ICQ or MSN account registered from the person's XMPP client.
+// An AIM, ICQ or MSN account registered from the person's XMPP client. The password is in
+// clear here and sealed in the table (secret_box.hpp, with db.secrets()).
 struct LinkedAccountRow {
   std::string account;  // address text
   std::string person;
@@ -80,8 +81,11 @@ Status delete_charges(Db& db, const std::string& delivery_id);
 Status delete_network_ids(Db& db, const std::string& delivery_id);
 Status upsert_person(Db& db, const PersonRow& p, std::int64_t ms);
 Status delete_person(Db& db, const std::string& name);
+// Seals the password with db.secrets() (fails without one).
 Status upsert_linked_account(Db& db, const LinkedAccountRow& a, std::int64_t ms);
 Status delete_linked_account(Db& db, const std::string& account);
+// Seals the passwords a store from before sealing kept in clear (at open).
+Status seal_clear_passwords(Db& db);
 
 // Start-up loaders: each calls `row` for every row.
 Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row);
@@ -91,6 +95,8 @@ Status load_optouts(Db& db, const std::function<void(std::string)>& row);
 Status load_conversations(
     Db& db, const std::function<void(std::string id, std::string local, std::string remote)>& row);
 Status load_people(Db& db, const std::function<void(PersonRow)>& row);
+// A password that does not open with db.secrets() (the key file was replaced) is logged
+// and its account skipped: it must be registered again.
 Status load_linked_accounts(Db& db, const std::function<void(LinkedAccountRow)>& row);
 // Sum of charges per payer for `month` ("YYYY-MM").
 Status load_spend(Db& db, const std::string& month,

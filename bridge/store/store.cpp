@@ -4,6 +4,9 @@
 #include <chrono>
 #include <future>
 
+#include "store/records.hpp"
+#include "store/secret_box.hpp"
+
 namespace passerelle::store {
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
@@ -20,8 +23,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
     return st.error();
   auto version = migrate(d);
   if (!version.ok()) return version.error();
+  auto box = SecretBox::load_or_create(options.key_file.empty() ? path + ".key" : options.key_file);
+  if (!box.ok()) return box.error();
+  const bool created_key = box->created();
+  d.set_secrets(std::make_shared<const SecretBox>(std::move(*box)));
+  if (auto st = seal_clear_passwords(d); !st.ok()) return st.error();
   std::unique_ptr<Store> store(new Store(std::move(*db), options));
   store->schema_version_ = *version;
+  store->created_key_ = created_key;
   store->writer_ = std::thread([s = store.get()] { s->writer_loop(); });
   return store;
 }

@@ -22,6 +22,8 @@ struct StoreOptions {
   int batch_max = 512;           // jobs per transaction at most
   int batch_delay_ms = 0;        // wait this long for more jobs to join a batch
   bool synchronous_full = true;  // fsync the WAL at every commit (else only at checkpoints)
+  // The key of the secrets stored (secret_box.hpp), created if missing; "": <path>.key.
+  std::string key_file;
 };
 
 struct StoreStats {
@@ -37,8 +39,10 @@ class Store {
   using Job = std::function<Status(Db&)>;
   using Done = std::function<void(Status)>;
 
-  // Opens (creating if needed) the database, applies pending migrations and starts the
-  // writer. Fails with the reason when the file cannot be opened or a migration fails.
+  // Opens (creating if needed) the database, applies pending migrations, loads (or
+  // creates) the key of its secrets, seals any secret still stored in clear, and starts the
+  // writer. Fails with the reason when the file cannot be opened, a migration fails or the
+  // key file cannot be used.
   static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options);
   ~Store();
 
@@ -61,6 +65,7 @@ class Store {
 
   StoreStats stats() const;
   int schema_version() const { return schema_version_; }
+  bool created_key() const { return created_key_; }  // the key file was made by open()
 
  private:
   Store(std::unique_ptr<Db> db, StoreOptions options);
@@ -78,6 +83,7 @@ class Store {
   std::unique_ptr<Db> db_;
   StoreOptions options_;
   int schema_version_ = 0;
+  bool created_key_ = false;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Queued> queue_;

@@ -162,6 +162,14 @@ class Linking(HarnessTestCase):
         got = dave.wait_message(lambda s: s.body == "hi dave", timeout=15)
         self.assertEqual(got.bare_from, f"bobsn@{AIM}")
 
+        # The password is stored sealed (store.key_file, mode 0600): not in clear in any
+        # file of the data directory, the database and its WAL included.
+        var = b.workdir / "var"
+        self.assertEqual((var / "secret.key").stat().st_mode & 0o777, 0o600)
+        for f in var.rglob("*"):
+            if f.is_file():
+                self.assertFalse(b"aim-secret" in f.read_bytes(), f"the password is in clear in {f.name}")
+
         # A restart: the account signs on again from the store.
         logins = len([e for e in srv.events("login") if e.get("user") == "davesn"])
         b.restart()

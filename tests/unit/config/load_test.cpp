@@ -105,6 +105,7 @@ TEST(Load, EmptyFileGivesAllDefaults) {
   Config expected;
   expected.source_path = "passerelle.toml";
   expected.store.path = "var/passerelle.db";
+  expected.store.key_file = "var/secret.key";
   expected.files.dir = "var/files";
   expected.files.public_url = "http://127.0.0.1:8480";
   expected.warnings = c.warnings;
@@ -121,6 +122,13 @@ TEST(Load, StorePathIsRelativeToDataDirUnlessAbsolute) {
   EXPECT_EQ(config_of("[bridge]\ndata_dir = \"/srv/p\"\n[store]\npath = \"db/x.db\"\n").store.path,
             "/srv/p/db/x.db");
   EXPECT_EQ(config_of("[store]\npath = \"/abs/x.db\"\n").store.path, "/abs/x.db");
+  // The key of stored passwords, likewise.
+  EXPECT_EQ(config_of("[bridge]\ndata_dir = \"/srv/p\"\n").store.key_file, "/srv/p/secret.key");
+  EXPECT_EQ(config_of("[store]\nkey_file = \"/etc/passerelle/key\"\n").store.key_file,
+            "/etc/passerelle/key");
+  EXPECT_NE(errors_of("[store]\nkey_file = \"\"\n").find("passerelle.toml:2:12: store.key_file"),
+            std::string::npos)
+      << errors_of("[store]\nkey_file = \"\"\n");
 }
 
 TEST(Load, FilesDirAndLinks) {

@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -10,6 +11,7 @@
 
 #include "store/attachments.hpp"
 #include "store/records.hpp"
+#include "store/secret_box.hpp"
 
 namespace passerelle::store {
 namespace {
@@ -114,6 +116,81 @@ TEST_F(StoreTest, LinkedAccountsAreStoredReplacedAndGoWithTheirPerson) {
                    .ok());
   ASSERT_TRUE((*s)->run_sync([](Db& db) -> Status { return delete_person(db, "xmpp:a@x"); }).ok());
   EXPECT_TRUE(load().empty());
+}
+
+// Passwords are sealed in the table (never in clear on disk), rows an older passerelle wrote
+// in clear are sealed when the store opens, and a row that does not open with the key file
+// (replaced) is skipped, not given out wrong.
+TEST_F(StoreTest, LinkedAccountPasswordsAreSealedAtRest) {
+  const PersonRow person{"xmpp:a@x", "", true, 0, "registration", {"xmpp:a@x"}};
+  auto raw_passwords = [&] {
+    std::vector<std::string> out;
+    auto db = Db::open(path());
+    auto st = (*db)->prepare("SELECT password FROM linked_accounts ORDER BY account");
+    while (*(*st)->step()) out.push_back((*st)->col_text(0));
+    (*st)->reset();
+    return out;
+  };
+  auto load = [](Store& s) {
+    std::vector<LinkedAccountRow> rows;
+    EXPECT_TRUE(s.run_sync([&](Db& db) -> Status {
+                   return load_linked_accounts(
+                       db, [&](LinkedAccountRow r) { rows.push_back(std::move(r)); });
+                 }).ok());
+    return rows;
+  };
+  {
+    auto s = Store::open(path(), {});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_TRUE((*s)->created_key());
+    ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+                      if (auto st = upsert_person(db, person, 1); !st.ok()) return st;
+                      return upsert_linked_account(db, {"aim:alice", "xmpp:a@x", "hunter2"}, 1);
+                    })
+                    .ok());
+  }
+  auto stored = raw_passwords();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_TRUE(SecretBox::is_sealed(stored[0])) << stored[0];
+  EXPECT_EQ(stored[0].find("hunter2"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(path() + ".key"));
+
+  // As an older passerelle left it: a second row in clear.
+  {
+    auto db = Db::open(path());
+    ASSERT_TRUE((*db)
+                    ->exec("INSERT INTO linked_accounts(account, person, password, created_ms, "
+                           "updated_ms) VALUES ('msn:a@example.org', 'xmpp:a@x', 'pw-old', 2, 2)")
+                    .ok());
+  }
+  {
+    auto s = Store::open(path(), {});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_FALSE((*s)->created_key());
+    auto rows = load(**s);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].password, "hunter2");
+    EXPECT_EQ(rows[1].password, "pw-old");
+  }
+  for (const auto& p : raw_passwords()) EXPECT_TRUE(SecretBox::is_sealed(p)) << p;
+
+  // The key file replaced: nothing opens, nothing is given out, the store still opens.
+  std::filesystem::remove(path() + ".key");
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_TRUE((*s)->created_key());
+  EXPECT_TRUE(load(**s).empty());
+}
+
+// A key file that others may read stops the store from opening, saying what to do.
+TEST_F(StoreTest, RefusesAKeyFileOthersMayRead) {
+  StoreOptions o;
+  o.key_file = (dir_ / "k").string();
+  ASSERT_TRUE(Store::open(path(), o).ok());
+  ASSERT_EQ(::chmod(o.key_file.c_str(), 0640), 0);
+  auto s = Store::open(path(), o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("chmod 600"), std::string::npos) << s.error().message;
 }
 
 TEST_F(StoreTest, RefusesNewerSchema) {
