@@ -5,6 +5,8 @@
 #include <array>
 #include <cstring>
 
+#include "core/hex.hpp"
+
 namespace passerelle::msn {
 
 namespace {
@@ -22,17 +24,6 @@ bool md5(std::string_view a, std::string_view b, Md5& out) {
                   EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
   EVP_MD_CTX_free(ctx);
   return ok;
-}
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kHex[p[i] >> 4];
-    out += kHex[p[i] & 15];
-  }
-  return out;
 }
 
 std::uint32_t le32(const unsigned char* p) {
@@ -60,7 +51,7 @@ Result<std::string> chl_response_msnp8(std::string_view challenge, const Product
   if (auto st = check_challenge(challenge); !st) return st.error();
   Md5 d{};
   if (!md5(challenge, product.key, d)) return Error{Errc::internal, "MD5 unavailable", false, 0};
-  return hex(d.data(), d.size());
+  return to_hex(d.data(), d.size());
 }
 
 Result<std::string> chl_response_msnp11(std::string_view challenge, const ProductKey& product) {
@@ -100,7 +91,7 @@ Result<std::string> chl_response_msnp11(std::string_view challenge, const Produc
     const auto k = static_cast<std::uint32_t>(i % 2 == 0 ? high : low);
     put_le32(d.data() + 4 * i, le32(d.data() + 4 * i) ^ k);
   }
-  return hex(d.data(), d.size());
+  return to_hex(d.data(), d.size());
 }
 
 Result<Command> answer_challenge(const Command& chl, std::uint32_t trid, int version) {

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "core/hex.hpp"
 #include "oscar/codec/fault.hpp"
 #include "oscar/codec/html.hpp"
 
@@ -119,14 +120,7 @@ std::string outgoing_text(std::string_view body, bool to_icq) {
 }
 
 std::string cookie_hex(const IcbmCookie& c) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(16);
-  for (auto b : c) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
-  }
-  return s;
+  return to_hex(c.data(), c.size());
 }
 
 Result<std::string> warning_reason(ByteView body) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/hex.hpp"
 #include "rcs/codec/answers.hpp"
 #include "rcs/codec/http_status.hpp"
 #include "rcs/codec/upload.hpp"
@@ -33,12 +34,7 @@ std::string random_boundary() {
     out += std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
     return out;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char b : raw) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
+  return out + to_hex(raw, sizeof raw);
 }
 
 HttpAnswer refused(std::string why) {
@@ -58,13 +54,7 @@ struct Sha256 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (!ok || EVP_DigestFinal_ex(ctx, md, &n) != 1) return {};
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < n; ++i) {
-      out += kHex[md[i] >> 4];
-      out += kHex[md[i] & 15];
-    }
-    return out;
+    return to_hex(md, n);
   }
   EVP_MD_CTX* ctx;
   bool ok = false;
