@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <charconv>
+#include <limits>
 
 #include "http/file_route.hpp"
 #include "http/file_share.hpp"
@@ -259,10 +260,18 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
     for (;;) {
       http::request_parser<http::empty_body> parser;
       parser.header_limit(kHeaderLimit);
-      parser.body_limit(0);
+      // A body is never read (no route takes one); its announced size must not fail the head.
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       tcp_layer.expires_after(kIdleTimeout);
-      auto [ec, n] =
-          co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      // The head only: a method other than GET and HEAD is answered 405 whatever its body,
+      // a GET or HEAD with a body 400; either way the body stays unread and the connection
+      // closes after the answer.
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser,
+                                                      asio::as_tuple(asio::use_awaitable));
+      const bool body_left = !ec && !parser.is_done();
+      if (body_left &&
+          (parser.get().method() == http::verb::get || parser.get().method() == http::verb::head))
+        ec = http::error::unexpected_body;
       if (ec) {
         if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
             ec != asio::error::eof && ec != asio::error::connection_reset) {
@@ -289,13 +298,14 @@ struct AdminServer::Impl : std::enable_shared_from_this<AdminServer::Impl> {
       res.set(http::field::server, "passerelle");
       res.set(http::field::content_type, r.content_type);
       res.set(http::field::cache_control, "no-store");
-      res.keep_alive(req.keep_alive());
+      if (r.status == 405) res.set(http::field::allow, "GET, HEAD");
+      res.keep_alive(req.keep_alive() && !body_left);
       res.body() = std::move(r.body);
       res.prepare_payload();
       if (req.method() == http::verb::head) res.body().clear();
       tcp_layer.expires_after(kIdleTimeout);
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-      if (wec || !req.keep_alive()) break;
+      if (wec || !res.keep_alive()) break;
     }
     co_await close_stream(stream);
   }

@@ -44,7 +44,7 @@ struct Reply {
 };
 
 Reply fetch(unsigned short port, http::verb verb, const std::string& target,
-            std::vector<std::pair<http::field, std::string>> headers = {}) {
+            std::vector<std::pair<http::field, std::string>> headers = {}, std::string body = {}) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   Reply r;
@@ -54,9 +54,13 @@ Reply fetch(unsigned short port, http::verb verb, const std::string& target,
   io.run();
   if (r.ec) return r;
   io.restart();
-  http::request<http::empty_body> req{verb, target, 11};
+  http::request<http::string_body> req{verb, target, 11};
   req.set(http::field::host, "127.0.0.1");
   for (auto& [f, v] : headers) req.set(f, v);
+  if (!body.empty()) {
+    req.body() = std::move(body);
+    req.prepare_payload();
+  }
   stream.expires_after(3s);
   http::async_write(stream, req, [&](beast::error_code e, std::size_t) { r.ec = e; });
   io.run();
@@ -216,6 +220,28 @@ TEST_F(AdminFiles, FilesNeedNoTokenWhileMetricsStillDoes) {
                  {{http::field::authorization, "Bearer s3cret"}});
   EXPECT_EQ(m.res.result(), http::status::ok);
   EXPECT_EQ(m.res.body(), "metrics\n");
+}
+
+// Only GET and HEAD: other methods get 405 with Allow, with or without a body (a body
+// used to be read against a limit of 0 and answered 400); a GET with a body is a 400.
+TEST_F(AdminFiles, OtherMethodsAre405WithAllowEvenWithABody) {
+  start("");
+  const auto s = share_big();
+  for (const std::string& target : {path_of(s), std::string("/metrics")}) {
+    for (const std::string& body :
+         {std::string(), std::string("hello"), std::string(100000, 'x')}) {
+      auto r = fetch(server_->port(), http::verb::post, target, {}, body);
+      EXPECT_FALSE(r.ec) << r.ec.message();
+      EXPECT_EQ(r.res.result(), http::status::method_not_allowed) << target << " " << body.size();
+      EXPECT_EQ(r.res[http::field::allow], "GET, HEAD");
+    }
+  }
+  auto del = fetch(server_->port(), http::verb::delete_, path_of(s));
+  EXPECT_EQ(del.res.result(), http::status::method_not_allowed);
+  auto get_with_body = fetch(server_->port(), http::verb::get, "/healthz", {}, "hello");
+  EXPECT_EQ(get_with_body.res.result(), http::status::bad_request);
+  // The file is still there and served.
+  EXPECT_EQ(fetch(server_->port(), http::verb::get, path_of(s)).res.body().size(), content_.size());
 }
 
 TEST_F(AdminFiles, WithoutAFileShareFilesIs404AsBefore) {
