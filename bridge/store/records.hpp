@@ -63,8 +63,9 @@ struct NetworkIdRow {
 
 DeliveryState parse_delivery_state(const std::string& s);
 
-// Inserts unless (origin_connector, origin_id) exists: true when inserted, false for a
-// duplicate.
+// Inserts unless a message with this id exists (a job run again): true when inserted,
+// false for a duplicate. Duplicates by origin id are the router's (a time window in memory):
+// network ids are not unique forever.
 Result<bool> insert_message(Db& db, const MessageRow& m);
 Status upsert_conversation(Db& db, const std::string& id, const std::string& local,
                            const std::string& remote, std::int64_t ms);
