@@ -215,6 +215,10 @@ struct RcsPlatform {
   int timeout_ms = 10000;                            // per API request
   int max_connections = 4;                           // keep-alive connections to the platform
 
+  // Where the events of pool bot `bot` come: webhook_path + "/" + its percent-encoded id
+  // (the one rule for the configuration's collision check and the webhook server's routes).
+  std::string pool_webhook_path(const std::string& bot) const;
+
   friend bool operator==(const RcsPlatform&, const RcsPlatform&) = default;
 };
 

@@ -73,8 +73,7 @@ void read_platform(Reader& r, RcsPlatform& p, std::map<std::string, std::uint32_
     r.error("webhook_path", fmt::format("\"{}\" is already the webhook path of platform \"{}\"",
                                         p.webhook_path, it->second));
   for (const auto& bot : p.pool_bots)  // each pool bot's events come to its own path
-    if (auto [it, fresh] = paths.emplace(p.webhook_path + "/" + percent_encode(bot), p.name);
-        !fresh)
+    if (auto [it, fresh] = paths.emplace(p.pool_webhook_path(bot), p.name); !fresh)
       r.error("pool_bots", fmt::format("the webhook path of pool bot \"{}\" is already used by "
                                        "platform \"{}\"",
                                        bot, it->second));
@@ -134,3 +133,11 @@ void read_rcs(Reader r, RcsSection& s) {
 }
 
 }  // namespace passerelle::config::detail
+
+namespace passerelle::config {
+
+std::string RcsPlatform::pool_webhook_path(const std::string& bot) const {
+  return webhook_path + "/" + percent_encode(bot);
+}
+
+}  // namespace passerelle::config

@@ -4,7 +4,6 @@
 
 #include <boost/asio/strand.hpp>
 
-#include "core/percent.hpp"
 #include "rcs/connector/rcs_connector.hpp"
 #include "rcs/webhook/webhook_server.hpp"
 
@@ -23,8 +22,7 @@ RcsHub::RcsHub(boost::asio::io_context& io, const config::RcsSection& section, M
   for (const auto& p : section.platforms) {
     routes.push_back({p.webhook_path, p.name, p.webhook_token});
     for (const auto& bot : p.pool_bots)
-      routes.push_back(
-          {p.webhook_path + "/" + percent_encode(bot), p.name + "/" + bot, p.webhook_token});
+      routes.push_back({p.pool_webhook_path(bot), p.name + "/" + bot, p.webhook_token});
   }
   server_ = std::make_unique<WebhookServer>(
       boost::asio::make_strand(io), std::move(opts), std::move(routes),
