@@ -229,8 +229,10 @@ Status seal_clear_passwords(Db& db) {
   if (!st.ok() || clear.empty()) return st;
   if (!db.secrets()) return Error{Errc::internal, "store: no key to seal passwords", false, 0};
   if (auto b = db.exec("BEGIN IMMEDIATE"); !b.ok()) return b;
-  for (const auto& [account, password] : clear) {
-    auto sealed = db.secrets()->seal(password, account);
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  for (const auto& row : clear) {
+    const std::string& account = row.first;
+    auto sealed = db.secrets()->seal(row.second, account);
     Status up = sealed.ok() ? run(db, "UPDATE linked_accounts SET password=? WHERE account=?",
                                   [&](Stmt& s) { s.bind(1, *sealed).bind(2, account); })
                             : Status(sealed.error());
