@@ -95,8 +95,8 @@ std::string describe(const Config& c) {
       c.http.tls_cert_file.empty() ? "off" : c.http.tls_cert_file + " / " + c.http.tls_key_file);
   const auto& st = c.store;
   out += fmt::format(
-      "store: {}, batches of up to {} writes within {} ms, synchronous {}, key file {}\n",
-      st.path, st.batch_max, st.batch_delay_ms, st.synchronous, st.key_file);
+      "store: {}, batches of up to {} writes within {} ms, synchronous {}, key file {}\n", st.path,
+      st.batch_max, st.batch_delay_ms, st.synchronous, st.key_file);
   const auto& d = c.delivery;
   out += fmt::format(
       "delivery: retry {}..{} ms, at most {} attempts, expire after {} s, on unknown outcome {}\n",
