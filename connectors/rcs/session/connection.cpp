@@ -62,7 +62,8 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
     if (!sink.on_data_beside) co_return co_await std::move(first);
     auto second = asio::co_spawn(sink.worker, beside, asio::use_awaitable);
     auto [a, b] = co_await (std::move(first) && std::move(second));
-    co_return a&& b;
+    const bool both = a && b;
+    co_return both;
   };
   // A body of a known length is read straight into the chunk, past the parser (which would
   // copy every byte once more); a chunked one, or one that ends with the connection, goes
