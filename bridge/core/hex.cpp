@@ -1,16 +1,13 @@
 #include "core/hex.hpp"
 
 namespace passerelle {
-namespace {
 
-int digit(char c) {
+int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-}  // namespace
 
 std::string to_hex(const void* data, std::size_t size) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -28,7 +25,7 @@ bool from_hex(std::string_view hex, std::string& out) {
   if (hex.size() % 2 != 0) return false;
   out.resize(hex.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = digit(hex[2 * i]), lo = digit(hex[2 * i + 1]);
+    const int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<char>(hi << 4 | lo);
   }

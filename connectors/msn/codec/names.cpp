@@ -9,13 +9,6 @@ namespace passerelle::msn {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The text between <tag> and </tag> inside `xml`; "" for <tag/>; nullopt when absent.
 std::optional<std::string_view> element(std::string_view xml, std::string_view tag) {
   const std::string open = "<" + std::string(tag) + ">";
@@ -39,18 +32,7 @@ std::string url_encode(std::string_view bytes) {
 }
 
 std::string url_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
+  return percent_decode_lenient(text);
 }
 
 std::string xml_escape(std::string_view text) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/percent.hpp"
 #include "core/utf8.hpp"
 #include "rcs/codec/json_read.hpp"
 
@@ -14,13 +15,6 @@ using detail::Reader;
 
 bool blank(std::string_view body) {
   return body.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 FileObject read_file_object(Reader& r, const json::object& o, std::string_view path) {
@@ -99,17 +93,7 @@ Result<UploadAnswer> parse_upload_answer(std::string_view body, std::string_view
       return detail::shape_error("upload answer",
                                  "no body, and no Location naming .../files/{fileId}");
     }
-    std::string id;
-    const std::string_view seg = loc.substr(files + 7);
-    for (std::size_t i = 0; i < seg.size(); ++i) {
-      if (seg[i] == '%' && i + 2 < seg.size() && hex_value(seg[i + 1]) >= 0 &&
-          hex_value(seg[i + 2]) >= 0) {
-        id += static_cast<char>(hex_value(seg[i + 1]) * 16 + hex_value(seg[i + 2]));
-        i += 2;
-      } else {
-        id += seg[i];
-      }
-    }
+    std::string id = percent_decode_lenient(loc.substr(files + 7));
     const bool controls = std::any_of(id.begin(), id.end(), [](char ch) {
       const auto c = static_cast<unsigned char>(ch);
       return c < 0x20 || c == 0x7f;

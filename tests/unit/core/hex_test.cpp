@@ -16,6 +16,14 @@ TEST(Hex, BothWays) {
   EXPECT_EQ(back, "");
 }
 
+TEST(Hex, Digits) {
+  EXPECT_EQ(hex_digit('0'), 0);
+  EXPECT_EQ(hex_digit('9'), 9);
+  EXPECT_EQ(hex_digit('a'), 10);
+  EXPECT_EQ(hex_digit('F'), 15);
+  for (char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0'}) EXPECT_EQ(hex_digit(c), -1) << c;
+}
+
 TEST(Hex, RefusesOddLengthsAndOtherCharacters) {
   std::string out;
   EXPECT_FALSE(from_hex("abc", out));
