@@ -147,7 +147,7 @@ struct LegacyAccount {
   std::string login;     // canonical: AIM screen name lower case without spaces, ICQ UIN,
                          // MSN e-mail lower case
   std::string password;  // from password or password_file; never logged
-  std::string person;    // the [[people]] entry it belongs to
+  std::string person;    // the [[people]] entry it belongs to; empty for a gateway
   std::string host;      // empty: the section's
   int port = 0;          // 0: the section's
   // OSCAR: "md5" (BUCP, family 0x0017) or "password" (FLAP channel 1, older ICQ servers).
@@ -155,6 +155,11 @@ struct LegacyAccount {
   // MSN: a contact who is offline gets the message by SMS when a [[people]] entry links
   // that contact's address to a phone (the original MSN-to-SMS service).
   bool sms_to_offline_contacts = true;
+  // A gateway account is the bridge's own, not a person's: the contacts in `allow` write
+  // "+33611111111 hello" to it to reach any phone (RCS where the number has it, else
+  // SMS), and each phone's answers come back from it, prefixed with the number.
+  bool gateway = false;
+  std::vector<std::string> allow;  // canonical ids on the account's network
 
   friend bool operator==(const LegacyAccount&, const LegacyAccount&) = default;
 };

@@ -51,8 +51,9 @@ void describe_accounts(std::string& out, const std::vector<LegacyAccount>& accou
                        const std::string& host, int port, bool oscar) {
   for (const auto& a : accounts)
     out += fmt::format(
-        "  account {}:{} (person {}): server {}:{}, {}, password {}\n", a.network, a.login,
-        a.person, a.host.empty() ? host : a.host, a.port == 0 ? port : a.port,
+        "  account {}:{} ({}): server {}:{}, {}, password {}\n", a.network, a.login,
+        a.gateway ? fmt::format("gateway to phones for {}", list(a.allow)) : "person " + a.person,
+        a.host.empty() ? host : a.host, a.port == 0 ? port : a.port,
         oscar ? "login " + a.login_method
               : std::string("SMS to offline contacts ") + yes(a.sms_to_offline_contacts),
         set(a.password));

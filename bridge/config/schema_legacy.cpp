@@ -34,23 +34,42 @@ void read_legacy_account(Reader& r, LegacyAccount& a, const std::vector<std::str
   } else {
     a.network = networks.front();
   }
-  r.require("login");
-  r.string("login", a.login, [&](std::string& v) -> std::string {
+  // An id on the account's network, made canonical ("Bob SN" -> "bobsn"), or why it is not one.
+  auto canonical = [&](std::string& v) -> std::string {
     auto n = network_from_name(a.network);
     auto addr = n ? make_address(*n, v) : Result<Address>(Error::invalid("no network"));
     if (!addr.ok()) return addr.error().message + " (" + login_hint + ")";
     v = addr->id;
+    return {};
+  };
+  r.require("login");
+  r.string("login", a.login, [&](std::string& v) -> std::string {
+    if (auto problem = canonical(v); !problem.empty()) return problem;
+    const std::string key = a.network + ":" + v;
     const toml::node* node = r.node("login");
-    auto [it, fresh] = seen.emplace(addr->str(), node != nullptr ? node->source().begin.line : 0);
+    auto [it, fresh] = seen.emplace(key, node != nullptr ? node->source().begin.line : 0);
     return fresh ? ""
-                 : fmt::format("account \"{}\" is already defined on line {}", addr->str(),
-                               it->second);
+                 : fmt::format("account \"{}\" is already defined on line {}", key, it->second);
   });
   const bool password_ok = r.secret("password", a.password);
   if (a.password.empty() && (password_ok || (!r.has("password") && !r.has("password_file"))))
     r.error("password", "a password (password or password_file) is required");
-  r.require("person");
-  r.string("person", a.person, [&](std::string& v) { return check_person(v, people); });
+  r.boolean("gateway", a.gateway);
+  if (!a.gateway) {
+    r.require("person");
+    r.string("person", a.person, [&](std::string& v) { return check_person(v, people); });
+  } else if (r.node("person") != nullptr) {
+    r.error("person",
+            "a gateway account belongs to no person: remove person, or set gateway = false");
+  }
+  r.strings("allow", a.allow, canonical, /*unique=*/true);
+  const toml::node* allow = r.node("allow");
+  if (a.gateway && (allow == nullptr || (allow->as_array() && allow->as_array()->empty())))
+    r.error(allow != nullptr ? "allow" : "gateway",
+            "a gateway account needs allow = [...]: the contacts who may write to phones "
+            "through it (the bridge is no open relay)");
+  if (!a.gateway && r.has("allow"))
+    r.error("allow", "allow applies to gateway accounts only (gateway = true)");
   r.string("host", a.host,
            [](std::string& v) { return v.empty() ? std::string() : check_host(v); });
   r.integer("port", a.port, 1, 65535);

@@ -55,8 +55,24 @@ void Directory::add_account(const Address& account, const std::string& connector
   if (std::find(mine.begin(), mine.end(), account) == mine.end()) mine.push_back(account);
 }
 
+void Directory::add_gateway(const Address& account, const std::string& connector,
+                            const std::vector<std::string>& allow) {
+  accounts_[account] = connector;
+  gateways_[account] = std::set<std::string>(allow.begin(), allow.end());
+}
+
+bool Directory::gateway_allows(const Address& gateway, const Address& contact) const {
+  auto it = gateways_.find(gateway);
+  // AIM and ICQ users write to each other's accounts (both OSCAR).
+  auto oscar = [](Network n) { return n == Network::aim || n == Network::icq; };
+  const bool same_network =
+      contact.network == gateway.network || (oscar(contact.network) && oscar(gateway.network));
+  return it != gateways_.end() && same_network && it->second.count(contact.id) > 0;
+}
+
 void Directory::remove_account(const Address& account) {
   accounts_.erase(account);
+  gateways_.erase(account);
   online_.erase(account);
   auto owner = by_address_.find(account);
   if (owner == by_address_.end()) return;

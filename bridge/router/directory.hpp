@@ -42,6 +42,12 @@ class Directory {
   std::optional<std::string> account_connector(const Address& account) const;
   bool is_account(const Address& a) const { return accounts_.count(a) > 0; }
 
+  // Gateway accounts: the bridge's own, through which the contacts in `allow` reach phones.
+  void add_gateway(const Address& account, const std::string& connector,
+                   const std::vector<std::string>& allow);
+  bool is_gateway(const Address& a) const { return gateways_.count(a) > 0; }
+  bool gateway_allows(const Address& gateway, const Address& contact) const;
+
   // The person's linked account on `network` (AIM, ICQ, MSN, ...), if any.
   std::optional<Address> account_on(const Person& p, Network network) const;
   // The person's home address: the XMPP JID their own clients use, where their linked
@@ -71,6 +77,7 @@ class Directory {
   std::map<Address, bool> online_;
   std::map<std::string, std::vector<Address>> person_accounts_;  // person -> linked accounts
   std::map<Address, PresenceState> home_;
+  std::map<Address, std::set<std::string>> gateways_;  // account -> contact ids allowed
   std::set<std::string> allow_jids_;
   std::set<std::string> allow_domains_;
   std::int64_t default_cap_ = 0;

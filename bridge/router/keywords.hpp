@@ -21,4 +21,11 @@ struct Addressed {
 // "@xmpp:alice@example.org hello" -> {"xmpp:alice@example.org", "hello"}.
 std::optional<Addressed> parse_addressed(std::string_view text);
 
+// What a contact writes to a gateway account (account_gateway.cpp) to pick a phone:
+// "+33611111111 hello" -> {"+33611111111", "hello"}; "@0611111111 hello",
+// "@sms:+33611111111 hello" and "@rcs:..." alike (the number as written, not yet
+// validated). Any other "@word" comes back as the target too, so that it is refused
+// rather than sent as text. Anything else: nullopt, a text for the latest phone.
+std::optional<Addressed> parse_phone_addressed(std::string_view text);
+
 }  // namespace passerelle

@@ -31,7 +31,10 @@ void Router::load_linked_accounts() {
       auto n = network_from_name(a.network);
       if (!n) continue;
       if (auto addr = make_address(*n, a.login); addr.ok()) {
-        directory_.add_account(*addr, connector, a.person);
+        if (a.gateway)
+          directory_.add_gateway(*addr, connector, a.allow);
+        else
+          directory_.add_account(*addr, connector, a.person);
         configured_accounts_.insert(*addr);
         if (a.sms_to_offline_contacts && *n == Network::msn) sms_to_offline_.insert(*addr);
       }
@@ -195,6 +198,14 @@ void Router::on_subscription(const InboundSubscription& s) {
     if (!account) return;
     if (Connector* conn = connectors_.find(connector_for(*account, s.to)))
       conn->send(OutboundSubscription{*account, s.to, s.action});
+    return;
+  }
+  if (directory_.is_gateway(s.to)) {
+    // A contact adds a gateway account: approved for those it serves, ignored for others.
+    if (s.action != SubscriptionAction::subscribe || !directory_.gateway_allows(s.to, s.from))
+      return;
+    if (Connector* conn = connectors_.find(connector_for(s.to, s.from)))
+      conn->send(OutboundSubscription{s.to, s.from, SubscriptionAction::subscribed});
     return;
   }
   if (is_legacy(s.from.network) && directory_.is_account(s.to)) {

@@ -32,38 +32,44 @@ void Router::on_rcs_gateway_message(InboundMessage& m, std::chrono::steady_clock
     return ack_with(m.ack, phone.error());
   }
   const Address puppet{Network::rcs, phone->e164};
+  send_to_phone(m, phone->e164, prefixed(m.from, m.body), puppet, t0);
+}
+
+void Router::send_to_phone(InboundMessage& m, const std::string& e164, std::string body,
+                           const Address& reply_as, std::chrono::steady_clock::time_point t0) {
+  const Address puppet{Network::rcs, e164};
   NewMessage nm;
   nm.to = puppet;
-  nm.body = prefixed(m.from, m.body);
+  nm.body = std::move(body);
   nm.attachments = m.attachments;
   nm.origin_connector = m.connector;
   nm.origin_id = m.origin_id;
   nm.notify = m.from;
-  nm.notify_from = puppet;
+  nm.notify_from = reply_as;
   nm.notify_origin = m.origin_id;
   nm.request_receipt = m.wants_receipt;
   nm.conv_local = m.from;
   nm.conv_remote = puppet;
-  if (sms_.opted_out(phone->e164)) {
+  if (sms_.opted_out(e164)) {
     refused_.inc();
-    return ack_with(
-        m.ack, Error::forbidden(phone->e164 + " has opted out of messages from this bridge (it "
-                                              "sent STOP)"));
+    return ack_with(m.ack,
+                    Error::forbidden(e164 + " has opted out of messages from this bridge (it "
+                                            "sent STOP)"));
   }
-  auto route = rcs_.route(phone->e164);
+  auto route = rcs_.enabled() ? rcs_.route(e164) : std::nullopt;
   if (route && connectors_.find(route->connector) != nullptr) {
-    nm.from = choose_bot(*route, phone->e164, puppet, m.from);
+    nm.from = choose_bot(*route, e164, reply_as, m.from);
     nm.connector = route->connector;
     return commit(std::move(nm), std::move(m.ack), t0);
   }
   // No platform of ours serves this number: SMS now; answers still come back as the puppet.
-  nm.to = Address{Network::sms, phone->e164};
+  nm.to = Address{Network::sms, e164};
   if (auto st = plan_sms(nm, directory_.payer_for(m.from)); !st.ok()) {
     refused_.inc();
     return ack_with(m.ack, st.error());
   }
-  nm.from = Address{Network::sms, sms_.choose_sender(phone->e164, puppet.str(), m.from.str())};
-  spdlog::debug("router: no RCS platform serves {}; by SMS", phone->e164);
+  nm.from = Address{Network::sms, sms_.choose_sender(e164, reply_as.str(), m.from.str())};
+  spdlog::debug("router: no RCS platform serves {}; by SMS", e164);
   commit(std::move(nm), std::move(m.ack), t0);
 }
 
@@ -101,8 +107,9 @@ std::optional<std::string> Router::rescue_rcs(const store::DeliveryRow& d,
   nm.conv_remote = *notify_from;
   // The person whose account or address it concerns pays: the sender's, or for an offline
   // fallback the account holder's (notify_from is their account).
-  const std::string payer = directory_.is_account(*notify_from) ? directory_.payer_for(*notify_from)
-                                                                : directory_.payer_for(*notify_to);
+  const bool fallback = directory_.is_account(*notify_from) && !directory_.is_gateway(*notify_from);
+  const std::string payer =
+      fallback ? directory_.payer_for(*notify_from) : directory_.payer_for(*notify_to);
   if (auto st = plan_sms(nm, payer); !st.ok()) {
     spdlog::info("router: {} has no RCS ({}) and cannot be reached by SMS: {}", to->id, r.reason,
                  st.error().message);

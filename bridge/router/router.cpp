@@ -140,6 +140,7 @@ void Router::on_message(InboundMessage& m) {
   if (m.from.network == Network::sms ||
       (m.from.network == Network::rcs && m.to.network == Network::rcs))
     return on_phone_message(m);
+  if (directory_.is_gateway(m.to)) return on_account_gateway_message(m);
   if (directory_.is_account(m.to)) return on_account_message(m);
   if (m.from.network == Network::xmpp && m.to.network != Network::xmpp)
     return on_gateway_message(m);
@@ -335,6 +336,14 @@ void Router::on_phone_message(InboundMessage& m) {
   if (directory_.is_account(*local)) {  // a linked account answers: the conversation is its
     nm.conv_local = *local;
     nm.conv_remote = *remote;
+  }
+  if (directory_.is_gateway(*local)) {  // through a gateway account: say which phone wrote
+    const Address puppet{Network::rcs, phone};
+    nm.body = phone + ": " + body;
+    nm.conv_local = *remote;
+    nm.conv_remote = puppet;
+    // The contact's next message without a number goes back to this phone.
+    keep_thread(local->str(), remote->str(), remote->str(), puppet.str(), {});
   }
   if (is_phone(*remote)) {  // a conversation between two phones
     keep_thread(sender, phone, thread->local, thread->remote, thread->conversation_id);

@@ -106,6 +106,14 @@ class Router {
   void on_phone_message(InboundMessage& m);
   // RCS (rcs.cpp).
   void on_rcs_gateway_message(InboundMessage& m, std::chrono::steady_clock::time_point t0);
+  // From m.from to a phone: by RCS through the platform serving the number where there is
+  // one (SMS if that fails: rescue_rcs), else by SMS. Receipts, errors and the phone's
+  // answers reach m.from from `reply_as` (the phone's puppet, or a gateway account).
+  void send_to_phone(InboundMessage& m, const std::string& e164, std::string body,
+                     const Address& reply_as, std::chrono::steady_clock::time_point t0);
+  // A contact writes to a gateway account (account_gateway.cpp).
+  void on_account_gateway_message(InboundMessage& m);
+  void refuse_at_gateway(InboundMessage& m, const std::string& why);
   std::optional<std::string> rescue_rcs(const store::DeliveryRow& d, const DeliveryReport& r);
   void on_rcs_acked(const store::DeliveryRow& d);
   void on_rcs_chat_state(const InboundChatState& c);

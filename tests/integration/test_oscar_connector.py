@@ -34,6 +34,9 @@ ICQ_PW = "icqpw"
 CAROL = "222222222"          # her ICQ contact
 CAROL_JID = f"{CAROL}@{ICQ}"
 ALICE_PHONE = "+33611111111"
+GATEWAY = "smsgw"           # the bridge's own AIM account to phones
+GATEWAY_PW = "gwpw"
+PHONE = "+33622222222"       # a phone nobody here knows
 SENDER = "+33700000001"
 TEXTS = ["Bonjour Bob ! é à ü ß", "smile 😀👋", "日本語のテキスト 中文", "a < b & c > d"]
 ICQ_AWAY, ICQ_DND, ICQ_OCCUPIED = 0x0001, 0x0002, 0x0010
@@ -63,7 +66,8 @@ class OscarConnector(HarnessTestCase):
 
     def server(self):
         srv = OscarServerProc(self.tmp / "oscar", accounts=[
-            (ACCOUNT, ACCOUNT_PW), (BOB, "bobpw"), (ICQ_ACCOUNT, ICQ_PW), (CAROL, "carolpw")]).start()
+            (ACCOUNT, ACCOUNT_PW), (BOB, "bobpw"), (ICQ_ACCOUNT, ICQ_PW), (CAROL, "carolpw"),
+            (GATEWAY, GATEWAY_PW)]).start()
         self.addCleanup(srv.stop)
         # The linked accounts' server-stored buddy lists: bob on alice's AIM list, carol on
         # her ICQ list (as a person would have them from years of use).
@@ -74,8 +78,11 @@ class OscarConnector(HarnessTestCase):
         return srv
 
     def bridge(self, srv, *, password=ACCOUNT_PW, icq=True, smsc=None, reconnect_max_ms=2000,
-               people=()):
+               people=(), gateway=False):
         accounts = [{"network": "aim", "login": ACCOUNT, "password": password, "person": "alice"}]
+        if gateway:
+            accounts.append({"network": "aim", "login": GATEWAY, "password": GATEWAY_PW,
+                             "gateway": True, "allow": [BOB]})
         if icq:
             accounts.append({"network": "icq", "login": ICQ_ACCOUNT, "password": ICQ_PW,
                              "person": "alice", "login_method": "password"})
@@ -313,6 +320,37 @@ class OscarConnector(HarnessTestCase):
         self.assertTrue(answer.get("ok"), answer)
         im = bob.run(bob.client.wait_im(ACCOUNT, timeout=20))
         self.assertEqual(im.text, "je suis dans le train")
+
+    def test_gateway_account_takes_aim_users_to_any_phone_and_back(self):
+        srv = self.server()
+        smsc = Smsc(self.tmp, name="smsc", receipts=True)
+        smsc.start()
+        self.addCleanup(smsc.stop)
+        b = self.bridge(srv, icq=False, smsc=smsc, gateway=True)
+        self.wait_oscar(b, "up")
+        bob = self.user(srv, BOB, "bobpw")
+        bob.run(bob.client.send_im(GATEWAY, f"{PHONE} Salut, c'est Bob sur AIM"))
+        [sms] = smsc.wait_for_messages(1, timeout=20)
+        self.assertEqual(sms["destination_addr"], PHONE.lstrip("+"))
+        self.assertEqual(sms["source_addr"], SENDER.lstrip("+"))
+        self.assertEqual(sms["text"], "[AIM] bobsn: Salut, c'est Bob sur AIM")
+        time.sleep(0.5)  # the SMSC's answer reaches the bridge: the thread is recorded
+        answer = smsc.mo(PHONE, SENDER, "Coucou Bob 😀")
+        self.assertTrue(answer.get("ok"), answer)
+        im = bob.run(bob.client.wait_im(GATEWAY, timeout=20))
+        self.assertEqual(im.text, f"{PHONE}: Coucou Bob 😀")
+        # Without a number: to the same phone.
+        bob.run(bob.client.send_im(GATEWAY, "Tu viens ce soir ?"))
+        sms = smsc.wait_for_messages(2, timeout=20)[1]
+        self.assertEqual(sms["destination_addr"], PHONE.lstrip("+"))
+        self.assertEqual(sms["text"], "[AIM] bobsn: Tu viens ce soir ?")
+        # A contact the gateway does not serve is told so, and nothing leaves.
+        carol = self.user(srv, CAROL, "carolpw")
+        carol.run(carol.client.send_im(GATEWAY, f"{PHONE} free SMS?"))
+        refusal = carol.run(carol.client.wait_im(GATEWAY, timeout=20))
+        self.assertIn("not allowed to use this gateway", refusal.text)
+        time.sleep(1.0)
+        self.assertEqual(len(smsc.messages()), 2)
 
     def test_offline_icq_contact_gets_an_icq_offline_message(self):
         # ICQ keeps messages for contacts who are signed off (ICBM TLV 0x0006): the bridge

@@ -90,10 +90,13 @@ TEST(Load, ExampleCommentedTablesAreValid) {
   ASSERT_EQ(c.people.size(), 1u);
   EXPECT_EQ(c.people[0].monthly_cap, 500);
   EXPECT_EQ(c.people[0].addresses, std::vector<std::string>{"xmpp:bob@example.org"});
-  ASSERT_EQ(c.oscar.accounts.size(), 1u);
+  ASSERT_EQ(c.oscar.accounts.size(), 2u);
   EXPECT_EQ(c.oscar.accounts[0].network, "aim");
   EXPECT_EQ(c.oscar.accounts[0].login, "bobsn");
   EXPECT_EQ(c.oscar.accounts[0].password, "pw");
+  EXPECT_TRUE(c.oscar.accounts[1].gateway);
+  EXPECT_EQ(c.oscar.accounts[1].login, "passerellesms");
+  EXPECT_EQ(c.oscar.accounts[1].allow, (std::vector<std::string>{"bobsn", "carolsn"}));
   ASSERT_EQ(c.msn.accounts.size(), 1u);
   EXPECT_EQ(c.msn.accounts[0].network, "msn");
   EXPECT_EQ(c.msn.accounts[0].login, "bob@hotmail.com");

@@ -286,6 +286,44 @@ TEST(Schema, LinkedAimIcqAndMsnAccounts) {
             "\"MSNP10\", \"MSNP9\", \"MSNP8\", got \"MSNP13\", did you mean 'MSNP12'?");
 }
 
+TEST(Schema, GatewayAccountsBelongToNoPersonAndNameWhoMayUseThem) {
+  Config c = config_of(
+      "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"Passerelle SMS\"\npassword = \"pw\"\n"
+      "gateway = true\nallow = [\"Bob SN\", \"123456\"]\n"
+      "[[msn.accounts]]\nlogin = \"gw@hotmail.com\"\npassword = \"pw\"\ngateway = true\n"
+      "allow = [\"Carol@Hotmail.com\"]\n");
+  ASSERT_EQ(c.oscar.accounts.size(), 1u);
+  EXPECT_TRUE(c.oscar.accounts[0].gateway);
+  EXPECT_EQ(c.oscar.accounts[0].person, "");
+  EXPECT_EQ(c.oscar.accounts[0].allow, (std::vector<std::string>{"bobsn", "123456"}));
+  EXPECT_EQ(c.msn.accounts[0].allow, (std::vector<std::string>{"carol@hotmail.com"}));
+
+  EXPECT_EQ(
+      errors_of(std::string(kPerson) +
+                "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"gw\"\npassword = \"pw\"\n"
+                "gateway = true\nperson = \"bob\"\nallow = [\"bobsn\"]\n"
+                "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"gw2\"\npassword = \"pw\"\n"
+                "gateway = true\n"
+                "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"gw3\"\npassword = \"pw\"\n"
+                "gateway = true\nallow = []\n"
+                "[[oscar.accounts]]\nnetwork = \"aim\"\nlogin = \"bobsn\"\npassword = \"pw\"\n"
+                "person = \"bob\"\nallow = [\"carolsn\"]\n"
+                "[[msn.accounts]]\nlogin = \"gw@hotmail.com\"\npassword = \"pw\"\n"
+                "gateway = true\nallow = [\"carol\", \"a@b.c\", \"A@b.c\"]\n"),
+      "passerelle.toml:9:10: oscar.accounts[0].person: a gateway account belongs to no "
+      "person: remove person, or set gateway = false\n"
+      "passerelle.toml:15:11: oscar.accounts[1].gateway: a gateway account needs allow = "
+      "[...]: the contacts who may write to phones through it (the bridge is no open relay)\n"
+      "passerelle.toml:21:9: oscar.accounts[2].allow: a gateway account needs allow = [...]: "
+      "the contacts who may write to phones through it (the bridge is no open relay)\n"
+      "passerelle.toml:27:9: oscar.accounts[3].allow: allow applies to gateway accounts "
+      "only (gateway = true)\n"
+      "passerelle.toml:32:10: msn.accounts[0].allow[0]: 'carol' is not an MSN e-mail "
+      "address (an MSN e-mail address)\n"
+      "passerelle.toml:32:28: msn.accounts[0].allow[2]: \"a@b.c\" is listed twice (also at "
+      "32:19)");
+}
+
 TEST(Schema, HttpListenSyntax) {
   EXPECT_EQ(config_of("[http]\nlisten = \"[::1]:9000\"\n").http.listen, "[::1]:9000");
   EXPECT_EQ(errors_of("[http]\nlisten = \"::1:9000\"\n"),

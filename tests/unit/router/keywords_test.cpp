@@ -29,5 +29,33 @@ TEST(SmsKeywords, AddressedReply) {
   EXPECT_FALSE(parse_addressed("@"));
 }
 
+TEST(SmsKeywords, PhoneAddressedAtAGateway) {
+  auto a = parse_phone_addressed("  +33611111111   hello there ");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->target, "+33611111111");
+  EXPECT_EQ(a->text, "hello there");
+  a = parse_phone_addressed("@0611111111 hi");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->target, "0611111111");
+  EXPECT_EQ(a->text, "hi");
+  a = parse_phone_addressed("@SMS:+33611111111 hi");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->target, "+33611111111");
+  a = parse_phone_addressed("@rcs:+33611111111");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->target, "+33611111111");
+  EXPECT_EQ(a->text, "");
+  // Refused later rather than sent as text to the latest phone.
+  a = parse_phone_addressed("@xmpp:alice@example.org hi");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->target, "xmpp:alice@example.org");
+  // Text for the latest phone.
+  EXPECT_FALSE(parse_phone_addressed("hello +33611111111"));
+  EXPECT_FALSE(parse_phone_addressed("+ 1 for that"));
+  EXPECT_FALSE(parse_phone_addressed("0611111111 is my number"));
+  EXPECT_FALSE(parse_phone_addressed("@"));
+  EXPECT_FALSE(parse_phone_addressed(""));
+}
+
 }  // namespace
 }  // namespace passerelle
