@@ -9,6 +9,7 @@
 #include "model/attachment_text.hpp"
 #include "router/internal.hpp"
 #include "router/keywords.hpp"
+#include "store/origins.hpp"
 
 namespace passerelle {
 namespace {
@@ -92,6 +93,15 @@ Status Router::load() {
       return s;
     if (auto s = store::load_linked_accounts(
             db, [&](store::LinkedAccountRow r) { registered.push_back(std::move(r)); });
+        !s.ok())
+      return s;
+    // What the networks brought within the duplicate window is known again, so that a
+    // network sending it a second time after a restart does not get it delivered twice.
+    if (auto s = store::load_recent_origins(
+            db, now - kDedupeWindowMs,
+            [&](store::RecentOrigin o) {
+              remember_origin(o.connector + '\n' + o.from + '\n' + o.origin_id, o.created_ms);
+            });
         !s.ok())
       return s;
     return store::load_spend(db, sms_.month(),
@@ -601,11 +611,16 @@ bool Router::seen_recently(const InboundMessage& m) {
     recent_order_.pop_front();
   }
   std::string key = m.connector + '\n' + m.from.str() + '\n' + m.origin_id;
-  auto [it, inserted] = recent_origins_.try_emplace(key, now);
-  if (!inserted && it->second >= now - kDedupeWindowMs) return true;
-  it->second = now;
-  recent_order_.emplace_back(now, std::move(key));
+  if (auto it = recent_origins_.find(key);
+      it != recent_origins_.end() && it->second >= now - kDedupeWindowMs)
+    return true;
+  remember_origin(std::move(key), now);
   return false;
+}
+
+void Router::remember_origin(std::string key, std::int64_t ms) {
+  recent_origins_[key] = ms;
+  recent_order_.emplace_back(ms, std::move(key));
 }
 
 bool Router::may_send_help(const std::string& phone) {

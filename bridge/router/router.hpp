@@ -201,6 +201,7 @@ class Router {
   // Recently seen (connector, sender, origin id): a network that sends the same message
   // again within the window (a retransmission) gets it acknowledged, not delivered twice.
   bool seen_recently(const InboundMessage& m);
+  void remember_origin(std::string key, std::int64_t ms);
   void forget_origin(const std::string& key) { recent_origins_.erase(key); }
   std::unordered_map<std::string, std::int64_t> recent_origins_;
   std::deque<std::pair<std::int64_t, std::string>> recent_order_;

@@ -129,6 +129,12 @@ class RcsStories(RcsStage):
         self.assertEqual([m.body for m in alice.messages() if m.body == "only once"], ["only once"])
         self.assertGreaterEqual(
             b.metric("passerelle_rcs_webhook_requests_total", platform="carrier-a", status="401") or 0, 2)
+        # The bridge dies (as if before its answer reached the platform), and the platform
+        # sends the event again to the restarted bridge: stored once, delivered once.
+        b.restart(kill=True, wait_ready=True)
+        self.assertEqual(raw(json=event, auth="good")["status"], 200)
+        time.sleep(2)
+        self.assertEqual([m.body for m in alice.messages() if m.body == "only once"], ["only once"])
 
     def test_a_platform_that_is_down_shows_on_readyz_and_messages_wait_for_it(self):
         b = self.bridge()

@@ -160,6 +160,29 @@ TEST_F(RouterTest, DuplicateOriginIsNotSentTwice) {
   EXPECT_EQ(charged("xmpp:alice@example.org"), 5);
 }
 
+TEST_F(RouterTest, DuplicateOriginIsRecognisedAfterARestart) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "same").ok());
+  restart();
+  // The network sends it again (its acknowledgement was lost in the crash).
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "same").ok());
+  // Another sender's message with the same id is no duplicate.
+  ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "hi", "same").ok());
+  std::int64_t stored = -1;
+  ASSERT_TRUE(store_
+                  ->run_sync([&](store::Db& db) -> Status {
+                    auto st = db.prepare("SELECT count(*) FROM messages WHERE origin_id = 'same'");
+                    if (!st.ok()) return st.error();
+                    auto row = (*st)->step();
+                    if (!row.ok()) return row.error();
+                    stored = (*st)->col_int(0);
+                    (*st)->reset();
+                    return {};
+                  })
+                  .ok());
+  EXPECT_EQ(stored, 2);  // alice's once, dave's once
+}
+
 TEST_F(RouterTest, SameStanzaIdFromAnotherUserIsNotADuplicate) {
   start();
   ASSERT_TRUE(
