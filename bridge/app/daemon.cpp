@@ -142,9 +142,15 @@ int run_daemon(const config::Config& cfg) {
     return 1;
   }
   auto files = std::make_shared<FileShare>(cfg.files.dir, cfg.files.public_url,
-                                           static_cast<std::size_t>(cfg.files.max_files));
-  spdlog::info("files: {} shared link(s) in {}, served as {}/files/...", files->size(),
-               cfg.files.dir, cfg.files.public_url);
+                                           static_cast<std::size_t>(cfg.files.max_files), nullptr,
+                                           static_cast<std::uint64_t>(cfg.files.max_bytes));
+  spdlog::info("files: {} shared link(s) ({} of {} bytes) in {}, served as {}/files/...",
+               files->size(), files->bytes(), cfg.files.max_bytes, cfg.files.dir,
+               cfg.files.public_url);
+  if (files->bytes() > static_cast<std::uint64_t>(cfg.files.max_bytes))
+    spdlog::warn(
+        "files: the shared files take more than files.max_bytes; new files are told "
+        "in words until older links expire");
 
   asio::io_context io;
   // Keeps run() going until every connector has stopped: a connector on a thread of its

@@ -45,6 +45,8 @@ struct FilesSection {
   std::string public_url;
   int ttl_s = 604800;  // a link works this long (7 days); the file is deleted after
   int max_files = 100000;
+  // Room the shared files and the files being fetched may take together, in bytes.
+  std::int64_t max_bytes = std::int64_t{4} << 30;  // 4 GiB
 
   friend bool operator==(const FilesSection&, const FilesSection&) = default;
 };

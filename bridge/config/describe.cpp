@@ -102,8 +102,9 @@ std::string describe(const Config& c) {
   out += fmt::format(
       "delivery: retry {}..{} ms, at most {} attempts, expire after {} s, on unknown outcome {}\n",
       d.retry_initial_ms, d.retry_max_ms, d.max_attempts, d.expire_after_s, d.on_unknown);
-  out += fmt::format("files: {}, links {}/files/..., kept {} s, at most {}\n", c.files.dir,
-                     c.files.public_url, c.files.ttl_s, c.files.max_files);
+  out += fmt::format("files: {}, links {}/files/..., kept {} s, at most {} files and {} bytes\n",
+                     c.files.dir, c.files.public_url, c.files.ttl_s, c.files.max_files,
+                     c.files.max_bytes);
   out += fmt::format("access: JIDs {}; domains {}\n", list(c.access.allow_jids),
                      list(c.access.allow_domains));
   const auto& x = c.xmpp;

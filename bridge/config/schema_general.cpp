@@ -171,6 +171,7 @@ void read_files(Reader r, FilesSection& f) {
   });
   r.integer("ttl_s", f.ttl_s, 60, INT_MAX);
   r.integer("max_files", f.max_files, 1, 10000000);
+  r.integer("max_bytes", f.max_bytes, std::int64_t{1} << 20, std::int64_t{1} << 50);
   r.finish();
 }
 

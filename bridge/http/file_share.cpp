@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <set>
@@ -106,8 +107,11 @@ std::string base32_lower(const unsigned char* bytes, std::size_t n) {
 }
 
 FileShare::FileShare(fs::path dir, std::string public_base_url, std::size_t max_files,
-                     std::function<WallClock::time_point()> clock)
-    : base_url_(std::move(public_base_url)), max_files_(max_files), clock_(std::move(clock)) {
+                     std::function<WallClock::time_point()> clock, std::uint64_t max_bytes)
+    : base_url_(std::move(public_base_url)),
+      max_files_(max_files),
+      max_bytes_(max_bytes),
+      clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return WallClock::now(); };
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   std::error_code ec;
@@ -137,6 +141,7 @@ void FileShare::load_index() {
       entries_.insert_or_assign(e->token, std::move(*e));
     }
   }
+  for (const auto& [token, e] : entries_) bytes_ += e.size;
   dropped += remove_expired(clock_());
   kept = entries_.size();
   if (dropped > 0) {
@@ -189,6 +194,7 @@ Result<SharedFile> FileShare::share(fs::path file, std::string name, std::string
   if (auto st = append_index(e); !st.ok()) return st.error();
   SharedFile out{e.token, base_url_ + "/files/" + e.token + "/" + percent_encode(e.name),
                  e.expires};
+  bytes_ += e.size;
   entries_.emplace(e.token, std::move(e));
   return out;
 }
@@ -214,11 +220,53 @@ std::size_t FileShare::size() const {
   return entries_.size();
 }
 
+std::uint64_t FileShare::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+std::uint64_t FileShare::reserved_bytes() const {
+  std::lock_guard lock(mu_);
+  return reserved_;
+}
+
+Result<FileShare::Reservation> FileShare::reserve(std::uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  auto fits = [&] { return bytes <= max_bytes_ && bytes_ + reserved_ <= max_bytes_ - bytes; };
+  if (!fits() && remove_expired(clock_()) > 0) {
+    if (auto st = rewrite_index(); !st.ok()) spdlog::warn("files: {}", st.error().message);
+  }
+  if (!fits())
+    return Error::limit("files: no room for " + std::to_string(bytes) + " more bytes: " +
+                        std::to_string(bytes_ + reserved_) + " of files.max_bytes (" +
+                        std::to_string(max_bytes_) + ") in use until older links expire");
+  reserved_ += bytes;
+  return Reservation(this, bytes);
+}
+
+void FileShare::Reservation::release() {
+  if (owner_ == nullptr) return;
+  std::lock_guard lock(owner_->mu_);
+  owner_->reserved_ -= std::min(owner_->reserved_, bytes_);
+  owner_ = nullptr;
+}
+
+FileShare::Reservation& FileShare::Reservation::operator=(Reservation&& o) noexcept {
+  if (this != &o) {
+    release();
+    owner_ = o.owner_;
+    bytes_ = o.bytes_;
+    o.owner_ = nullptr;
+  }
+  return *this;
+}
+
 // Caller holds mu_.
 std::size_t FileShare::remove_expired(WallClock::time_point now) {
   std::vector<fs::path> candidates;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (now >= it->second.expires) {
+      bytes_ -= std::min(bytes_, it->second.size);
       candidates.push_back(std::move(it->second.path));
       it = entries_.erase(it);
     } else {

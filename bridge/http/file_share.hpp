@@ -53,9 +53,35 @@ class FileShare {
   // admin server ("https://files.example.org"; a trailing '/' is dropped). `clock` gives
   // the time find() and share() use; empty means the system clock (tests pass their own).
   FileShare(std::filesystem::path dir, std::string public_base_url, std::size_t max_files = 100000,
-            std::function<WallClock::time_point()> clock = {});
+            std::function<WallClock::time_point()> clock = {},
+            std::uint64_t max_bytes = std::uint64_t{4} << 30);
   FileShare(const FileShare&) = delete;
   FileShare& operator=(const FileShare&) = delete;
+
+  // Room held in the directory for a file while it arrives (max_bytes counts it with the
+  // shared files), given back when the reservation is dropped: share the file first.
+  class Reservation {
+   public:
+    Reservation() = default;
+    Reservation(Reservation&& o) noexcept : owner_(o.owner_), bytes_(o.bytes_) {
+      o.owner_ = nullptr;
+    }
+    Reservation& operator=(Reservation&& o) noexcept;
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+    ~Reservation() { release(); }
+    void release();
+
+   private:
+    friend class FileShare;
+    Reservation(FileShare* owner, std::uint64_t bytes) : owner_(owner), bytes_(bytes) {}
+    FileShare* owner_ = nullptr;
+    std::uint64_t bytes_ = 0;
+  };
+  // Room for `bytes` more, after forgetting expired shares if that makes room. Error limit
+  // when it does not fit; the message says how much is in use. The FileShare must outlive
+  // the reservation.
+  Result<Reservation> reserve(std::uint64_t bytes);
 
   // Registers `file` (a regular file inside `dir`, `size` bytes long) under a new token
   // for `ttl`. Errors: invalid (file outside dir, missing, size differs, empty name, ttl not
@@ -71,6 +97,9 @@ class FileShare {
   std::size_t sweep(WallClock::time_point now);
 
   std::size_t size() const;
+  // Bytes of the live shares, and of the reservations.
+  std::uint64_t bytes() const;
+  std::uint64_t reserved_bytes() const;
   const std::filesystem::path& dir() const { return dir_; }
   const std::string& public_base_url() const { return base_url_; }
 
@@ -83,6 +112,9 @@ class FileShare {
   std::filesystem::path dir_;
   std::string base_url_;
   std::size_t max_files_;
+  std::uint64_t max_bytes_;
+  std::uint64_t bytes_ = 0;     // of entries_
+  std::uint64_t reserved_ = 0;  // held by reservations
   std::function<WallClock::time_point()> clock_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, FileShareEntry> entries_;

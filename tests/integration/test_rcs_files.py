@@ -231,6 +231,21 @@ class RcsFiles(RcsStage):
         self.assertEqual([n for n in left if not n.startswith(".")], [])
         self.assertEqual(len(self.file_messages(alice)), 2)
 
+    def test_c2_a_file_that_does_not_fit_files_max_bytes_is_told_in_words(self):
+        b = self.bridge(config={"files": {"max_bytes": 3 * MIB}})
+        alice = self.conversation()
+        self.send_file(2 * MIB, 5, "first.bin")
+        self.wait_link(alice, b, "first.bin")
+        # The first file's 2 MiB are shared until its link expires: no room for 2 more.
+        second = self.send_file(2 * MIB, 6, "second.bin")
+        msg = alice.wait_message(lambda s: s.bare_from == f"{PHONE_A}@{RCS}" and s.body
+                                 and s.body.startswith('[sent a file "second.bin"'), timeout=15)
+        self.assertEqual(msg.body, f'[sent a file "second.bin", {human_size(2 * MIB)}, '
+                                   'application/octet-stream: the bridge has no room for it right now]')
+        self.assertEqual(msg.oob, [])
+        self.assertEqual(self.downloads(second["file_id"]), [])
+        self.assertIn("raise files.max_bytes", b.tail(200))
+
     # -- d. the platform fails while the bridge fetches ----------------------------------------
 
     def test_d_a_fetch_that_fails_is_asked_again_and_the_file_arrives_once(self):

@@ -45,6 +45,15 @@ asio::awaitable<void> RcsConnector::receive_file(Address bot, InboundFile f) {
                 {});
     co_return;
   }
+  // Room in files.dir for what the event announces, else for the most it may be.
+  auto room = files_->reserve(f.file.size.value_or(limit));
+  if (!room.ok()) {
+    spdlog::warn("{}: file from {} not kept: {}; raise files.max_bytes or lower files.ttl_s", name_,
+                 f.contact.number, room.error().message);
+    finish_file(bot, f, told_in_words(f.file, "the bridge has no room for it right now"), {});
+    co_return;
+  }
+  FileShare::Reservation held = std::move(*room);  // until the file is shared or removed
   const std::filesystem::path path = files_->dir() / ("rcs-" + new_ulid());
   std::string target = path.string();
   auto got = co_await client_->download(f.file.url, target, limit, disk_);

@@ -115,6 +115,7 @@ asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a,
       "larger than " + platform_.name + " takes (" + human_size(limit) + ")";
   FileRef ref{{}, a.name, a.content_type, a.size};
   std::filesystem::path path;
+  FileShare::Reservation held;  // declared first: given back once the file is removed
   RemoveOnExit temporary;
   if (auto local = shared_file(*files_, a.url)) {
     path = local->path;
@@ -123,6 +124,10 @@ asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a,
     ref.size = local->size;
   } else {
     if (a.size > limit) co_return Error::limit(too_large);
+    // Fetched into files.dir for the upload: held within files.max_bytes meanwhile.
+    auto room = files_->reserve(a.size > 0 ? a.size : limit);
+    if (!room.ok()) co_return Error::transient(room.error().message);
+    held = std::move(*room);
     path = files_->dir() / ("out-" + new_ulid());
     temporary.path = path;
     std::string url = a.url;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "temp_dir.hpp"
@@ -139,6 +140,58 @@ TEST(FileShare, LimitCountsLiveShares) {
   clock.seconds += 10;  // the first expires: its place is free again
   EXPECT_TRUE(share.share(g, "g2", "", 1, "", 100s).ok());
   EXPECT_FALSE(std::filesystem::exists(f));
+}
+
+TEST(FileShare, ReservationsAndSharedFilesShareMaxBytes) {
+  TempDir dir;
+  FakeClock clock;
+  FileShare share(dir.path(), "https://h", 100, clock.fn(), /*max_bytes=*/10);
+  const auto f = dir.write("f", "123456");
+  {
+    auto room = share.reserve(6);  // a file of 6 bytes arriving
+    ASSERT_TRUE(room.ok());
+    EXPECT_EQ(share.reserved_bytes(), 6u);
+    auto more = share.reserve(5);
+    ASSERT_FALSE(more.ok());
+    EXPECT_EQ(more.error().code, Errc::limit_exceeded);
+    EXPECT_NE(more.error().message.find("6 of files.max_bytes (10)"), std::string::npos)
+        << more.error().message;
+    ASSERT_TRUE(share.share(f, "f", "", 6, "", 10s).ok());
+  }  // shared: the reservation is given back, the file counts instead
+  EXPECT_EQ(share.reserved_bytes(), 0u);
+  EXPECT_EQ(share.bytes(), 6u);
+  EXPECT_TRUE(share.reserve(4).ok());
+  EXPECT_FALSE(share.reserve(5).ok());
+  EXPECT_FALSE(share.reserve(11).ok());
+  EXPECT_FALSE(share.reserve(std::numeric_limits<std::uint64_t>::max()).ok());
+  // A move keeps one reservation; dropping it frees the room.
+  auto a = share.reserve(4);
+  ASSERT_TRUE(a.ok());
+  FileShare::Reservation moved = std::move(*a);
+  EXPECT_EQ(share.reserved_bytes(), 4u);
+  moved.release();
+  EXPECT_EQ(share.reserved_bytes(), 0u);
+  // Expired shares make room when it is asked for.
+  clock.seconds += 10;
+  EXPECT_TRUE(share.reserve(10).ok());
+  EXPECT_EQ(share.bytes(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(f));
+}
+
+TEST(FileShare, BytesAreCountedAgainAfterARestart) {
+  TempDir dir;
+  FakeClock clock;
+  {
+    FileShare share(dir.path(), "https://h", 100, clock.fn(), 10);
+    ASSERT_TRUE(share.share(dir.write("a", "1234"), "a", "", 4, "", 10s).ok());
+    ASSERT_TRUE(share.share(dir.write("b", "12345"), "b", "", 5, "", 100s).ok());
+  }
+  FileShare again(dir.path(), "https://h", 100, clock.fn(), 10);
+  EXPECT_EQ(again.bytes(), 9u);
+  EXPECT_FALSE(again.reserve(2).ok());
+  clock.seconds += 10;
+  FileShare later(dir.path(), "https://h", 100, clock.fn(), 10);
+  EXPECT_EQ(later.bytes(), 5u);
 }
 
 TEST(FileShare, IndexSurvivesARestart) {
