@@ -35,6 +35,8 @@ ALICE_PHONE = "+33611111111"
 BOB_PHONE = "+33622222222"
 SENDER = "+33700000001"
 CAROL = "t3e@example.com"
+GATEWAY = "sms@example.com"  # the bridge's own MSN account to phones
+PHONE = "+33633333333"
 
 
 @unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
@@ -64,7 +66,7 @@ class MsnConnector(HarnessTestCase):
         return srv
 
     def bridge(self, srv, *, password="123456", idle_s=300, max_version="MSNP12", start=True,
-               smsc=None, people=(), login_url=None, login_ca_file=None):
+               smsc=None, people=(), login_url=None, login_ca_file=None, gateway=False):
         config = {
             "xmpp": {"enabled": True, "component_host": "127.0.0.1",
                      "component_port": self.prosody.component_port, "secret": SECRET,
@@ -82,6 +84,9 @@ class MsnConnector(HarnessTestCase):
             config["sms"] = {"enabled": True, "sender_numbers": [SENDER],
                              "smsc": [smsc_table("primary", smsc.port, reconnect_initial_ms=200,
                                                  reconnect_max_ms=1000, enquire_link_s=5)]}
+        if gateway:
+            config["msn"]["accounts"].append({"login": GATEWAY, "password": "123456",
+                                              "gateway": True, "allow": [BOB]})
         b = Bridge(self.tmp, config)
         self.addCleanup(b.stop)
         if start:
@@ -306,6 +311,27 @@ class MsnConnector(HarnessTestCase):
         self.assertTrue(answer.get("ok"), answer)
         alice.wait_message(lambda s: s.body and "oui, à 20h" in s.body and s.bare_from == BOB_JID,
                            timeout=20)
+
+    def test_gateway_account_takes_msn_users_to_any_phone_and_back(self):
+        srv = self.msn_server()
+        srv.add_account(GATEWAY, "123456", "SMS")
+        srv.check("add_contact", owner=GATEWAY, contact=BOB, lists=["FL", "AL"])
+        srv.check("add_contact", owner=BOB, contact=GATEWAY, lists=["FL", "AL"])
+        smsc = self.smsc()
+        b = self.bridge(srv, smsc=smsc, gateway=True)
+        self.wait_ready(b)
+        bob = self.bob(srv)
+        sb = bob.run(bob.client.open_switchboard(GATEWAY))
+        bob.run(sb.send_text(f"{PHONE} Salut, c'est Bob sur MSN"))
+        [sms] = smsc.wait_for_messages(1, timeout=20)
+        self.assertEqual(sms["destination_addr"], PHONE.lstrip("+"))
+        self.assertEqual(sms["text"], f"[MSN] {BOB}: Salut, c'est Bob sur MSN")
+        time.sleep(0.5)  # the SMSC's answer reaches the bridge: the thread is recorded
+        answer = smsc.mo(PHONE, SENDER, "Coucou Bob, bien reçu")
+        self.assertTrue(answer.get("ok"), answer)
+        texts = []
+        while f"{PHONE}: Coucou Bob, bien reçu" not in texts:
+            texts.append(bob.run(sb.next_text(timeout=20)).body.decode())
 
     def offline_person_story(self):
         srv = self.msn_server()
