@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -138,6 +139,41 @@ double cpu_seconds() {
          double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// CPU time (user + system) of each thread of this process so far, with its name: which
+// thread is the serial part (the store's writer, the core strand) and how busy it is.
+struct ThreadCpu {
+  std::string name;
+  long tid = 0;
+  double seconds = 0;
+};
+std::vector<ThreadCpu> thread_cpu() {
+  std::vector<ThreadCpu> out;
+  const double tick = double(::sysconf(_SC_CLK_TCK));
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::FILE* f = std::fopen((e.path() / "stat").c_str(), "r");
+    if (!f) continue;
+    char buf[1024];
+    const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = 0;
+    const std::string line(buf);
+    const auto open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    ThreadCpu t;
+    t.tid = std::atol(line.c_str());
+    t.name = line.substr(open + 1, close - open - 1);
+    // After the name: state (field 3) ... utime (14), stime (15).
+    unsigned long utime = 0, stime = 0;
+    if (std::sscanf(line.c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                    &utime, &stime) == 2)
+      t.seconds = double(utime + stime) / tick;
+    out.push_back(std::move(t));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ThreadCpu& a, const ThreadCpu& b) { return a.seconds > b.seconds; });
+  return out;
+}
+
 double pct(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -215,6 +251,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double delivered_s = std::chrono::duration<double>(Clock::now() - t0).count();
   const double bridge_cpu_us = (cpu_seconds() - cpu0) * 1e6 / total;
+  const auto threads = thread_cpu();
   const auto stats = (*store)->stats();
   work.reset();
   io.stop();
@@ -233,8 +270,17 @@ int main(int argc, char** argv) {
               (total / delivered_s) / raw);
   std::printf("CPU per message (all threads, the producer included): %.1f us; reference %.1f us\n",
               bridge_cpu_us, raw_cpu_us);
-  std::printf("store: %llu jobs in %llu commits (%.1f jobs/commit)\n",
-              (unsigned long long)stats.jobs, (unsigned long long)stats.commits,
-              double(stats.jobs) / double(std::max<std::uint64_t>(1, stats.commits)));
+  std::printf("busiest threads, CPU us per message (from start-up):");
+  for (size_t i = 0; i < threads.size() && i < 4; ++i)
+    std::printf(" %s[%ld] %.1f", threads[i].name.c_str(), threads[i].tid,
+                threads[i].seconds * 1e6 / total);
+  std::printf("\n");
+  std::printf(
+      "store: %llu jobs in %llu commits (%.1f jobs/commit), %llu replayed; WAL checkpoints: %llu "
+      "beside the writer, %llu by it\n",
+      (unsigned long long)stats.jobs, (unsigned long long)stats.commits,
+      double(stats.jobs) / double(std::max<std::uint64_t>(1, stats.commits)),
+      (unsigned long long)stats.replays, (unsigned long long)stats.checkpoints,
+      (unsigned long long)stats.writer_checkpoints);
   return 0;
 }

@@ -6,18 +6,27 @@ namespace passerelle::store {
 
 Stmt& Stmt::bind(int i, std::int64_t v) {
   sqlite3_bind_int64(s_, i, v);
+  used_ = true;
   return *this;
 }
 Stmt& Stmt::bind(int i, std::string_view v) {
   sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  used_ = true;
+  return *this;
+}
+Stmt& Stmt::bind_static(int i, std::string_view v) {
+  sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  used_ = true;
   return *this;
 }
 Stmt& Stmt::bind_null(int i) {
   sqlite3_bind_null(s_, i);
+  used_ = true;
   return *this;
 }
 
 Result<bool> Stmt::step() {
+  used_ = true;
   const int rc = sqlite3_step(s_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -52,6 +61,7 @@ bool Stmt::col_null(int i) const {
 void Stmt::reset() {
   sqlite3_reset(s_);
   sqlite3_clear_bindings(s_);
+  used_ = false;
 }
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
@@ -97,8 +107,9 @@ Result<Stmt*> Db::prepare(Sql sql) {
                    "sqlite prepare: " + last_error() + " in: " + std::string(sql.text()), false, 0};
     it = cache_.emplace(sql.text(), std::make_pair(s, std::make_unique<Stmt>(s))).first;
   }
-  it->second.second->reset();
-  return it->second.second.get();
+  Stmt* stmt = it->second.second.get();
+  if (stmt->used()) stmt->reset();  // run() leaves it reset: no second reset per use
+  return stmt;
 }
 
 std::int64_t Db::changes() const {

@@ -24,9 +24,15 @@ class Stmt {
   explicit Stmt(sqlite3_stmt* s) : s_(s) {}
   Stmt& bind(int i, std::int64_t v);
   Stmt& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  // Text is bound without a copy where its storage outlives the statement's run: a
+  // std::string lvalue and bind_static must stay alive and unchanged until the statement
+  // is reset (run(), or the next Db::prepare of it). A temporary string and a string_view
+  // are copied.
   Stmt& bind(int i, std::string_view v);
-  Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Stmt& bind(int i, const std::string& v) { return bind_static(i, v); }
+  Stmt& bind(int i, std::string&& v) { return bind(i, std::string_view(v)); }
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Stmt& bind_static(int i, std::string_view v);
   Stmt& bind_null(int i);
   // Steps once: true while a row is available; errors become Error::internal.
   Result<bool> step();
@@ -35,10 +41,14 @@ class Stmt {
   std::int64_t col_int(int i) const;
   std::string col_text(int i) const;
   bool col_null(int i) const;
+  // Resets and clears the bindings.
   void reset();
+  // Bound or stepped since the last reset.
+  bool used() const { return used_; }
 
  private:
   sqlite3_stmt* s_;
+  bool used_ = false;
 };
 
 // SQL text known at compile time (a string literal): its address names the cached

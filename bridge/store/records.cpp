@@ -51,6 +51,7 @@ DeliveryState parse_delivery_state(const std::string& s) {
 }
 
 Result<bool> insert_message(Db& db, const MessageRow& m) {
+  const std::string attachments = encode_attachments(m.attachments);  // bound without a copy
   auto st = run(
       db,
       "INSERT OR IGNORE INTO messages(id, conversation_id, sender, recipient, body, "
@@ -58,7 +59,7 @@ Result<bool> insert_message(Db& db, const MessageRow& m) {
       [&](Stmt& s) {
         s.bind(1, m.id).bind(2, m.conversation_id).bind(3, m.sender).bind(4, m.recipient);
         s.bind(5, m.body).bind(6, m.origin_connector).bind(7, m.origin_id).bind(8, m.created_ms);
-        s.bind(9, encode_attachments(m.attachments));
+        s.bind(9, attachments);
       });
   if (!st.ok()) return st.error();
   return db.changes() > 0;
@@ -82,7 +83,9 @@ Status insert_delivery(Db& db, const DeliveryRow& d) {
         s.bind(1, d.id).bind(2, d.message_id).bind(3, d.connector).bind(4, d.sender);
         s.bind(5, d.recipient).bind(6, d.kind).bind(7, d.request_receipt ? 1 : 0);
         s.bind(8, d.notify).bind(9, d.notify_from).bind(10, d.notify_origin).bind(11, d.payer);
-        s.bind(12, delivery_state_name(d.state)).bind(13, d.attempts).bind(14, d.next_attempt_ms);
+        s.bind_static(12, delivery_state_name(d.state))
+            .bind(13, d.attempts)
+            .bind(14, d.next_attempt_ms);
         s.bind(15, d.segments).bind(16, d.reason).bind(17, d.unknown_outcomes);
         s.bind(18, d.created_ms).bind(19, d.updated_ms);
       });
@@ -94,7 +97,9 @@ Status update_delivery(Db& db, const DeliveryRow& d) {
       "UPDATE deliveries SET state=?, attempts=?, next_attempt_ms=?, segments=?, reason=?, "
       "unknown_outcomes=?, updated_ms=? WHERE id=?",
       [&](Stmt& s) {
-        s.bind(1, delivery_state_name(d.state)).bind(2, d.attempts).bind(3, d.next_attempt_ms);
+        s.bind_static(1, delivery_state_name(d.state))
+            .bind(2, d.attempts)
+            .bind(3, d.next_attempt_ms);
         s.bind(4, d.segments).bind(5, d.reason).bind(6, d.unknown_outcomes).bind(7, d.updated_ms);
         s.bind(8, d.id);
       });
@@ -107,7 +112,7 @@ Status upsert_network_id(Db& db, const NetworkIdRow& n) {
              "state=excluded.state",
              [&](Stmt& s) {
                s.bind(1, n.connector).bind(2, n.network_id).bind(3, n.delivery_id);
-               s.bind(4, delivery_state_name(n.state));
+               s.bind_static(4, delivery_state_name(n.state));
              });
 }
 

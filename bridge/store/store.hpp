@@ -4,6 +4,7 @@
 // their own threads: they submit a Job and get its Status in `done` once the batch that
 // ran it has committed, which is the moment the data is durable.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -24,6 +25,13 @@ struct StoreOptions {
   bool synchronous_full = true;  // fsync the WAL at every commit (else only at checkpoints)
   // The key of the secrets stored (secret_box.hpp), created if missing; "": <path>.key.
   std::string key_file;
+  // Checkpoints (copying the WAL back into the database file, with its fsyncs) run on a
+  // thread and connection of their own once the WAL holds checkpoint_pages pages, so that
+  // the writer does not wait for them. The WAL starts over only once all of it has been
+  // copied back, which a checkpointer running beside a steady stream of commits seldom
+  // sees: when it reaches wal_limit_pages, the writer checkpoints after its commit.
+  int checkpoint_pages = 1000;
+  int wal_limit_pages = 4000;
 };
 
 struct StoreStats {
@@ -31,7 +39,9 @@ struct StoreStats {
   std::uint64_t commits = 0;
   std::uint64_t failed_jobs = 0;
   std::uint64_t queue_depth = 0;
-  std::uint64_t replays = 0;  // batches run again with savepoints after a job failed
+  std::uint64_t replays = 0;             // batches run again with savepoints after a job failed
+  std::uint64_t checkpoints = 0;         // by the checkpointer thread
+  std::uint64_t writer_checkpoints = 0;  // by the writer, the WAL at wal_limit_pages
 };
 
 class Store {
@@ -76,9 +86,15 @@ class Store {
     Replay replay = Replay::no;
   };
   void run_batch(std::deque<Queued>& batch);
+  // Hands a job its result, releasing its job and completion.
+  static void finish(Queued& q, Status st);
   // Runs every job of `batch` in one transaction; false (rolled back) at the first job
   // that fails.
   bool run_fast(std::deque<Queued>& batch);
+  // SQLite's WAL hook on the writer's connection, after each commit: `pages` in the WAL.
+  static int on_wal_commit(void* store, sqlite3* db, const char* name, int pages);
+  void checkpointer_loop();
+  void stop_checkpointer();
 
   std::unique_ptr<Db> db_;
   StoreOptions options_;
@@ -91,6 +107,19 @@ class Store {
   bool stopped_ = false;  // the writer has exited; submit() fails fast
   StoreStats stats_;
   std::thread writer_;
+  // The checkpointer: its connection (null: the writer checkpoints as SQLite does by
+  // default), what wakes it, and the lock one checkpoint at a time holds, either thread's.
+  std::unique_ptr<Db> checkpoint_db_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_closing_ = false;
+  // WAL frames the checkpointer's last run left copied back, and the WAL's size at the
+  // writer's last commit (a smaller one means the WAL started over).
+  std::atomic<int> wal_copied_{0};
+  int wal_pages_seen_ = 0;  // writer thread only
+  std::mutex checkpoint_run_mu_;
+  std::thread checkpointer_;
 };
 
 // Applies the migrations newer than the database's user_version, each in its own
