@@ -158,6 +158,15 @@ int run_daemon(const config::Config& cfg) {
   auto keep_running = asio::make_work_guard(io);
   auto core = asio::make_strand(io);
   Metrics metrics;
+  const std::string files_help =
+      "Bytes in files.dir within files.max_bytes: shared files, and "
+      "room held for files still arriving";
+  metrics.gauge_fn("passerelle_files_bytes", files_help, {{"kind", "shared"}},
+                   [files] { return static_cast<double>(files->bytes()); });
+  metrics.gauge_fn("passerelle_files_bytes", files_help, {{"kind", "arriving"}},
+                   [files] { return static_cast<double>(files->reserved_bytes()); });
+  metrics.gauge_fn("passerelle_files_shared", "Files shared as links now (files.max_files)", {},
+                   [files] { return static_cast<double>(files->size()); });
   std::unique_ptr<Router> router;
   Bus bus(core, [&router](InboundEvent ev) { router->handle(std::move(ev)); });
   // Blocking file work (fetched files hashed and written, expired links deleted): never on

@@ -245,6 +245,9 @@ class RcsFiles(RcsStage):
         self.assertEqual(msg.oob, [])
         self.assertEqual(self.downloads(second["file_id"]), [])
         self.assertIn("raise files.max_bytes", b.tail(200))
+        self.assertEqual(b.metric("passerelle_files_bytes", kind="shared"), 2 * MIB)
+        self.assertEqual(b.metric("passerelle_files_bytes", kind="arriving"), 0)
+        self.assertEqual(b.metric("passerelle_files_shared"), 1)
 
     # -- d. the platform fails while the bridge fetches ----------------------------------------
 
