@@ -1,5 +1,6 @@
 #include "app/connectors.hpp"
 
+#include "core/percent.hpp"
 #include "smpp/codec/segmenter.hpp"
 
 #ifdef PASSERELLE_WITH_XMPP
@@ -34,7 +35,10 @@ void make_connectors(boost::asio::io_context& io, const config::Config& cfg, Eve
 #ifdef PASSERELLE_WITH_SMPP
   if (cfg.sms.enabled)
     for (const auto& smsc : cfg.sms.smsc)
-      registry.add(std::make_unique<smpp::SmppConnector>(io, smsc, cfg.sms, sink));
+      registry.add(std::make_unique<smpp::SmppConnector>(
+          io, smsc, cfg.sms, sink,
+          std::filesystem::path(cfg.bridge.data_dir) /
+              ("sms-parts-" + percent_encode(smsc.name) + ".journal")));
 #endif
 #ifdef PASSERELLE_WITH_OSCAR
   // One connector ("oscar") for every linked AIM and ICQ account.

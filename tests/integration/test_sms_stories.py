@@ -238,6 +238,34 @@ class SmsStories(HarnessTestCase):
             return {m["text"] for m in smsc.messages() if m.get("command_status") == 0}
         wait_until(lambda: len(delivered()) == count, timeout=180, message="all 300 delivered after restart")
 
+    def test_kill9_between_the_parts_of_a_long_sms_loses_nothing(self):
+        # The SMSC sends each part once the previous one is answered (window 1): the bridge
+        # answers a part after part_hold_ms, before the message is whole, and keeps it on
+        # disk until the message is committed.
+        smsc = self.smsc()
+        b = self.bridge([("primary", smsc, {"part_hold_ms": 100})])
+        alice = self.user("alice")
+        alice.send_message(f"{PHONE}@{SMS}", "send me the long version")
+        smsc.wait_for_messages(1)
+        time.sleep(0.5)  # the SMSC's answer reaches the bridge: the thread is recorded
+        reply = "Voici la version longue, en trois parties envoyées une à une. " * 3
+        # Two parts reach the bridge and are answered; then it dies.
+        answer = self.mo(smsc, PHONE, reply, split=3, order=[1, 2], ref=77)
+        self.assertEqual(answer.get("statuses"), [0, 0], answer)
+        b.restart(kill=True)
+        self.wait_links_up(b)
+        # The SMSC sends the last part to the restarted bridge: the whole text arrives, once.
+        self.mo(smsc, PHONE, reply, split=3, order=[3], ref=77)
+        msg = alice.wait_message(lambda s: s.body == reply, timeout=15)
+        self.assertEqual(msg.bare_from, f"{PHONE}@{SMS}")
+        self.assertIn("2 part(s) of 1 long SMS kept from before the restart", b.tail(200))
+        time.sleep(1)
+        self.assertEqual([m.body for m in alice.messages() if m.body == reply], [reply])
+        # Committed: nothing is kept any more.
+        journal = b.data_dir / "sms-parts-primary.journal"
+        self.assertTrue(not journal.exists() or journal.stat().st_size == 0,
+                        journal.read_text() if journal.exists() else "")
+
     # -- 5. spending cap, and users who may not use the bridge ------------------------------
 
     def test_spending_cap_and_forbidden_user(self):

@@ -55,6 +55,42 @@ ShortMessageBody as_short_message(const DataSmBody& d) {
 
 }  // namespace
 
+// Parts of long SMS answered before a restart: their messages complete when the SMSC sends
+// the parts it still had to.
+void SmppConnector::recover_parts() {
+  auto kept = journal_.recover();
+  if (!kept.ok()) {
+    log_->error("{}", kept.error().message);
+    return;
+  }
+  if (kept->empty()) return;
+  const auto n = kept->size();
+  for (auto& p : *kept) {
+    auto res = reassembler_.add(std::move(p), now_ms());
+    log_dropped(res.dropped);
+    if (res.message) {  // cannot happen: a message's last part is never kept
+      log_->warn("SMS from {} was whole in the part journal; given up", res.message->source);
+      journal_done(*res.message);
+    }
+  }
+  log_->info("{} part(s) of {} long SMS kept from before the restart", n, journal_.messages());
+}
+
+void SmppConnector::journal(const std::vector<PartResponse>& parts) {
+  for (const auto& p : parts)
+    if (p.part)
+      if (auto st = journal_.add(*p.part); !st.ok())
+        log_->error("{}; a crash before the message is whole would lose that part",
+                    st.error().message);
+}
+
+void SmppConnector::journal_done(const Reassembled& msg) {
+  if (!msg.concat) return;
+  if (auto st = journal_.done(msg.source, msg.destination, msg.concat->ref, msg.concat->total);
+      !st.ok())
+    log_->warn("{}", st.error().message);
+}
+
 void SmppConnector::on_request(Link& link, const std::shared_ptr<Conn>& conn, Pdu pdu) {
   ShortMessageBody sm;
   if (const auto* d = pdu.as<DataSmBody>()) {
@@ -94,6 +130,8 @@ void SmppConnector::log_dropped(const std::vector<DroppedPartial>& dropped) {
   for (const auto& d : dropped) {
     log_->warn("incomplete SMS from {} (ref {}, {}/{} parts) dropped: {}", d.source, d.ref,
                d.received, d.total, drop_reason_name(d.reason));
+    if (auto st = journal_.done(d.source, d.destination, d.ref, d.total); !st.ok())
+      log_->warn("{}", st.error().message);
   }
 }
 
@@ -119,13 +157,16 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
       return;
     }
   }
+  // A copy for the journal, should the part be answered before its message is committed.
+  std::optional<Part> kept = part->concat ? std::optional<Part>(*part) : std::nullopt;
   auto res = reassembler_.add(std::move(*part), now_ms());
   log_dropped(res.dropped);
   using O = Reassembler::Outcome;
   switch (res.outcome) {
     case O::incomplete:
     case O::duplicate:
-      hold_part_response(key, link, conn, make_response(pdu, status::ok));
+      hold_part_response(key, link, conn, make_response(pdu, status::ok),
+                         res.outcome == O::incomplete ? std::move(kept) : std::nullopt);
       return;
     case O::rejected:
       log_->warn("SMS part from {} refused: {}", sm.source_addr,
@@ -133,6 +174,11 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
       link.respond(conn, make_response(pdu, status::temp_app_error));
       return;
     case O::undecodable:
+      if (kept)
+        if (auto st = journal_.done(kept->source, kept->destination, kept->concat->ref,
+                                    kept->concat->total);
+            !st.ok())
+          log_->warn("{}", st.error().message);
       log_->warn("SMS from {} is not text (data_coding 0x{:02X}): {}; refused", sm.source_addr,
                  sm.data_coding, res.error ? res.error->message : "");
       link.respond(conn, make_response(pdu, status::perm_app_error));
@@ -145,12 +191,15 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
 }
 
 void SmppConnector::hold_part_response(const std::string& key, Link& link,
-                                       const std::shared_ptr<Conn>& conn, Pdu resp) {
+                                       const std::shared_ptr<Conn>& conn, Pdu resp,
+                                       std::optional<Part> part) {
   if (key.empty() || smsc_.part_hold_ms <= 0 || part_responses_held_ >= kMaxPartResponses) {
+    journal({PartResponse{&link, conn, resp, 0, std::move(part)}});
     link.respond(conn, resp);
     return;
   }
-  part_responses_[key].push_back(PartResponse{&link, conn, std::move(resp), now_ms()});
+  part_responses_[key].push_back(
+      PartResponse{&link, conn, std::move(resp), now_ms(), std::move(part)});
   ++part_responses_held_;
   arm_part_timer();
 }
@@ -201,6 +250,7 @@ void SmppConnector::answer_old_parts(std::int64_t now) {
       parts.erase(parts.begin(), old_end);
       part_responses_held_ -= old.size();
       log_->debug("{} part(s) of a long SMS answered before the whole message arrived", old.size());
+      journal(old);
       answer_parts(old);
     }
     it = parts.empty() ? part_responses_.erase(it) : std::next(it);
@@ -239,9 +289,13 @@ void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, co
     asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st,
                          held = std::move(held), parts = std::move(parts)]() mutable {
       if (alive.expired()) return;
-      answer_parts(parts);
       auto c = wconn.lock();
       const bool closed = !c || c->closed;
+      // Refused or unanswerable, the message waits for the SMSC to send its last part again;
+      // the other parts, answered now, are kept on disk meanwhile.
+      if (closed || !st) journal(parts);
+      answer_parts(parts);
+      if (!closed && st) journal_done(held);
       if (closed)
         log_->warn("{} acknowledged after its connection closed; the SMSC will redeliver it",
                    origin);
@@ -249,7 +303,10 @@ void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, co
         log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin,
                    st.error().message);
       if ((closed || !st) && held.concat) {
-        if (held_.size() >= kMaxHeld) held_.erase(held_.begin());
+        if (held_.size() >= kMaxHeld) {
+          journal_done(held_.begin()->second.second);
+          held_.erase(held_.begin());
+        }
         const auto key =
             held_key(held.source, held.destination, held.concat->ref, held.concat->total);
         held_[key] = {now_ms(), std::move(held)};
@@ -273,6 +330,7 @@ asio::awaitable<void> SmppConnector::housekeeping() {
       if (it->second.first < cutoff) {
         log_->warn("SMS from {} refused earlier was not redelivered in time; dropped",
                    it->second.second.source);
+        journal_done(it->second.second);
         it = held_.erase(it);
       } else {
         ++it;

@@ -43,7 +43,8 @@ constexpr auto kThrottlePauseMax = std::chrono::milliseconds(8000);
 }  // namespace
 
 SmppConnector::SmppConnector(asio::io_context& io, const config::Smsc& smsc,
-                             const config::SmsSection& sms, EventSink& sink)
+                             const config::SmsSection& sms, EventSink& sink,
+                             std::filesystem::path part_journal)
     : strand_(asio::make_strand(io)),
       smsc_(smsc),
       sms_(sms),
@@ -53,6 +54,7 @@ SmppConnector::SmppConnector(asio::io_context& io, const config::Smsc& smsc,
       pump_timer_(strand_),
       reassembler_(
           ReassemblerLimits{1024, 1024 * 1024, std::int64_t{sms.reassembly_timeout_s} * 1000}),
+      journal_(std::move(part_journal)),
       housekeeping_timer_(strand_),
       part_timer_(strand_) {
   smsc_.window = std::max(1, smsc_.window);
@@ -67,6 +69,7 @@ SmppConnector::SmppConnector(asio::io_context& io, const config::Smsc& smsc,
     links_.push_back(std::make_unique<Link>(strand_, smsc_, BindRole::transceiver, owner, log_));
   }
   status_.state = LinkState::disabled;
+  recover_parts();
 }
 
 SmppConnector::~SmppConnector() = default;

@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,6 +34,7 @@
 #include "connector/connector.hpp"
 #include "smpp/codec/reassembler.hpp"
 #include "smpp/codec/segmenter.hpp"
+#include "smpp/connector/part_journal.hpp"
 #include "smpp/session/link.hpp"
 
 namespace passerelle::smpp {
@@ -43,8 +45,10 @@ class SmppConnector final : public Connector, private LinkOwner {
   // retryable = true and the outbox tries again later.
   static constexpr std::size_t kMaxQueue = 1024;
 
+  // `part_journal`: where parts of long SMS answered before their message is committed are
+  // kept (part_journal.hpp); empty keeps them in memory only.
   SmppConnector(asio::io_context& io, const config::Smsc& smsc, const config::SmsSection& sms,
-                EventSink& sink);
+                EventSink& sink, std::filesystem::path part_journal = {});
   ~SmppConnector() override;
 
   const std::string& name() const override { return name_; }
@@ -92,9 +96,14 @@ class SmppConnector final : public Connector, private LinkOwner {
     std::weak_ptr<Conn> conn;
     Pdu resp;
     std::int64_t since_ms = 0;
+    std::optional<Part> part;  // written to the journal if answered before its message commits
   };
   void hold_part_response(const std::string& key, Link& link, const std::shared_ptr<Conn>& conn,
-                          Pdu resp);
+                          Pdu resp, std::optional<Part> part);
+  // Parts about to be answered before their message is committed: to the journal first.
+  void journal(const std::vector<PartResponse>& parts);
+  void journal_done(const Reassembled& msg);
+  void recover_parts();
   std::vector<PartResponse> take_part_responses(const std::string& key);
   static void answer_parts(const std::vector<PartResponse>& parts);
   void answer_old_parts(std::int64_t now);
@@ -125,6 +134,7 @@ class SmppConnector final : public Connector, private LinkOwner {
   int throttle_level_ = 0;
 
   Reassembler reassembler_;
+  PartJournal journal_;
   // Long SMS the core refused (or whose answer could not be sent): the SMSC redelivers only
   // the part it got no ESME_ROK for, and the reassembler has let go of the others, so the
   // whole text is kept here until that part comes back. Bounded; entries expire with the
