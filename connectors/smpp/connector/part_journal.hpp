@@ -6,11 +6,9 @@
 // synced), a part survives a crash: at start the parts go back into the reassembler, and
 // the parts the SMSC still had to send complete the message.
 //
-// The file holds one record per line, appended:
-//   "P <source hex> <destination hex> <ref> <8|16> <total> <seq> <data_coding> <data hex>"
-//   "D <source hex> <destination hex> <ref> <total>"  (that message is committed or given up)
-// A line that does not parse (a crash in the middle of a write) is skipped. Not
-// thread-safe: the connector's strand only.
+// The file holds one record per line (smpp/codec/part_record.hpp), appended; a line that
+// does not parse (a crash in the middle of a write) is skipped. Not thread-safe: the
+// connector's strand only.
 
 #include <filesystem>
 #include <optional>
@@ -20,19 +18,10 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "smpp/codec/part_record.hpp"
 #include "smpp/codec/reassembler.hpp"
 
 namespace passerelle::smpp {
-
-// One record, both ways (pure).
-std::string journal_part_line(const Part& p);
-std::string journal_done_line(const std::string& source, const std::string& destination,
-                              std::uint16_t ref, std::uint8_t total);
-struct JournalRecord {
-  bool done = false;
-  Part part;  // for a done record: source, destination and concat (ref, total) only
-};
-std::optional<JournalRecord> parse_journal_line(std::string_view line);
 
 class PartJournal {
  public:
