@@ -73,6 +73,22 @@ void Router::on_account_gateway_message(InboundMessage& m) {
   send_to_phone(m, e164, prefixed(m.from, text), gateway, t0);
 }
 
+// A contact types to the gateway: the phone of their latest conversation there sees the
+// chatbot typing, where it has RCS (SMS has no typing). The other way, a phone typing to the
+// chatbot reaches the contact from the gateway account like any thread (on_rcs_chat_state).
+void Router::on_gateway_chat_state(const InboundChatState& c) {
+  if (!directory_.gateway_allows(c.to, c.from) || !rcs_.enabled()) return;
+  auto latest = sms_.latest_thread(c.to.str(), c.from.str());
+  if (!latest) return;
+  auto phone = parse_address(latest->remote);
+  if (!phone.ok() || !is_phone(*phone)) return;
+  auto route = rcs_.route(phone->id);
+  if (!route) return;
+  if (Connector* conn = connectors_.find(route->connector))
+    conn->send(OutboundChatState{choose_bot(*route, phone->id, c.to, c.from),
+                                 Address{Network::rcs, phone->id}, c.state});
+}
+
 // The network has no error reply for a message: the contact gets one from the gateway.
 void Router::refuse_at_gateway(InboundMessage& m, const std::string& why) {
   refused_.inc();

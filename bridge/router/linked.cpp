@@ -143,6 +143,7 @@ void Router::on_chat_state(const InboundChatState& c) {
       conn->send(OutboundChatState{*account, c.to, c.state});
     return;
   }
+  if (directory_.is_gateway(c.to)) return on_gateway_chat_state(c);
   if (is_legacy(c.from.network) && directory_.is_account(c.to)) {
     // A contact types to a linked account: to the person's client, from the puppet.
     const Person* p = directory_.person_of(c.to);

@@ -114,6 +114,7 @@ class Router {
   // A contact writes to a gateway account (account_gateway.cpp).
   void on_account_gateway_message(InboundMessage& m);
   void refuse_at_gateway(InboundMessage& m, const std::string& why);
+  void on_gateway_chat_state(const InboundChatState& c);
   std::optional<std::string> rescue_rcs(const store::DeliveryRow& d, const DeliveryReport& r);
   void on_rcs_acked(const store::DeliveryRow& d);
   void on_rcs_chat_state(const InboundChatState& c);

@@ -191,5 +191,39 @@ TEST_F(RcsGatewayTest, APhoneWithRcsGetsItAsTheChatbotAndSmsIfRcsFails) {
   EXPECT_EQ(charged("aim:gw"), 0);
 }
 
+TEST_F(RcsGatewayTest, TypingGoesBothWaysBetweenTheContactAndTheirLatestPhone) {
+  start();
+  auto* rcs = rcs_["carrier-a"];
+  // Before any conversation: nowhere to go.
+  router_->handle(
+      InboundChatState{"oscar", addr("aim:bobsn"), addr("aim:gw"), ChatState::composing});
+  settle();
+  EXPECT_TRUE(rcs->of<OutboundChatState>().empty());
+  ASSERT_TRUE(from_bob("+33611111111 hi").ok());
+  DeliveryReport acked;
+  acked.connector = "rcs:carrier-a";
+  acked.delivery_id = rcs->messages()[0].delivery_id;
+  acked.state = DeliveryState::acked;
+  acked.network_ids = {acked.delivery_id};
+  report(acked);
+  router_->handle(
+      InboundChatState{"oscar", addr("aim:bobsn"), addr("aim:gw"), ChatState::composing});
+  router_->handle(
+      InboundChatState{"oscar", addr("aim:mallory"), addr("aim:gw"), ChatState::composing});
+  settle();
+  auto typing = rcs->of<OutboundChatState>();
+  ASSERT_EQ(typing.size(), 1u);
+  EXPECT_EQ(typing[0].from.str(), "rcs:bot-a@carrier-a");
+  EXPECT_EQ(typing[0].to.str(), "rcs:+33611111111");
+  EXPECT_EQ(typing[0].state, ChatState::composing);
+  router_->handle(InboundChatState{"rcs:carrier-a", addr("rcs:+33611111111"),
+                                   addr("rcs:bot-a@carrier-a"), ChatState::composing});
+  settle();
+  auto back = oscar_->of<OutboundChatState>();
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].from.str(), "aim:gw");
+  EXPECT_EQ(back[0].to.str(), "aim:bobsn");
+}
+
 }  // namespace
 }  // namespace passerelle
