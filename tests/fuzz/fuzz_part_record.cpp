@@ -14,9 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!r) return 0;
   const Concat c = *r->part.concat;
   if (c.total < 1) std::abort();
-  const std::string again = r->done ? journal_done_line(r->part.source, r->part.destination,
-                                                        c.ref, c.total)
-                                    : journal_part_line(r->part);
+  const std::string again =
+      r->done ? journal_done_line(r->part.source, r->part.destination, c.ref, c.total)
+              : journal_part_line(r->part);
   auto back = parse_journal_line(again);
   if (!back || back->done != r->done || back->part.source != r->part.source ||
       back->part.destination != r->part.destination || back->part.concat != r->part.concat ||

@@ -324,6 +324,14 @@ TEST(Schema, GatewayAccountsBelongToNoPersonAndNameWhoMayUseThem) {
       "32:19)");
 }
 
+TEST(Schema, FilesMaxBytesHasABound) {
+  EXPECT_EQ(config_of("[files]\nmax_bytes = 10737418240\n").files.max_bytes,
+            std::int64_t{10} << 30);
+  EXPECT_EQ(config_of("").files.max_bytes, std::int64_t{4} << 30);
+  const auto e = errors_of("[files]\nmax_bytes = 1000\n");
+  EXPECT_NE(e.find("passerelle.toml:2:13: files.max_bytes"), std::string::npos) << e;
+}
+
 TEST(Schema, HttpListenSyntax) {
   EXPECT_EQ(config_of("[http]\nlisten = \"[::1]:9000\"\n").http.listen, "[::1]:9000");
   EXPECT_EQ(errors_of("[http]\nlisten = \"::1:9000\"\n"),
