@@ -84,11 +84,14 @@ void SmppConnector::journal(const std::vector<PartResponse>& parts) {
                     st.error().message);
 }
 
-void SmppConnector::journal_done(const Reassembled& msg) {
-  if (!msg.concat) return;
-  if (auto st = journal_.done(msg.source, msg.destination, msg.concat->ref, msg.concat->total);
-      !st.ok())
+void SmppConnector::journal_done(const std::string& source, const std::string& destination,
+                                 std::uint16_t ref, std::uint8_t total) {
+  if (auto st = journal_.done(source, destination, ref, total); !st.ok())
     log_->warn("{}", st.error().message);
+}
+
+void SmppConnector::journal_done(const Reassembled& msg) {
+  if (msg.concat) journal_done(msg.source, msg.destination, msg.concat->ref, msg.concat->total);
 }
 
 void SmppConnector::on_request(Link& link, const std::shared_ptr<Conn>& conn, Pdu pdu) {
@@ -130,8 +133,7 @@ void SmppConnector::log_dropped(const std::vector<DroppedPartial>& dropped) {
   for (const auto& d : dropped) {
     log_->warn("incomplete SMS from {} (ref {}, {}/{} parts) dropped: {}", d.source, d.ref,
                d.received, d.total, drop_reason_name(d.reason));
-    if (auto st = journal_.done(d.source, d.destination, d.ref, d.total); !st.ok())
-      log_->warn("{}", st.error().message);
+    journal_done(d.source, d.destination, d.ref, d.total);
   }
 }
 
@@ -175,10 +177,7 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
       return;
     case O::undecodable:
       if (kept)
-        if (auto st = journal_.done(kept->source, kept->destination, kept->concat->ref,
-                                    kept->concat->total);
-            !st.ok())
-          log_->warn("{}", st.error().message);
+        journal_done(kept->source, kept->destination, kept->concat->ref, kept->concat->total);
       log_->warn("SMS from {} is not text (data_coding 0x{:02X}): {}; refused", sm.source_addr,
                  sm.data_coding, res.error ? res.error->message : "");
       link.respond(conn, make_response(pdu, status::perm_app_error));

@@ -102,6 +102,8 @@ class SmppConnector final : public Connector, private LinkOwner {
                           Pdu resp, std::optional<Part> part);
   // Parts about to be answered before their message is committed: to the journal first.
   void journal(const std::vector<PartResponse>& parts);
+  void journal_done(const std::string& source, const std::string& destination, std::uint16_t ref,
+                    std::uint8_t total);
   void journal_done(const Reassembled& msg);
   void recover_parts();
   std::vector<PartResponse> take_part_responses(const std::string& key);
