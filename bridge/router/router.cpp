@@ -9,7 +9,6 @@
 #include "model/attachment_text.hpp"
 #include "router/internal.hpp"
 #include "router/keywords.hpp"
-#include "store/origins.hpp"
 
 namespace passerelle {
 namespace {

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
+#include "core/ulid.hpp"
 #include "store/attachments.hpp"
 #include "store/secret_box.hpp"
 
@@ -307,6 +309,25 @@ Status load_threads(Db& db, const std::function<void(ThreadRow)>& row) {
         row(ThreadRow{s.col_text(0), s.col_text(1), s.col_text(2), s.col_text(3), s.col_text(4),
                       s.col_int(5)});
       });
+}
+
+Status load_recent_origins(Db& db, std::int64_t since_ms,
+                           const std::function<void(RecentOrigin)>& row) {
+  static constexpr unsigned char kZero[10] = {};
+  const std::string floor =
+      make_ulid(static_cast<std::uint64_t>(std::max<std::int64_t>(since_ms, 0)), kZero);
+  // The sender is the delivery's `notify`: whoever hears of the message's fate is the one
+  // who wrote it. A message whose deliveries tell nobody is not found here, and its
+  // network's second copy is taken as new, as before a restart.
+  return each(
+      db,
+      "SELECT m.origin_connector, d.notify, m.origin_id, m.created_ms FROM messages m "
+      "JOIN deliveries d ON d.message_id = m.id "
+      "WHERE m.id >= ? AND m.origin_id <> '' AND d.notify <> '' ORDER BY m.id",
+      [&](Stmt& s) {
+        row(RecentOrigin{s.col_text(0), s.col_text(1), s.col_text(2), s.col_int(3)});
+      },
+      [&](Stmt& s) { s.bind(1, floor); });
 }
 
 Status load_optouts(Db& db, const std::function<void(std::string)>& row) {

@@ -92,6 +92,21 @@ Status seal_clear_passwords(Db& db);
 Status load_open_deliveries(Db& db, const std::function<void(DeliveryRow)>& row);
 Status load_network_ids(Db& db, const std::function<void(NetworkIdRow)>& row);
 Status load_threads(Db& db, const std::function<void(ThreadRow)>& row);
+
+// The messages networks brought lately, as the router's duplicate check knows them: a
+// network that sends a message again after a restart (an RCS platform whose webhook the
+// bridge stored but did not answer before a crash) gets it acknowledged, not delivered
+// twice (DESIGN.md §4).
+struct RecentOrigin {
+  std::string connector;  // the connector that brought it
+  std::string from;       // its sender, as an address ("rcs:+33611111111")
+  std::string origin_id;  // the network's id for it
+  std::int64_t created_ms = 0;
+};
+// Messages stored since `since_ms` that carry a network id, oldest first. Their ids are
+// ULIDs, which sort by time: the range is read through the primary key, not the table.
+Status load_recent_origins(Db& db, std::int64_t since_ms,
+                           const std::function<void(RecentOrigin)>& row);
 Status load_optouts(Db& db, const std::function<void(std::string)>& row);
 Status load_conversations(
     Db& db, const std::function<void(std::string id, std::string local, std::string remote)>& row);
