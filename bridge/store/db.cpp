@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "store/wal_vfs.hpp"
+
 namespace passerelle::store {
 
 Stmt& Stmt::bind(int i, std::int64_t v) {
@@ -64,14 +66,15 @@ void Stmt::reset() {
   used_ = false;
 }
 
-Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
+Result<std::unique_ptr<Db>> Db::open(const std::string& path, bool gather_wal) {
   // Before SQLite initialises (no effect after): without memory statistics, its allocator
   // takes no global mutex per allocation. Each connection is used by one thread at a time.
   static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)configured;
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 gather_wal ? gathering_wal_vfs() : nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);

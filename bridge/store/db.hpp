@@ -67,7 +67,9 @@ class Sql {
 
 class Db {
  public:
-  static Result<std::unique_ptr<Db>> open(const std::string& path);
+  // gather_wal: writes to the WAL go out at each sync in one piece (wal_vfs.hpp); only
+  // for a connection that syncs every commit (synchronous=FULL).
+  static Result<std::unique_ptr<Db>> open(const std::string& path, bool gather_wal = false);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

@@ -13,7 +13,7 @@
 namespace passerelle::store {
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
-  auto db = Db::open(path);
+  auto db = Db::open(path, options.synchronous_full);
   if (!db.ok()) return db.error();
   Db& d = **db;
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",

@@ -22,7 +22,9 @@ namespace passerelle::store {
 struct StoreOptions {
   int batch_max = 512;           // jobs per transaction at most
   int batch_delay_ms = 0;        // wait this long for more jobs to join a batch
-  bool synchronous_full = true;  // fsync the WAL at every commit (else only at checkpoints)
+  // fsync the WAL at every commit (else only at checkpoints). When on, the writer's WAL
+  // writes go to the kernel in one piece at each commit (wal_vfs.hpp).
+  bool synchronous_full = true;
   // The key of the secrets stored (secret_box.hpp), created if missing; "": <path>.key.
   std::string key_file;
   // Checkpoints (copying the WAL back into the database file, with its fsyncs) run on a
