@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -7,12 +8,21 @@
 
 namespace passerelle {
 
+// A small picture of a file (an RCS thumbnail), shared beside it: shown before the file
+// is fetched, where the network has a place for one.
+struct Thumbnail {
+  std::string url;
+  std::string content_type;
+  std::uint64_t size = 0;
+};
+
 struct Attachment {
   std::string name;
   std::string content_type;
   std::uint64_t size = 0;
   std::string sha256;  // hex
   std::string url;
+  std::optional<Thumbnail> thumbnail;
 };
 
 // A message as the bridge keeps it (DESIGN.md §2). Bodies are UTF-8.

@@ -6,9 +6,12 @@ still happens after it; a pool of chatbots gives each conversation its own chatb
     /usr/bin/python3 -m unittest tests.integration.test_rcs_more -v
 """
 
+import contextlib
 import hashlib
 import http.server
+import json
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -188,6 +191,36 @@ class RcsMoreStories(RcsStage):
                           bot="bot-b")
         [sms] = self.smsc.wait_for_messages(1, timeout=15)
         self.assertEqual(sms["text"], f"[RCS] {PHONE_B}: hi there")
+
+    def test_a_photo_between_carriers_keeps_its_thumbnail(self):
+        b = self.bridge(config={"rcs": {"phones_may_start": True}})
+        self.maap.control("phone_send_text", number=PHONE_A, text=f"@rcs:{PHONE_B} look", bot="bot-a")
+        self.wait_sent("carrier-b", PHONE_B)
+        time.sleep(0.5)  # taken: the photo follows the thread
+        sent = self.maap.control("phone_send_file", number=PHONE_A, bot="bot-a", size=300_000, seed=3,
+                                 name="beach.jpg", content_type="image/jpeg", thumbnail_size=6_000,
+                                 thumbnail_seed=4, thumbnail_type="image/png")
+        _, caption, photo = self.wait_sent("carrier-b", PHONE_B, count=3, timeout=20)
+        self.assertEqual(self.text_of(caption), f"[RCS] {PHONE_A}: beach.jpg")
+        fm = photo["request"]["RCSMessage"]["fileMessage"]
+        self.assertEqual(fm.get("fileSize"), 300_000)
+        # The thumbnail went through the bridge (fetched from carrier-a, uploaded to
+        # carrier-b) unchanged, and carrier-b's message names it.
+        self.assertEqual(fm.get("thumbnailMIMEType"), "image/png")
+        self.assertEqual(fm.get("thumbnailFileSize"), 6_000)
+        self.assertIsNotNone(photo["thumbnail"], photo)
+        self.assertEqual(photo["thumbnail"]["platform"], "carrier-b")
+        self.assertEqual(photo["thumbnail"]["sha256"], sent["thumbnail"]["sha256"])
+        self.assertEqual(photo["file"]["sha256"], sent["sha256"])
+        self.assertIn(photo["thumbnail"]["url"], fm["thumbnailUrl"])
+        # The message as stored keeps it (a delivery retried after a restart has it too).
+        self.assertEqual(b.sigterm(), 0)
+        with contextlib.closing(sqlite3.connect(b.data_dir / "passerelle.db")) as db:
+            rows = db.execute("SELECT attachments FROM messages WHERE attachments != ''").fetchall()
+        self.assertEqual(len(rows), 1, rows)
+        [stored] = json.loads(rows[0][0])
+        self.assertEqual(stored["thumbnail"]["type"], "image/png")
+        self.assertEqual(stored["thumbnail"]["size"], 6_000)
 
     def test_phones_do_not_start_conversations_unless_allowed(self):
         self.bridge()

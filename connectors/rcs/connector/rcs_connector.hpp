@@ -68,6 +68,8 @@ class RcsConnector final : public Connector {
 
   // Files from phones relayed as links this long after they arrive (recent_files_).
   static constexpr std::size_t kRecentFiles = 1024;
+  // A thumbnail larger than this is not relayed (they are a few KiB to a few hundred).
+  static constexpr std::uint64_t kMaxThumbnailBytes = 2 * 1024 * 1024;
 
   // `files` null: files from phones are told in words, not relayed. `disk`: where fetched
   // files are hashed and written while the next chunk arrives (default: `io`; the daemon
@@ -115,6 +117,8 @@ class RcsConnector final : public Connector {
                                             std::shared_ptr<PlatformClient> client);
   boost::asio::awaitable<Result<FileRef>> upload(const Attachment& a,
                                                  std::shared_ptr<PlatformClient> client);
+  boost::asio::awaitable<std::optional<FileRef>> upload_thumbnail(
+      Thumbnail t, std::shared_ptr<PlatformClient> client);
   boost::asio::awaitable<Result<FileObject>> wait_file_ready(std::string file_id);
   void on_file_status(const FileObject& f);
   boost::asio::awaitable<std::optional<Capability>> capability(std::string number,
@@ -130,6 +134,7 @@ class RcsConnector final : public Connector {
   void unwatch(const std::string& msg_id);
   void dispatch_event(const Address& bot, Event event, std::function<void(Status)> done);
   boost::asio::awaitable<void> receive_file(Address bot, InboundFile f);
+  boost::asio::awaitable<std::optional<Thumbnail>> receive_thumbnail(FileRef t, std::string number);
   void publish_message(const Address& bot, const EventMeta& meta, std::string body,
                        std::vector<Attachment> attachments, std::function<void(Status)> done);
   void finish_file(const Address& bot, const InboundFile& f, std::string body,

@@ -105,7 +105,16 @@ asio::awaitable<void> RcsConnector::receive_file(Address bot, InboundFile f) {
   }
   spdlog::info("{}: file from {} ({}, sha256 {}) shared until its link expires", name_,
                f.contact.number, human_size(got->size), got->sha256);
-  Attachment a{name, std::move(type), got->size, got->sha256, shared->url};
+  Attachment a{name, std::move(type), got->size, got->sha256, shared->url, std::nullopt};
+  if (f.thumbnail) {
+    FileRef t = *f.thumbnail;
+    std::string number = f.contact.number;
+    a.thumbnail = co_await receive_thumbnail(std::move(t), std::move(number));
+    if (stopping_) {
+      fail_file(f.msg_id, Error::transient("the bridge is stopping"));
+      co_return;
+    }
+  }
   recent_files_[f.msg_id] = a;
   recent_order_.push_back(f.msg_id);
   if (recent_order_.size() > kRecentFiles) {
@@ -113,6 +122,44 @@ asio::awaitable<void> RcsConnector::receive_file(Address bot, InboundFile f) {
     recent_order_.pop_front();
   }
   finish_file(bot, f, {}, {std::move(a)});
+}
+
+// The picture the phone shows before the file, fetched and shared beside it, so that a
+// phone on another carrier gets it too. Without it (too large, not fetched) the file
+// goes all the same.
+asio::awaitable<std::optional<Thumbnail>> RcsConnector::receive_thumbnail(FileRef t,
+                                                                          std::string number) {
+  const auto limit =
+      std::min(kMaxThumbnailBytes, static_cast<std::uint64_t>(platform_.max_file_size));
+  if (t.size && *t.size > limit) {
+    spdlog::info("{}: thumbnail from {} is {}, over {}; the file goes without it", name_, number,
+                 human_size(*t.size), human_size(limit));
+    co_return std::nullopt;
+  }
+  auto room = files_->reserve(t.size.value_or(limit));
+  if (!room.ok()) co_return std::nullopt;
+  FileShare::Reservation held = std::move(*room);
+  const std::filesystem::path path = files_->dir() / ("rcs-" + new_ulid());
+  std::string target = path.string();
+  auto got = co_await client_->download(t.url, target, limit, disk_);
+  std::error_code ec;
+  if (!got.ok() || stopping_) {
+    std::filesystem::remove(path, ec);
+    if (!got.ok())
+      spdlog::info("{}: thumbnail from {} not fetched ({}); the file goes without it", name_,
+                   number, got.error().message);
+    co_return std::nullopt;
+  }
+  std::string type = !t.mime_type.empty()         ? t.mime_type
+                     : !got->content_type.empty() ? got->content_type
+                                                  : std::string("application/octet-stream");
+  if (t.name.empty()) t.name = "thumbnail";
+  auto shared = files_->share(path, link_name(t), type, got->size, got->sha256, file_ttl_);
+  if (!shared.ok()) {
+    std::filesystem::remove(path, ec);
+    co_return std::nullopt;
+  }
+  co_return Thumbnail{shared->url, std::move(type), got->size};
 }
 
 // Bridges the file's message; every copy of its event waiting is answered on its commit.

@@ -104,7 +104,14 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m,
       co_return;
     }
   }
-  auto body = build_file_message(Envelope{number, m.delivery_id, {}}, FileMessage{*file, {}, {}});
+  std::optional<FileRef> thumbnail;
+  if (m.attachments.front().thumbnail) {
+    Thumbnail t = *m.attachments.front().thumbnail;
+    thumbnail = co_await upload_thumbnail(std::move(t), client);
+    if (stopping_) co_return;
+  }
+  auto body = build_file_message(Envelope{number, m.delivery_id, {}},
+                                 FileMessage{*file, std::move(thumbnail), {}});
   co_await send_body(m, std::move(body), std::move(client));
 }
 
@@ -169,6 +176,20 @@ asio::awaitable<Result<FileRef>> RcsConnector::upload(const Attachment& a,
       co_return e;
     }
   }
+}
+
+// The file's thumbnail uploaded beside it; none when the platform will not take it (the
+// file goes without).
+asio::awaitable<std::optional<FileRef>> RcsConnector::upload_thumbnail(
+    Thumbnail t, std::shared_ptr<PlatformClient> client) {
+  const Attachment a{"thumbnail", t.content_type, t.size, {}, t.url, std::nullopt};
+  auto up = co_await upload(a, std::move(client));
+  if (!up.ok()) {
+    spdlog::info("{}: thumbnail not uploaded ({}); the file goes without it", name_,
+                 up.error().message);
+    co_return std::nullopt;
+  }
+  co_return *up;
 }
 
 asio::awaitable<Result<FileObject>> RcsConnector::wait_file_ready(std::string file_id) {

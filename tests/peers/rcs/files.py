@@ -254,8 +254,21 @@ class FileApi:
         self.event("phone_file", platform=p.name, bot=bot.id, number=ph.number, file_id=f.file_id, size=size,
                    sha256=digest, content_type=ctype, name=name)
         content = {"fileMessage": {"fileName": name, "fileUrl": f.url, "fileMIMEType": ctype, "fileSize": size}}
+        thumb = None
+        if req.get("thumbnail_size"):
+            # The picture a phone attaches to a photo or video (coco's file_image.json shape).
+            ttype = str(req.get("thumbnail_type") or "image/jpeg")
+            tmp = self._new_file_path()
+            tsize, tdigest = await asyncio.to_thread(_generate, tmp, int(req["thumbnail_size"]),
+                                                     int(req.get("thumbnail_seed", 1)))
+            thumb = self._store(p, bot.id, "phone", tmp, tsize, tdigest, ttype, "thumb-" + name, None)
+            content["fileMessage"].update({"thumbnailUrl": thumb.url, "thumbnailMIMEType": ttype,
+                                           "thumbnailFileSize": tsize, "thumbnailFileName": thumb.name})
         im = self.phone_message(ph, bot, "fileMessage", content, f)
-        return {"msg_id": im.msg_id, **f.as_json()}
+        out = {"msg_id": im.msg_id, **f.as_json()}
+        if thumb is not None:
+            out["thumbnail"] = thumb.as_json()
+        return out
 
 
 

@@ -98,11 +98,12 @@ class OutMessage:
     external_url: str | None = None
     fail: bool = False
     digest: str = ""
+    thumbnail: dict | None = None     # the stored file its thumbnailUrl refers to
 
     def as_json(self) -> dict:
         return {"msg_id": self.msg_id, "platform": self.platform, "bot": self.bot, "number": self.number,
                 "kind": self.kind, "status": self.status, "history": self.history, "request": self.request,
-                "file": self.file, "external_url": self.external_url}
+                "file": self.file, "thumbnail": self.thumbnail, "external_url": self.external_url}
 
 
 @dataclass

@@ -455,11 +455,13 @@ class MaapServer(FileApi, Webhooks):
         if not capable and p.cfg["noncapable_send"] == "reject":
             raise ApiError(404, "The user contact or chat ID cannot be found or the given user's device is not "
                                 "RCS capable.")
-        stored = external = None
+        stored = external = thumb = None
         if sreq.kind in ("fileMessage", "audioMessage"):
             stored, external = self._resolve_file_ref(p, sreq.rcs[sreq.kind])
+            thumb = self._resolve_thumbnail_ref(p, sreq.rcs[sreq.kind])
         msg = OutMessage(sreq.msg_id or maap.new_id(), p.name, bot.id, number, sreq.kind, obj, digest=digest,
-                         file=stored.as_json() if stored else None, external_url=external, fail=not capable)
+                         file=stored.as_json() if stored else None, external_url=external, fail=not capable,
+                         thumbnail=thumb.as_json() if thumb else None)
         msg.history.append(["pending", ts])
         self.out[msg.msg_id] = msg
         self.out_by_bot_id[(p.name, bot.id, msg.msg_id)] = msg.msg_id
@@ -485,6 +487,20 @@ class MaapServer(FileApi, Webhooks):
         if fm.get("fileSize") is not None and fm["fileSize"] != f.size:
             raise ApiError(400, f"fileSize {fm['fileSize']} does not match the stored file ({f.size} bytes)")
         return f, None
+
+    def _resolve_thumbnail_ref(self, p: Platform, fm: dict) -> StoredFile | None:
+        """The stored file a thumbnailUrl names on this platform (None for none or elsewhere)."""
+        url = fm.get("thumbnailUrl")
+        prefix = p.content_prefix()
+        if not url or not url.startswith(prefix):
+            return None
+        f = self.files.get(url[len(prefix):].split("/", 1)[0])
+        if f is None or f.deleted or f.platform != p.name:
+            raise ApiError(400, f"thumbnailUrl refers to no stored file: {url}")
+        if fm.get("thumbnailFileSize") is not None and fm["thumbnailFileSize"] != f.size:
+            raise ApiError(400, f"thumbnailFileSize {fm['thumbnailFileSize']} does not match the stored "
+                                f"file ({f.size} bytes)")
+        return f
 
     def _set_status(self, msg: OutMessage, status: str, notify: bool = True) -> None:
         msg.status = status
@@ -524,7 +540,7 @@ class MaapServer(FileApi, Webhooks):
         self._set_status(msg, "delivered")
         self.event("phone_received", platform=msg.platform, bot=msg.bot, number=msg.number, msg_id=msg.msg_id,
                    content=msg.kind, text=msg.request["RCSMessage"].get("textMessage"), file=msg.file,
-                   external_url=msg.external_url)
+                   thumbnail=msg.thumbnail, external_url=msg.external_url)
 
     def _phone_online(self, phone: Phone) -> None:
         waiting, phone.waiting = phone.waiting, []

@@ -501,6 +501,23 @@ TEST(AttachmentsText, RoundTripAndUnreadableIsNone) {
   EXPECT_EQ(decode_attachments("[{\"url\": \"u\", \"size\": -4}]").at(0).size, 0u);
 }
 
+TEST(AttachmentsText, AThumbnailIsKeptWithItsFile) {
+  Attachment a{"p.jpg", "image/jpeg", 5000000, "ab", "https://x/p"};
+  a.thumbnail = Thumbnail{"https://x/t", "image/png", 2048};
+  const auto back = decode_attachments(encode_attachments({a}));
+  ASSERT_EQ(back.size(), 1u);
+  ASSERT_TRUE(back[0].thumbnail);
+  EXPECT_EQ(back[0].thumbnail->url, "https://x/t");
+  EXPECT_EQ(back[0].thumbnail->content_type, "image/png");
+  EXPECT_EQ(back[0].thumbnail->size, 2048u);
+  // Without one, or one without a link (stored by hand): none.
+  EXPECT_FALSE(
+      decode_attachments(encode_attachments({Attachment{"f", "", 1, "", "u"}})).at(0).thumbnail);
+  EXPECT_FALSE(
+      decode_attachments(R"([{"url": "u", "thumbnail": {"type": "image/png"}}])").at(0).thumbnail);
+  EXPECT_FALSE(decode_attachments(R"([{"url": "u", "thumbnail": "t"}])").at(0).thumbnail);
+}
+
 TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok());
