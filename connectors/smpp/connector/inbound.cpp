@@ -149,6 +149,12 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
   const std::string key = part->concat ? held_key(part->source, part->destination,
                                                   part->concat->ref, part->concat->total)
                                        : std::string();
+  if (part->concat &&
+      redelivery_of_stored(pdu_key(part->source, part->destination, part->concat, {}),
+                           part->source)) {
+    link.respond(conn, make_response(pdu, status::ok));
+    return;
+  }
   if (part->concat) {
     auto it = held_.find(key);
     if (it != held_.end()) {
@@ -184,6 +190,13 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
       return;
     case O::complete:
       break;
+  }
+  if (!res.message->concat &&
+      redelivery_of_stored(
+          pdu_key(res.message->source, res.message->destination, std::nullopt, res.message->text),
+          res.message->source)) {
+    link.respond(conn, make_response(pdu, status::ok));
+    return;
   }
   publish_mo(link, conn, pdu, std::move(*res.message),
              key.empty() ? std::vector<PartResponse>{} : take_part_responses(key));
@@ -261,6 +274,48 @@ std::string SmppConnector::held_key(const std::string& src, const std::string& d
   return src + '\n' + dst + '\n' + std::to_string(ref) + '\n' + std::to_string(total);
 }
 
+std::string SmppConnector::pdu_key(const std::string& src, const std::string& dst,
+                                   const std::optional<Concat>& concat, const std::string& text) {
+  if (concat)
+    return "part\n" + held_key(src, dst, concat->ref, concat->total) + '\n' +
+           std::to_string(concat->seq);
+  return "sms\n" + src + '\n' + dst + '\n' + text;
+}
+
+void SmppConnector::remember_stored(const Reassembled& msg) {
+  const std::int64_t until = now_ms() + kStoredUnansweredMs;
+  auto remember = [&](std::string key) {
+    if (stored_unanswered_.size() >= kMaxStoredUnanswered) {
+      // The soonest to be forgotten goes first.
+      auto soonest =
+          std::min_element(stored_unanswered_.begin(), stored_unanswered_.end(),
+                           [](const auto& a, const auto& b) { return a.second < b.second; });
+      stored_unanswered_.erase(soonest);
+    }
+    stored_unanswered_[std::move(key)] = until;
+  };
+  if (!msg.concat) {
+    remember(pdu_key(msg.source, msg.destination, std::nullopt, msg.text));
+    return;
+  }
+  Concat part = *msg.concat;
+  for (int seq = 1; seq <= msg.concat->total; ++seq) {
+    part.seq = static_cast<std::uint8_t>(seq);
+    remember(pdu_key(msg.source, msg.destination, part, {}));
+  }
+}
+
+bool SmppConnector::redelivery_of_stored(const std::string& key, const std::string& source) {
+  if (stored_unanswered_.empty()) return false;
+  auto it = stored_unanswered_.find(key);
+  if (it == stored_unanswered_.end()) return false;
+  const bool fresh = it->second >= now_ms();
+  stored_unanswered_.erase(it);
+  if (fresh)
+    log_->info("SMS from {}: delivered again after it was stored; answered, not passed on", source);
+  return fresh;
+}
+
 void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
                                Reassembled msg, std::vector<PartResponse> parts) {
   InboundMessage in;
@@ -290,18 +345,24 @@ void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, co
       if (alive.expired()) return;
       auto c = wconn.lock();
       const bool closed = !c || c->closed;
-      // Refused or unanswerable, the message waits for the SMSC to send its last part again;
-      // the other parts, answered now, are kept on disk meanwhile.
-      if (closed || !st) journal(parts);
+      // Refused, the message waits for the SMSC to send its last part again; the other
+      // parts, answered now, are kept on disk meanwhile. Stored, it is done with, even when
+      // its answer cannot be sent: the SMSC's next delivery of it is recognised instead.
+      if (!st) journal(parts);
       answer_parts(parts);
-      if (!closed && st) journal_done(held);
-      if (closed)
-        log_->warn("{} acknowledged after its connection closed; the SMSC will redeliver it",
-                   origin);
-      else if (!st)
+      if (st) journal_done(held);
+      if (closed && st) {
+        log_->warn(
+            "{} stored after its connection closed; the SMSC will deliver it again, and "
+            "that copy will be answered and dropped",
+            origin);
+        remember_stored(held);
+        return;
+      }
+      if (!st)
         log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin,
                    st.error().message);
-      if ((closed || !st) && held.concat) {
+      if (!st && held.concat) {
         if (held_.size() >= kMaxHeld) {
           journal_done(held_.begin()->second.second);
           held_.erase(held_.begin());
@@ -335,6 +396,7 @@ asio::awaitable<void> SmppConnector::housekeeping() {
         ++it;
       }
     }
+    std::erase_if(stored_unanswered_, [now = now_ms()](const auto& e) { return e.second < now; });
   }
 }
 

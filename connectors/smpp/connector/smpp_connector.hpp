@@ -114,6 +114,12 @@ class SmppConnector final : public Connector, private LinkOwner {
                   std::vector<PartResponse> parts = {});
   static std::string held_key(const std::string& src, const std::string& dst, std::uint16_t ref,
                               std::uint8_t total);
+  // The deliver_sm of a message, as stored_unanswered_ knows it: a single SMS by its text,
+  // a part of a long one by its concatenation reference and number.
+  static std::string pdu_key(const std::string& src, const std::string& dst,
+                             const std::optional<Concat>& concat, const std::string& text);
+  void remember_stored(const Reassembled& msg);
+  bool redelivery_of_stored(const std::string& key, const std::string& source);
   asio::awaitable<void> housekeeping();
 
   Strand strand_;
@@ -143,6 +149,13 @@ class SmppConnector final : public Connector, private LinkOwner {
   // reassembly timeout.
   std::map<std::string, std::pair<std::int64_t, Reassembled>> held_;
   static constexpr std::size_t kMaxHeld = 256;
+  // The deliver_sm of messages the core stored after their connection had closed, so that
+  // no ESME_ROK reached the SMSC: it will deliver them again. Each is answered ESME_ROK
+  // once more and not passed on, the first time it comes back within kStoredUnansweredMs.
+  // By pdu_key; the value is when it is forgotten. Bounded.
+  std::map<std::string, std::int64_t> stored_unanswered_;
+  static constexpr std::size_t kMaxStoredUnanswered = 4096;
+  static constexpr std::int64_t kStoredUnansweredMs = 15 * 60 * 1000;
   std::map<std::string, std::vector<PartResponse>> part_responses_;  // by held_key
   std::size_t part_responses_held_ = 0;
   static constexpr std::size_t kMaxPartResponses = 64;

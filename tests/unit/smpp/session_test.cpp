@@ -307,6 +307,60 @@ TEST_F(SmppSession, LongMoSurvivesADropBetweenItsParts) {
   EXPECT_EQ(sink_.of<InboundMessage>().size(), 1u);
 }
 
+// Stored after its connection closed: no ESME_ROK reached the SMSC, which delivers the SMS
+// again on the next connection. That copy is answered and not passed on; the same text
+// sent later is a new message.
+TEST_F(SmppSession, AnMoStoredAfterItsConnectionClosedIsNotPassedOnTwice) {
+  start();
+  ShortMessageBody single;
+  single.source_addr = "33611111111";
+  single.destination_addr = "33700000001";
+  single.short_message = "see you at 8";
+  smsc_.send(make_pdu(CommandId::deliver_sm, 41, single));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
+  smsc_.drop();
+  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
+  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  sink_.of<InboundMessage>()[0].ack(Status{});  // stored, but its answer has nowhere to go
+  settle(50ms);
+  EXPECT_TRUE(smsc_.of(CommandId::deliver_sm_resp).empty());
+  smsc_.send(make_pdu(CommandId::deliver_sm, 51, single));  // the SMSC's second try
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 1; }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[0].sequence_number, 51u);
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[0].command_status, 0u);
+  settle(50ms);
+  EXPECT_EQ(sink_.of<InboundMessage>().size(), 1u);
+  // The phone writes the same words again: a message of its own.
+  smsc_.send(make_pdu(CommandId::deliver_sm, 52, single));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 2; }, 2s));
+  EXPECT_EQ(sink_.of<InboundMessage>()[1].body, "see you at 8");
+}
+
+TEST_F(SmppSession, ALongMoStoredAfterItsConnectionClosedIsNotPassedOnTwice) {
+  cfg_.part_hold_ms = 10'000;  // both parts wait for the message's answer
+  start();
+  const std::string text = std::string(170, 'w') + " once";
+  auto segs = segment(text, 91);
+  ASSERT_EQ(segs->count(), 2u);
+  auto part = [&](std::size_t i, std::uint32_t seq) { return mo_part(*segs, i, seq); };
+  smsc_.send(part(0, 61));
+  smsc_.send(part(1, 62));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
+  smsc_.drop();
+  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
+  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  sink_.of<InboundMessage>()[0].ack(Status{});
+  settle(50ms);
+  // Neither part was answered: the SMSC sends both again. Answered, not passed on.
+  smsc_.send(part(0, 71));
+  smsc_.send(part(1, 72));
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 2; }, 2s));
+  for (const auto& r : smsc_.of(CommandId::deliver_sm_resp)) EXPECT_EQ(r.command_status, 0u);
+  settle(50ms);
+  ASSERT_EQ(sink_.of<InboundMessage>().size(), 1u);
+  EXPECT_EQ(sink_.of<InboundMessage>()[0].body, text);
+}
+
 TEST_F(SmppSession, RefusedLongMoIsWholeAgainWhenItsLastPartIsRedelivered) {
   start();
   const std::string text = std::string(170, 'r') + " whole";
