@@ -14,7 +14,7 @@
 
 #include "http/admin_server.hpp"
 #include "http/file_share.hpp"
-#include "temp_dir.hpp"
+#include "../common/temp_dir.hpp"
 
 namespace passerelle {
 namespace {

@@ -7,7 +7,7 @@
 #include <limits>
 #include <set>
 
-#include "temp_dir.hpp"
+#include "../common/temp_dir.hpp"
 
 namespace passerelle {
 namespace {

@@ -6,8 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <string>
+
+#include "../common/temp_dir.hpp"
 
 namespace passerelle::store {
 namespace {
@@ -16,15 +17,7 @@ namespace {
 // connection, a crash and SQLite's own checks see the files it writes.
 class GatheredWalTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("passerelle-walvfs-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string path() const { return (dir_ / "t.db").string(); }
+  std::string path() const { return (dir_.path() / "t.db").string(); }
 
   sqlite3* open(bool gathered) {
     sqlite3* db = nullptr;
@@ -65,7 +58,7 @@ class GatheredWalTest : public ::testing::Test {
     exec(db, "COMMIT");
   }
 
-  std::filesystem::path dir_;
+  passerelle::testing::TempDir dir_;
 };
 
 TEST_F(GatheredWalTest, EveryCommitIsSeenByAnotherConnectionAtOnce) {

@@ -15,7 +15,7 @@ class TempDir {
   TempDir() {
     static std::atomic<int> n{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("passerelle-http-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+            ("passerelle-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
