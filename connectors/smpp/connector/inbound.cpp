@@ -161,12 +161,13 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
       Reassembled again = std::move(it->second.second);
       held_.erase(it);
       log_->info("SMS from {}: redelivered part completes a held message", again.source);
-      publish_mo(link, conn, pdu, std::move(again));
+      publish_mo(link, conn, pdu, std::move(again), part->concat->seq);
       return;
     }
   }
   // A copy for the journal, should the part be answered before its message is committed.
   std::optional<Part> kept = part->concat ? std::optional<Part>(*part) : std::nullopt;
+  const std::uint8_t seq = part->concat ? part->concat->seq : 0;
   auto res = reassembler_.add(std::move(*part), now_ms());
   log_dropped(res.dropped);
   using O = Reassembler::Outcome;
@@ -198,7 +199,7 @@ void SmppConnector::handle_mo(Link& link, const std::shared_ptr<Conn>& conn, con
     link.respond(conn, make_response(pdu, status::ok));
     return;
   }
-  publish_mo(link, conn, pdu, std::move(*res.message),
+  publish_mo(link, conn, pdu, std::move(*res.message), seq,
              key.empty() ? std::vector<PartResponse>{} : take_part_responses(key));
 }
 
@@ -282,7 +283,8 @@ std::string SmppConnector::pdu_key(const std::string& src, const std::string& ds
   return "sms\n" + src + '\n' + dst + '\n' + text;
 }
 
-void SmppConnector::remember_stored(const Reassembled& msg) {
+void SmppConnector::remember_stored(const Reassembled& msg,
+                                    const std::vector<std::uint8_t>& unanswered) {
   const std::int64_t until = now_ms() + kStoredUnansweredMs;
   auto remember = [&](std::string key) {
     if (stored_unanswered_.size() >= kMaxStoredUnanswered) {
@@ -298,9 +300,11 @@ void SmppConnector::remember_stored(const Reassembled& msg) {
     remember(pdu_key(msg.source, msg.destination, std::nullopt, msg.text));
     return;
   }
+  // Only the parts that got no answer: those answered already will not come again, and
+  // a new message reusing the reference must not find them.
   Concat part = *msg.concat;
-  for (int seq = 1; seq <= msg.concat->total; ++seq) {
-    part.seq = static_cast<std::uint8_t>(seq);
+  for (std::uint8_t seq : unanswered) {
+    part.seq = seq;
     remember(pdu_key(msg.source, msg.destination, part, {}));
   }
 }
@@ -317,7 +321,16 @@ bool SmppConnector::redelivery_of_stored(const std::string& key, const std::stri
 }
 
 void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
-                               Reassembled msg, std::vector<PartResponse> parts) {
+                               Reassembled msg, std::uint8_t seq, std::vector<PartResponse> parts) {
+  // Copies of this message passed on and not yet answered by the core: a copy the SMSC
+  // delivered again before the first was stored went on too (it is a duplicate, and the
+  // first is not remembered, or a later message with the same words would be dropped).
+  std::string copies = msg.concat ? "long\n" + held_key(msg.source, msg.destination,
+                                                        msg.concat->ref, msg.concat->total)
+                                  : pdu_key(msg.source, msg.destination, std::nullopt, msg.text);
+  auto& copy = publishing_[copies];
+  ++copy.in_flight;
+  const std::uint64_t nth = ++copy.published;
   InboundMessage in;
   in.connector = name_;
   in.from = sms_address(msg.source);
@@ -337,28 +350,39 @@ void SmppConnector::publish_mo(Link& link, const std::shared_ptr<Conn>& conn, co
   // The other parts of a long SMS are answered with it: accepted either way (a refused
   // message is kept whole in held_ until its last part comes back).
   in.ack = [this, alive = std::weak_ptr<int>(alive_), wconn = std::weak_ptr<Conn>(conn), lk = &link,
-            resp_ok, resp_retry, origin = "SMS from " + msg.source, held = msg,
-            parts = std::move(parts)](Status st) mutable {
+            resp_ok, resp_retry, origin = "SMS from " + msg.source, held = msg, seq, nth,
+            copies = std::move(copies), parts = std::move(parts)](Status st) mutable {
     if (alive.expired()) return;
-    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st,
-                         held = std::move(held), parts = std::move(parts)]() mutable {
+    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, origin, st, seq, nth,
+                         copies = std::move(copies), held = std::move(held),
+                         parts = std::move(parts)]() mutable {
       if (alive.expired()) return;
       auto c = wconn.lock();
       const bool closed = !c || c->closed;
+      bool later_copy = false;
+      if (auto it = publishing_.find(copies); it != publishing_.end()) {
+        later_copy = it->second.published > nth;
+        if (--it->second.in_flight == 0) publishing_.erase(it);
+      }
       // Refused, the message waits for the SMSC to send its last part again; the other
       // parts, answered now, are kept on disk meanwhile. Stored, it is done with, even when
       // its answer cannot be sent: the SMSC's next delivery of it is recognised instead.
       if (!st) journal(parts);
+      std::vector<std::uint8_t> unanswered;
+      if (closed && seq) unanswered.push_back(seq);
+      for (const auto& p : parts)
+        if (auto pc = p.conn.lock(); (!pc || pc->closed) && p.part && p.part->concat)
+          unanswered.push_back(p.part->concat->seq);
       answer_parts(parts);
       if (st) journal_done(held);
-      if (closed && st) {
+      if (st && !later_copy && (closed || !unanswered.empty())) {
         log_->warn(
-            "{} stored after its connection closed; the SMSC will deliver it again, and "
-            "that copy will be answered and dropped",
-            origin);
-        remember_stored(held);
-        return;
+            "{} stored, but {} answer(s) to the SMSC could not be sent (connection closed); "
+            "the SMSC will deliver it again, and that copy will be answered and dropped",
+            origin, held.concat ? unanswered.size() : 1);
+        remember_stored(held, unanswered);
       }
+      if (closed && st) return;
       if (!st)
         log_->warn("{} refused by the core ({}); asking the SMSC to redeliver", origin,
                    st.error().message);

@@ -110,15 +110,17 @@ class SmppConnector final : public Connector, private LinkOwner {
   static void answer_parts(const std::vector<PartResponse>& parts);
   void answer_old_parts(std::int64_t now);
   void arm_part_timer();
+  // seq: the part number of the PDU that completed a long SMS (0 for a single one).
   void publish_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu, Reassembled msg,
-                  std::vector<PartResponse> parts = {});
+                  std::uint8_t seq, std::vector<PartResponse> parts = {});
   static std::string held_key(const std::string& src, const std::string& dst, std::uint16_t ref,
                               std::uint8_t total);
   // The deliver_sm of a message, as stored_unanswered_ knows it: a single SMS by its text,
   // a part of a long one by its concatenation reference and number.
   static std::string pdu_key(const std::string& src, const std::string& dst,
                              const std::optional<Concat>& concat, const std::string& text);
-  void remember_stored(const Reassembled& msg);
+  // `unanswered`: the part numbers of a long SMS whose answers could not be sent.
+  void remember_stored(const Reassembled& msg, const std::vector<std::uint8_t>& unanswered);
   bool redelivery_of_stored(const std::string& key, const std::string& source);
   asio::awaitable<void> housekeeping();
 
@@ -154,6 +156,11 @@ class SmppConnector final : public Connector, private LinkOwner {
   // once more and not passed on, the first time it comes back within kStoredUnansweredMs.
   // By pdu_key; the value is when it is forgotten. Bounded.
   std::map<std::string, std::int64_t> stored_unanswered_;
+  struct Copies {
+    int in_flight = 0;            // passed on, not yet answered by the core
+    std::uint64_t published = 0;  // passed on while any was in flight
+  };
+  std::map<std::string, Copies> publishing_;  // by message (publish_mo)
   static constexpr std::size_t kMaxStoredUnanswered = 4096;
   static constexpr std::int64_t kStoredUnansweredMs = 15 * 60 * 1000;
   std::map<std::string, std::vector<PartResponse>> part_responses_;  // by held_key

@@ -361,6 +361,57 @@ TEST_F(SmppSession, ALongMoStoredAfterItsConnectionClosedIsNotPassedOnTwice) {
   EXPECT_EQ(sink_.of<InboundMessage>()[0].body, text);
 }
 
+// Only the parts that got no answer are remembered: a part answered early will not come
+// again, and a new message reusing the reference must get through whole.
+TEST_F(SmppSession, OnlyThePartsLeftUnansweredAreRemembered) {
+  cfg_.part_hold_ms = 0;  // each part but the last answered at once (journaled)
+  start();
+  auto first = segment(std::string(170, 'a') + " one", 55);
+  auto second = segment(std::string(170, 'b') + " two", 55);  // same reference, later
+  ASSERT_EQ(first->count(), 2u);
+  smsc_.send(mo_part(*first, 0, 81));
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 1; }, 2s));
+  smsc_.send(mo_part(*first, 1, 82));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
+  smsc_.drop();
+  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
+  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  sink_.of<InboundMessage>()[0].ack(Status{});
+  settle(50ms);
+  smsc_.send(mo_part(*first, 1, 91));  // the SMSC's second try of the unanswered part
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 2; }, 2s));
+  settle(50ms);
+  EXPECT_EQ(sink_.of<InboundMessage>().size(), 1u);
+  smsc_.send(mo_part(*second, 0, 92));
+  smsc_.send(mo_part(*second, 1, 93));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 2; }, 2s));
+  EXPECT_EQ(sink_.of<InboundMessage>()[1].body, std::string(170, 'b') + " two");
+}
+
+// The SMSC delivers the SMS again before the first copy is stored: both go on (the
+// duplicate this cannot prevent), and nothing is remembered, so the same words later are
+// a new message.
+TEST_F(SmppSession, ACopyPassedOnBeforeTheFirstWasStoredLeavesNothingBehind) {
+  start();
+  ShortMessageBody single;
+  single.source_addr = "33611111111";
+  single.destination_addr = "33700000001";
+  single.short_message = "yes";
+  smsc_.send(make_pdu(CommandId::deliver_sm, 41, single));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
+  smsc_.drop();
+  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
+  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  smsc_.send(make_pdu(CommandId::deliver_sm, 51, single));
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 2; }, 2s));
+  sink_.of<InboundMessage>()[1].ack(Status{});
+  sink_.of<InboundMessage>()[0].ack(Status{});  // stored after its connection closed
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 1; }, 2s));
+  settle(50ms);
+  smsc_.send(make_pdu(CommandId::deliver_sm, 52, single));  // the phone says yes again
+  ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 3; }, 2s));
+}
+
 TEST_F(SmppSession, RefusedLongMoIsWholeAgainWhenItsLastPartIsRedelivered) {
   start();
   const std::string text = std::string(170, 'r') + " whole";
