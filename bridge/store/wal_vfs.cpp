@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace passerelle::store {
@@ -19,8 +20,11 @@ struct GatherFile {
   char* buf;            // kGatherBytes, allocated at the first write
   sqlite3_int64 start;  // the file offset of buf[0]
   int len;              // bytes gathered, not yet written
+  bool gather;          // false: every write goes straight through
 };
 static_assert(sizeof(GatherFile) % 8 == 0, "the real file after it stays aligned");
+
+std::atomic<std::uint64_t> g_gathered{0};
 
 GatherFile* gathered(sqlite3_file* f) {
   return reinterpret_cast<GatherFile*>(f);
@@ -57,9 +61,11 @@ int wal_read(sqlite3_file* f, void* out, int n, sqlite3_int64 at) {
 
 int wal_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 at) {
   GatherFile* g = gathered(f);
+  if (!g->gather) return g->real->pMethods->xWrite(g->real, data, n, at);
   if (g->len > 0 && at == g->start + g->len && n <= kGatherBytes - g->len) {
     std::memcpy(g->buf + g->len, data, static_cast<size_t>(n));
     g->len += n;
+    g_gathered.fetch_add(1, std::memory_order_relaxed);
     return SQLITE_OK;
   }
   if (const int rc = write_out(g); rc != SQLITE_OK) return rc;
@@ -140,6 +146,11 @@ int vfs_open(sqlite3_vfs* v, const char* name, sqlite3_file* f, int flags, int* 
   g->start = 0;
   g->len = 0;
   const int rc = r->xOpen(r, name, g->real, flags, out_flags);
+  // Without power-safe overwrite SQLite pads a commit to a sector and syncs in the middle
+  // of the padding, so frames written after that sync are part of the commit: they must
+  // not wait in a buffer. The default VFS declares it (unless opened with psow=0).
+  g->gather = g->real->pMethods && (g->real->pMethods->xDeviceCharacteristics(g->real) &
+                                    SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
   // SQLite calls xClose whenever pMethods is set, even after a failed open.
   g->base.pMethods = g->real->pMethods ? &kWalMethods : nullptr;
   return rc;
@@ -209,6 +220,10 @@ sqlite3_vfs* make_vfs() {
 }
 
 }  // namespace
+
+std::uint64_t gathered_wal_writes() {
+  return g_gathered.load(std::memory_order_relaxed);
+}
 
 const char* gathering_wal_vfs() {
   static sqlite3_vfs* const vfs = make_vfs();

@@ -13,10 +13,21 @@
 // truncate, a write elsewhere, a close), so the connection itself always sees what it
 // wrote. A crash loses what was gathered and not yet synced, as it loses unsynced page
 // cache: no commit is lost, since a commit returns only after its sync.
+//
+// Assumes this connection is the database's only writer, as the store's writer is: frames
+// of a transaction rolled back after it spilled to the WAL may wait in the buffer until
+// this connection next touches the file, and would then land over whatever another
+// writer had committed there meanwhile. Where the file does not declare power-safe
+// overwrite (SQLite then pads commits and syncs mid-padding), nothing is gathered.
+
+#include <cstdint>
 
 namespace passerelle::store {
 
 // The name to pass to sqlite3_open_v2; registered on first use (thread-safe).
 const char* gathering_wal_vfs();
+
+// Writes taken into a buffer rather than passed on, process-wide (for tests and metrics).
+std::uint64_t gathered_wal_writes();
 
 }  // namespace passerelle::store
