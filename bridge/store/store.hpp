@@ -20,8 +20,8 @@
 namespace passerelle::store {
 
 struct StoreOptions {
-  int batch_max = 512;           // jobs per transaction at most
-  int batch_delay_ms = 0;        // wait this long for more jobs to join a batch
+  int batch_max = 512;     // jobs per transaction at most
+  int batch_delay_ms = 0;  // wait this long for more jobs to join a batch
   // fsync the WAL at every commit (else only at checkpoints). When on, the writer's WAL
   // writes go to the kernel in one piece at each commit (wal_vfs.hpp).
   bool synchronous_full = true;

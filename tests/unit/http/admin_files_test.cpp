@@ -12,9 +12,9 @@
 #include <random>
 #include <thread>
 
+#include "../common/temp_dir.hpp"
 #include "http/admin_server.hpp"
 #include "http/file_share.hpp"
-#include "../common/temp_dir.hpp"
 
 namespace passerelle {
 namespace {

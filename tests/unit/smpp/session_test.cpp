@@ -79,6 +79,12 @@ class SmppSession : public ::testing::Test {
   void settle(std::chrono::milliseconds d) {
     run_until([] { return false; }, d);
   }
+  // The SMSC closes the first connection; the connector binds again.
+  bool drop_and_rebind() {
+    smsc_.drop();
+    return run_until([&] { return smsc_.connections == 2; }, 3s) &&
+           run_until([&] { return sink_.has_state(LinkState::up); }, 3s);
+  }
   OutboundMessage msg(std::string body, std::string id = "d1") {
     OutboundMessage m;
     m.delivery_id = std::move(id);
@@ -292,9 +298,7 @@ TEST_F(SmppSession, LongMoSurvivesADropBetweenItsParts) {
   smsc_.send(part(0, 21));
   settle(50ms);
   EXPECT_TRUE(smsc_.of(CommandId::deliver_sm_resp).empty());
-  smsc_.drop();
-  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
-  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  ASSERT_TRUE(drop_and_rebind());
   smsc_.send(part(0, 31));  // redelivered
   smsc_.send(part(1, 32));
   ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
@@ -318,9 +322,7 @@ TEST_F(SmppSession, AnMoStoredAfterItsConnectionClosedIsNotPassedOnTwice) {
   single.short_message = "see you at 8";
   smsc_.send(make_pdu(CommandId::deliver_sm, 41, single));
   ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
-  smsc_.drop();
-  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
-  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  ASSERT_TRUE(drop_and_rebind());
   sink_.of<InboundMessage>()[0].ack(Status{});  // stored, but its answer has nowhere to go
   settle(50ms);
   EXPECT_TRUE(smsc_.of(CommandId::deliver_sm_resp).empty());
@@ -346,9 +348,7 @@ TEST_F(SmppSession, ALongMoStoredAfterItsConnectionClosedIsNotPassedOnTwice) {
   smsc_.send(part(0, 61));
   smsc_.send(part(1, 62));
   ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
-  smsc_.drop();
-  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
-  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  ASSERT_TRUE(drop_and_rebind());
   sink_.of<InboundMessage>()[0].ack(Status{});
   settle(50ms);
   // Neither part was answered: the SMSC sends both again. Answered, not passed on.
@@ -373,9 +373,7 @@ TEST_F(SmppSession, OnlyThePartsLeftUnansweredAreRemembered) {
   ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 1; }, 2s));
   smsc_.send(mo_part(*first, 1, 82));
   ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
-  smsc_.drop();
-  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
-  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  ASSERT_TRUE(drop_and_rebind());
   sink_.of<InboundMessage>()[0].ack(Status{});
   settle(50ms);
   smsc_.send(mo_part(*first, 1, 91));  // the SMSC's second try of the unanswered part
@@ -399,9 +397,7 @@ TEST_F(SmppSession, ACopyPassedOnBeforeTheFirstWasStoredLeavesNothingBehind) {
   single.short_message = "yes";
   smsc_.send(make_pdu(CommandId::deliver_sm, 41, single));
   ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 1; }, 2s));
-  smsc_.drop();
-  ASSERT_TRUE(run_until([&] { return smsc_.connections == 2; }, 3s));
-  ASSERT_TRUE(run_until([&] { return sink_.has_state(LinkState::up); }, 3s));
+  ASSERT_TRUE(drop_and_rebind());
   smsc_.send(make_pdu(CommandId::deliver_sm, 51, single));
   ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 2; }, 2s));
   sink_.of<InboundMessage>()[1].ack(Status{});
