@@ -92,6 +92,12 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m,
     co_await send_body(m, std::move(text), std::move(client));
     co_return;
   }
+  std::optional<FileRef> thumbnail;
+  if (m.attachments.front().thumbnail) {
+    Thumbnail t = *m.attachments.front().thumbnail;
+    thumbnail = co_await upload_thumbnail(std::move(t), client);
+    if (stopping_) co_return;
+  }
   // Who it is from first: a failure here is the delivery's (retried, or SMS instead).
   const std::string caption_id = m.delivery_id + ".t";
   auto caption = build_text_message(Envelope{number, caption_id, {}},
@@ -103,12 +109,6 @@ asio::awaitable<void> RcsConnector::deliver_file(OutboundMessage m,
       on_send_answer(m, a, client);
       co_return;
     }
-  }
-  std::optional<FileRef> thumbnail;
-  if (m.attachments.front().thumbnail) {
-    Thumbnail t = *m.attachments.front().thumbnail;
-    thumbnail = co_await upload_thumbnail(std::move(t), client);
-    if (stopping_) co_return;
   }
   auto body = build_file_message(Envelope{number, m.delivery_id, {}},
                                  FileMessage{*file, std::move(thumbnail), {}});
