@@ -403,12 +403,6 @@ std::size_t Connection::send_queue_len() const {
 
 // ---- Context::wait (needs Connection::Impl) -----------------------------------------
 
-bool Context::any_secured() const {
-  return std::any_of(impl_->conns.begin(), impl_->conns.end(), [](const Connection::Impl* c) {
-    return c->conn && xmpp_conn_is_secured(c->conn);
-  });
-}
-
 bool Context::wait(int wake_fd, std::chrono::milliseconds max_wait) {
   auto& fds = impl_->pollfds;
   auto& polled = impl_->polled;

@@ -58,9 +58,6 @@ class Context {
   // readable). Both are taken by a few more turns with zero timeout after any turn that
   // had something to do; see LoopConnector::run.
   bool wait(int wake_fd, std::chrono::milliseconds max_wait);
-  // A connection of this context runs TLS: OpenSSL may hold input the socket no longer
-  // shows (see wait()).
-  bool any_secured() const;
 
   struct Impl;
   Impl& impl() { return *impl_; }

@@ -82,6 +82,9 @@ class Linking(HarnessTestCase):
         b = Bridge(self.tmp, config)
         self.addCleanup(b.stop)
         b.start()
+        # The gateways answer only once their component streams are up: an iq sent before
+        # gets Prosody's service-unavailable.
+        self.wait_connector(b, "xmpp", "up")
         return b
 
     def dave(self):
@@ -176,6 +179,7 @@ class Linking(HarnessTestCase):
         wait_until(lambda: len([e for e in srv.events("login") if e.get("user") == "davesn"]) > logins,
                    timeout=20, message="davesn signs on again after the restart")
         self.wait_connector(b, "oscar", "up")
+        self.wait_connector(b, "xmpp", "up")
         bob.run(bob.client.send_im("davesn", "still there?"))
         dave.wait_message(lambda s: s.body == "still there?", timeout=20)
 
