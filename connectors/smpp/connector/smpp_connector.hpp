@@ -58,6 +58,8 @@ class SmppConnector final : public Connector, private LinkOwner {
   void stop(std::function<void()> done) override;
   void send(OutboundEvent event) override;
   ConnectorStatus status() const override;
+  // Times the throughput limit's timer woke the sender (tests: PDUs go out in groups).
+  std::uint64_t pump_wakeups() const { return pump_wakeups_; }
 
  private:
   struct OutMsg;
@@ -138,6 +140,7 @@ class SmppConnector final : public Connector, private LinkOwner {
   std::uint8_t next_ref_ = 0;
   asio::steady_timer pump_timer_;
   Clock::time_point pump_at_ = Clock::time_point::max();
+  std::uint64_t pump_wakeups_ = 0;
   double tokens_ = 1;
   Clock::time_point refill_at_ = Clock::now();
   Clock::time_point pause_until_{};

@@ -4,6 +4,7 @@
 // submit_sm gets. Runs on the test's io_context (single thread).
 
 #include <boost/asio.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,6 +33,7 @@ class FakeSmsc {
 
   // Observations.
   std::vector<Pdu> received;
+  std::vector<std::chrono::steady_clock::time_point> received_at;  // one per `received`
   std::vector<DecodeError> errors;
   int connections = 0;
   int binds = 0;
@@ -105,6 +107,7 @@ class FakeSmsc {
   }
   void handle(Peer& c, const Pdu& p) {
     received.push_back(p);
+    received_at.push_back(std::chrono::steady_clock::now());
     switch (p.id()) {
       case CommandId::bind_transceiver:
       case CommandId::bind_transmitter:

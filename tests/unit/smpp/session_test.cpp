@@ -484,5 +484,45 @@ TEST_F(SmppSession, StopUnbindsAndTransmitterReceiverBindsTwice) {
   conn_.reset();
 }
 
+// The throughput limit: never faster than `throughput` per second. At low rates the PDUs
+// are evenly spaced (the bucket holds one token); at high rates they leave in groups, one
+// timer wake-up per group rather than per PDU.
+TEST_F(SmppSession, ThroughputLimitSpacesPdusAtLowRates) {
+  cfg_.throughput = 50;  // one every 20 ms
+  start();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) conn_->send(msg("low " + std::to_string(i), "d" + std::to_string(i)));
+  ASSERT_TRUE(run_until([&] { return reports().size() == 6; }, 3s));
+  const auto subs = smsc_.of(CommandId::submit_sm).size();
+  ASSERT_EQ(subs, 6u);
+  // The first goes at once, each of the five others 20 ms after the one before.
+  EXPECT_GE(smsc_.received_at.back() - t0, 5 * 20ms - 2ms);
+  // Spaced, not in a group: a gap may look short only where the test's thread stalled
+  // between writing one PDU and reading the one before.
+  const auto& at = smsc_.received_at;
+  int short_gaps = 0;
+  for (std::size_t i = at.size() - 5; i < at.size(); ++i) short_gaps += (at[i] - at[i - 1] < 10ms);
+  EXPECT_LE(short_gaps, 1);
+}
+
+TEST_F(SmppSession, ThroughputLimitHoldsAtHighRatesWithFewWakeups) {
+  cfg_.throughput = 2000;  // the bucket holds 10 tokens (5 ms of this rate)
+  cfg_.window = 64;
+  start();
+  const int n = 200;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i)
+    conn_->send(msg("high " + std::to_string(i), "d" + std::to_string(i)));
+  ASSERT_TRUE(run_until([&] { return reports().size() == static_cast<std::size_t>(n); }, 5s));
+  ASSERT_EQ(smsc_.of(CommandId::submit_sm).size(), static_cast<std::size_t>(n));
+  // In any span of t seconds at most 10 + 2000 t PDUs: the last one cannot leave before
+  // (n - 10) / 2000 s.
+  EXPECT_GE(smsc_.received_at.back() - t0, std::chrono::microseconds((n - 10) * 1000000 / 2000));
+  // A timer wake-up per group of about ten, not per PDU (some groups are cut short when a
+  // wake-up comes late or a response frees the window first).
+  EXPECT_LE(conn_->pump_wakeups(), static_cast<std::uint64_t>(n / 10 * 2));
+  EXPECT_GE(conn_->pump_wakeups(), static_cast<std::uint64_t>(n / 10 / 2));
+}
+
 }  // namespace
 }  // namespace passerelle::smpp
