@@ -50,13 +50,16 @@ Result<PhoneNumber> PhoneNumbers::parse(std::string_view text) const {
   const auto err = util.Parse(std::string(text), default_region_, &number);
   if (err != PhoneNumberUtil::NO_PARSING_ERROR)
     return Error::invalid("'" + std::string(text) + "' is not a phone number");
-  if (!util.IsValidNumber(number))
+  // A number is valid exactly when its type is known (libphonenumber's IsValidNumber is
+  // that same test, which would match the region's patterns a second time).
+  const auto type = util.GetNumberType(number);
+  if (type == PhoneNumberUtil::UNKNOWN)
     return Error::invalid("'" + std::string(text) +
                           "' is not a valid phone number (check the digits and the country code)");
   PhoneNumber out;
   util.Format(number, PhoneNumberUtil::E164, &out.e164);
   util.GetRegionCodeForNumber(number, &out.region);
-  out.type = map_type(util.GetNumberType(number));
+  out.type = map_type(type);
   return out;
 }
 

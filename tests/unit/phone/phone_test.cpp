@@ -25,6 +25,31 @@ TEST(PhoneNumbers, RejectsInvalid) {
   EXPECT_EQ(fr.parse("12").error().code, Errc::invalid_input);
 }
 
+// Where a country code serves several regions, or none, or a national number keeps its
+// leading zero: valid numbers keep their region and type, invalid ones are refused.
+TEST(PhoneNumbers, ValidityAcrossRegionsAndNonGeographicCodes) {
+  PhoneNumbers fr("FR");
+  auto us = fr.parse("+1 650 253 0000");
+  ASSERT_TRUE(us.ok());
+  EXPECT_EQ(us->region, "US");
+  auto ca = fr.parse("+1 613 995 0211");
+  ASSERT_TRUE(ca.ok());
+  EXPECT_EQ(ca->region, "CA");
+  EXPECT_FALSE(fr.parse("+1 123 456 7890").ok());  // no area code 123
+  auto freephone = fr.parse("+800 1234 5678");
+  ASSERT_TRUE(freephone.ok());
+  EXPECT_EQ(freephone->e164, "+80012345678");
+  EXPECT_EQ(freephone->region, "001");
+  EXPECT_EQ(freephone->type, LineType::other);  // toll-free
+  auto rome = fr.parse("+39 06 6982 1234");
+  ASSERT_TRUE(rome.ok());
+  EXPECT_EQ(rome->e164, "+390669821234");
+  EXPECT_EQ(rome->type, LineType::fixed_line);
+  EXPECT_FALSE(fr.parse("+39 6 6982").ok());
+  EXPECT_EQ(fr.parse("+33 1 42 68 53 00").value().type, LineType::fixed_line);
+  EXPECT_FALSE(fr.parse("+33 9 99").ok());
+}
+
 TEST(PhoneNumbers, FixedLineRefusedForSmsUnlessAllowed) {
   PhoneNumbers fr("FR");
   auto fixed = fr.parse_for_sms("01 42 68 53 00", false);
