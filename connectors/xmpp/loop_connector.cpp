@@ -11,11 +11,16 @@ namespace {
 constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 // Turns taken without sleeping after a turn that had something to do (a socket or the
 // queue was ready). One sends what handlers queued during the previous turn (libstrophe
-// writes only at the start of a turn). The others read what OpenSSL still holds: it
-// decrypts a whole TLS record (up to 16 KiB) while a turn reads 4 KiB, and those bytes no
-// longer show on the socket. Each of these turns polls first, so one that finds more
-// to do starts the count again.
-constexpr int kFollowUpTurns = 4;
+// writes only at the start of a turn). With TLS, three more read what OpenSSL still
+// holds: it decrypts a whole TLS record (up to 16 KiB) while a turn reads 4 KiB, and those
+// bytes no longer show on the socket. Without TLS the socket shows all there is, and the
+// three would only cost system calls (about 10 per message on a component's stream).
+// Each of these turns polls first, so one that finds more to do starts the count again.
+// Output queued by handlers of a turn that was not counted as busy is still written
+// promptly: once a stream is up, all output is ours, counted in libstrophe's queue
+// length, and wait() asks for POLLOUT; during negotiation wait() sleeps briefly.
+constexpr int kFollowUpTurns = 1;
+constexpr int kFollowUpTurnsTls = 4;
 
 int severity(LinkState s) {
   switch (s) {
@@ -220,7 +225,7 @@ void LoopConnector::run() {
     ctx->run_once(std::chrono::milliseconds(0));
     turns_.fetch_add(1, std::memory_order_relaxed);
 
-    if (ready || ran > 0) follow_ups = kFollowUpTurns;
+    if (ready || ran > 0) follow_ups = ctx->any_secured() ? kFollowUpTurnsTls : kFollowUpTurns;
     auto wait = std::chrono::milliseconds(0);
     if (follow_ups > 0) {
       --follow_ups;

@@ -23,6 +23,13 @@ namespace {
 // the stream negotiation timeouts, the forced close 2 s after </stream:stream>. They
 // fire at most this late. Only while a connection is not simply up.
 constexpr std::chrono::milliseconds kLibraryTimerStep{250};
+// How long wait() may sleep while a connected stream is being negotiated (stream header,
+// component handshake, STARTTLS, SASL, bind). libstrophe answers those steps itself, and
+// its own output is not counted in xmpp_conn_send_queue_len, so wait() cannot ask for
+// POLLOUT: if the server's step arrives between this poll and libstrophe's read in the
+// same turn, the answer sits queued until the next turn. Up to this long, in that race,
+// and only during negotiation (a few round trips per connection).
+constexpr std::chrono::milliseconds kNegotiationStep{10};
 // How long wait() may sleep while a socket's kernel send queue is not empty: output
 // that did not fit (partial write) is only retried inside run_once.
 constexpr std::chrono::milliseconds kWriteRetryStep{50};
@@ -403,6 +410,12 @@ std::size_t Connection::send_queue_len() const {
 
 // ---- Context::wait (needs Connection::Impl) -----------------------------------------
 
+bool Context::any_secured() const {
+  return std::any_of(impl_->conns.begin(), impl_->conns.end(), [](const Connection::Impl* c) {
+    return c->conn && xmpp_conn_is_secured(c->conn);
+  });
+}
+
 bool Context::wait(int wake_fd, std::chrono::milliseconds max_wait) {
   auto& fds = impl_->pollfds;
   auto& polled = impl_->polled;
@@ -417,7 +430,9 @@ bool Context::wait(int wake_fd, std::chrono::milliseconds max_wait) {
       events = POLLOUT;  // a non-blocking connect() completes, or fails, as writable
     else if (xmpp_conn_send_queue_len(c->conn) > 0)
       events |= POLLOUT;  // stanzas waiting for room in the socket
-    if ((c->attempt_live && !c->is_up) || c->closing)
+    if (c->attempt_live && !c->is_up && !xmpp_conn_is_connecting(c->conn) && !c->closing)
+      timeout = std::min(timeout, kNegotiationStep);
+    else if ((c->attempt_live && !c->is_up) || c->closing)
       timeout = std::min(timeout, kLibraryTimerStep);
     else if (timeout > kWriteRetryStep && unacked_output(c->fd))
       timeout = kWriteRetryStep;

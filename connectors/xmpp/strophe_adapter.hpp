@@ -48,9 +48,10 @@ class Context {
   // The sleep is shortened where libstrophe needs turns of its own that no socket event
   // brings: while a connection is connecting, negotiating or closing (connect timeout,
   // stream negotiation timeouts, the forced close after 2 s are timed inside
-  // run_once), and while a socket's kernel send queue is not empty (a partial write
-  // leaves output that libstrophe only retries in run_once, and libstrophe does not
-  // always count it in its queue length).
+  // run_once; during negotiation libstrophe also answers the server's steps with output
+  // it does not count in its queue length, so that sleep is short), and while a socket's kernel
+  // send queue is not empty (a partial write leaves output that libstrophe only retries in
+  // run_once, and libstrophe does not always count it in its queue length).
   //
   // Not covered, the caller's job: output queued from inside handlers during a turn,
   // and bytes OpenSSL has already decrypted but libstrophe not yet read (a TLS record
@@ -58,6 +59,9 @@ class Context {
   // readable). Both are taken by a few more turns with zero timeout after any turn that
   // had something to do; see LoopConnector::run.
   bool wait(int wake_fd, std::chrono::milliseconds max_wait);
+  // A connection of this context runs TLS: OpenSSL may hold input the socket no longer
+  // shows (see wait()).
+  bool any_secured() const;
 
   struct Impl;
   Impl& impl() { return *impl_; }

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "fake_component_server.hpp"
 #include "xmpp/client_connector.hpp"
 #include "xmpp/component_connector.hpp"
 #include "xmpp/factory.hpp"
@@ -162,70 +163,6 @@ TEST(ClientConnector, OneInstanceForAllAccounts) {
   }
   stop_and_wait(*cs[0]);
 }
-
-// A loopback XEP-0114 server that speaks just enough for a component to come up: answers
-// the stream header, accepts any <handshake/>, then lets the test read and write raw.
-class FakeComponentServer {
- public:
-  FakeComponentServer() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_fd_, 1);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~FakeComponentServer() {
-    if (fd_ >= 0) ::close(fd_);
-    ::close(listen_fd_);
-  }
-  int port() const { return port_; }
-
-  // Accepts the component and completes the handshake.
-  bool serve_handshake(std::chrono::milliseconds timeout) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
-    fd_ = ::accept(listen_fd_, nullptr, nullptr);
-    if (fd_ < 0 || !read_until("jabber:component:accept", timeout)) return false;
-    write(
-        "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
-        "xmlns='jabber:component:accept' id='s1' from='sms.example.org'>");
-    if (!read_until("</handshake>", timeout)) return false;
-    write("<handshake/>");
-    return true;
-  }
-  void write(const std::string& s) {
-    ASSERT_EQ(::write(fd_, s.data(), s.size()), ssize_t(s.size()));
-  }
-  // Reads until `needle` has arrived (since the last match), or the time is up.
-  bool read_until(const std::string& needle, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (auto at = buf_.find(needle); at != std::string::npos) {
-        buf_.erase(0, at + needle.size());
-        return true;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) != 1) return false;
-      char chunk[4096];
-      const ssize_t n = ::read(fd_, chunk, sizeof chunk);
-      if (n <= 0) return false;
-      buf_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  int listen_fd_ = -1;
-  int fd_ = -1;
-  int port_ = 0;
-  std::string buf_;
-};
 
 // The loop sleeps while nothing is due (no turn every few ms), and wakes at once for
 // what a socket brings, for work queued by the core, and for stop.
