@@ -104,6 +104,12 @@ AdminResponse metrics_page(Metrics& metrics, const ConnectorRegistry& connectors
         .gauge("passerelle_connector_queue", "Work queued in the connector",
                {{"connector", c->name()}})
         .set(double(st.queue_depth));
+    metrics
+        .gauge("passerelle_connector_duplicates",
+               "Inbound messages the network delivered again after they were stored, "
+               "recognised by the connector and not passed on",
+               {{"connector", c->name()}})
+        .set(double(st.duplicates));
   }
   return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics.render()};
 }

@@ -30,6 +30,9 @@ struct ConnectorStatus {
   std::string detail;  // last reason, human words
   std::uint64_t reconnects = 0;
   std::uint64_t queue_depth = 0;
+  // Inbound copies the network delivered again after the first was stored, recognised
+  // here, acknowledged and not passed on (since start).
+  std::uint64_t duplicates = 0;
 };
 
 // A linked account added at run time: registered from the person's own XMPP client

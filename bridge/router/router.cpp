@@ -53,10 +53,16 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
           {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1})),
       refused_(metrics.counter("passerelle_messages_refused_total",
                                "Messages refused by policy or validation")) {
-  for (Network n : kAllNetworks)
+  for (Network n : kAllNetworks) {
     messages_in_[static_cast<size_t>(n)] =
         &metrics.counter("passerelle_messages_in_total", "Messages received, by network",
                          {{"network", std::string(network_name(n))}});
+    duplicates_[static_cast<size_t>(n)] = &metrics.counter(
+        "passerelle_messages_duplicate_total",
+        "Messages a network sent again (same network id within the hour): acknowledged, "
+        "not delivered twice",
+        {{"network", std::string(network_name(n))}});
+  }
 }
 
 Status Router::load() {
@@ -142,6 +148,7 @@ void Router::handle(InboundEvent event) {
 void Router::on_message(InboundMessage& m) {
   messages_in_[static_cast<size_t>(m.from.network)]->inc();
   if (seen_recently(m)) {
+    duplicates_[static_cast<size_t>(m.from.network)]->inc();
     spdlog::debug("router: {} sent message {} again; acknowledged, not delivered twice",
                   m.from.str(), m.origin_id);
     return ack_with(m.ack, {});
@@ -408,7 +415,8 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
     SmsRoute route;
     std::string month, local, remote, origin_key;
     bool charged = false;
-    bool duplicate = false;  // written by the job, read after its commit
+    bool duplicate = false;                  // written by the job, read after its commit
+    Network origin_network = Network::xmpp;  // where the message came from (its sender's)
     bool store_conversation = true;
     AckFn ack;
   };
@@ -432,6 +440,7 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
   d.segments = nm.segments;
   d.created_ms = d.updated_ms = now;
   c->origin_key = nm.origin_connector + '\n' + nm.notify.str() + '\n' + nm.origin_id;
+  c->origin_network = nm.notify.network;
   c->msg = store::MessageRow{new_ulid(),
                              conv,
                              d.sender,
@@ -487,6 +496,7 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
       [this, c, t0, cost](Status st) {
         boost::asio::post(strand_, [this, c, st = std::move(st), t0, cost]() {
           if (!st.ok() || c->duplicate) {
+            if (c->duplicate) duplicates_[static_cast<size_t>(c->origin_network)]->inc();
             if (c->charged) sms_.add_spend(c->d.payer, -cost);  // nothing new was sent
             if (!st.ok()) {
               spdlog::error("router: cannot store message: {}", st.error().message);

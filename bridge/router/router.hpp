@@ -216,6 +216,7 @@ class Router {
   std::map<Address, Presence> account_presence_;
   Histogram& routing_seconds_;
   Counter& refused_;
+  Counter* duplicates_[std::size(kAllNetworks)] = {};
   struct SmscCounters {
     Counter* segments = nullptr;
     Counter* spend = nullptr;

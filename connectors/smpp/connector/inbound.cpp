@@ -315,8 +315,11 @@ bool SmppConnector::redelivery_of_stored(const std::string& key, const std::stri
   if (it == stored_unanswered_.end()) return false;
   const bool fresh = it->second >= now_ms();
   stored_unanswered_.erase(it);
-  if (fresh)
+  if (fresh) {
     log_->info("SMS from {}: delivered again after it was stored; answered, not passed on", source);
+    std::lock_guard lock(status_mu_);
+    ++status_.duplicates;
+  }
   return fresh;
 }
 

@@ -158,6 +158,8 @@ TEST_F(RouterTest, DuplicateOriginIsNotSentTwice) {
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "same").ok());
   EXPECT_EQ(sms_->messages().size(), 1u);
   EXPECT_EQ(charged("xmpp:alice@example.org"), 5);
+  EXPECT_NE(metrics_.render().find("passerelle_messages_duplicate_total{network=\"xmpp\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(RouterTest, DuplicateOriginIsRecognisedAfterARestart) {
@@ -189,6 +191,8 @@ TEST_F(RouterTest, SameStanzaIdFromAnotherUserIsNotADuplicate) {
       message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice", "1").ok());
   ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave", "1").ok());
   EXPECT_EQ(sms_->messages().size(), 2u);
+  EXPECT_NE(metrics_.render().find("passerelle_messages_duplicate_total{network=\"xmpp\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(RouterTest, StopAndStart) {

@@ -332,10 +332,12 @@ TEST_F(SmppSession, AnMoStoredAfterItsConnectionClosedIsNotPassedOnTwice) {
   EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[0].command_status, 0u);
   settle(50ms);
   EXPECT_EQ(sink_.of<InboundMessage>().size(), 1u);
+  EXPECT_EQ(conn_->status().duplicates, 1u);  // counted (/metrics)
   // The phone writes the same words again: a message of its own.
   smsc_.send(make_pdu(CommandId::deliver_sm, 52, single));
   ASSERT_TRUE(run_until([&] { return sink_.of<InboundMessage>().size() == 2; }, 2s));
   EXPECT_EQ(sink_.of<InboundMessage>()[1].body, "see you at 8");
+  EXPECT_EQ(conn_->status().duplicates, 1u);
 }
 
 TEST_F(SmppSession, ALongMoStoredAfterItsConnectionClosedIsNotPassedOnTwice) {
