@@ -596,7 +596,8 @@ class Bench:
             time.sleep(0.3)
             perf_proc = None
             if perf:
-                perf_proc = procs.start(["perf", "record", "-F", "499", "-g", "-p", str(pid), "-o",
+                graph = ["--call-graph", "dwarf,8192"] if self.args.perf_dwarf else ["-g"]
+                perf_proc = procs.start(["perf", "record", "-F", "499", *graph, "-p", str(pid), "-o",
                                          str(wd / "perf.data")], log_dir=wd, name="perf")
                 time.sleep(0.5)
             c0, s0, m0 = cpu_seconds([pid]), sched_ns(pid), cpu_seconds([smsc.proc.pid])
@@ -1076,6 +1077,9 @@ def main():
     ap.add_argument("--diagnose", action=argparse.BooleanOptionalAction, default=True,
                     help="extra diagnostic runs: latency with synchronous=normal, strace -c (default on)")
     ap.add_argument("--perf", action="store_true", help="one extra profiled passerelle run (perf record)")
+    ap.add_argument("--perf-dwarf", action="store_true",
+                    help="with --perf: DWARF call graphs (callers through libraries built without frame "
+                         "pointers; larger files); the profile stays in the work dir for perf report")
     ap.add_argument("--bridge-extra", default="",
                     help="JSON merged into the bridge's config (exploration; the figures use the defaults)")
     ap.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
