@@ -106,8 +106,9 @@ AdminResponse metrics_page(Metrics& metrics, const ConnectorRegistry& connectors
         .set(double(st.queue_depth));
     metrics
         .gauge("passerelle_connector_duplicates",
-               "Inbound messages the network delivered again after they were stored, "
-               "recognised by the connector and not passed on",
+               "Inbound copies the network delivered again after the first was stored, "
+               "recognised by the connector and not passed on (SMPP: one per PDU, so a long "
+               "SMS counts its parts)",
                {{"connector", c->name()}})
         .set(double(st.duplicates));
   }

@@ -31,7 +31,8 @@ struct ConnectorStatus {
   std::uint64_t reconnects = 0;
   std::uint64_t queue_depth = 0;
   // Inbound copies the network delivered again after the first was stored, recognised
-  // here, acknowledged and not passed on (since start).
+  // here, acknowledged and not passed on (since start; SMPP counts PDUs, so each part of
+  // a long SMS).
   std::uint64_t duplicates = 0;
 };
 

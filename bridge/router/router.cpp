@@ -60,7 +60,7 @@ Router::Router(boost::asio::any_io_executor strand, const config::Config& cfg, s
     duplicates_[static_cast<size_t>(n)] = &metrics.counter(
         "passerelle_messages_duplicate_total",
         "Messages a network sent again (same network id within the hour): acknowledged, "
-        "not delivered twice",
+        "not delivered twice (also counted in passerelle_messages_in_total)",
         {{"network", std::string(network_name(n))}});
   }
 }
@@ -415,8 +415,7 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
     SmsRoute route;
     std::string month, local, remote, origin_key;
     bool charged = false;
-    bool duplicate = false;                  // written by the job, read after its commit
-    Network origin_network = Network::xmpp;  // where the message came from (its sender's)
+    bool duplicate = false;  // written by the job, read after its commit
     bool store_conversation = true;
     AckFn ack;
   };
@@ -440,7 +439,6 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
   d.segments = nm.segments;
   d.created_ms = d.updated_ms = now;
   c->origin_key = nm.origin_connector + '\n' + nm.notify.str() + '\n' + nm.origin_id;
-  c->origin_network = nm.notify.network;
   c->msg = store::MessageRow{new_ulid(),
                              conv,
                              d.sender,
@@ -496,7 +494,6 @@ void Router::commit(NewMessage nm, AckFn ack, std::chrono::steady_clock::time_po
       [this, c, t0, cost](Status st) {
         boost::asio::post(strand_, [this, c, st = std::move(st), t0, cost]() {
           if (!st.ok() || c->duplicate) {
-            if (c->duplicate) duplicates_[static_cast<size_t>(c->origin_network)]->inc();
             if (c->charged) sms_.add_spend(c->d.payer, -cost);  // nothing new was sent
             if (!st.ok()) {
               spdlog::error("router: cannot store message: {}", st.error().message);

@@ -39,11 +39,11 @@ std::string e164_digits(const std::string& id) {
 
 constexpr auto kThrottlePauseMin = std::chrono::milliseconds(250);
 constexpr auto kThrottlePauseMax = std::chrono::milliseconds(8000);
-// The throughput limit's token bucket holds what this long brings (at least one token):
-// above 1 / kPumpStep per second, submit_sm go out in small groups at most this far apart
-// instead of one timer wake-up per PDU (a system call and a handler each, which at
-// thousands per second cost more than the PDUs). At or below 200 per second the bucket
-// holds one token and the PDUs are evenly spaced.
+// The throughput limit sends in groups of what this long brings (at least one PDU): above
+// 1 / kPumpStep per second, submit_sm go out in small groups about this far apart instead
+// of one timer wake-up per PDU (a system call and a handler each, which at thousands per
+// second cost more than the PDUs). At or below 200 per second a group is one PDU, and the
+// PDUs are evenly spaced.
 constexpr std::chrono::duration<double> kPumpStep = std::chrono::milliseconds(5);
 
 }  // namespace
@@ -222,14 +222,17 @@ void SmppConnector::pump() {
     const auto now = Clock::now();
     if (now < pause_until_) return arm_pump(pause_until_);
     // Token bucket: submit_sm at most `throughput` per second on average, and in any span
-    // of t seconds at most capacity + t * throughput.
-    const double capacity = std::max(1.0, rate * kPumpStep.count());
+    // of t seconds at most capacity + t * throughput. The sender wakes when a group is in
+    // the bucket; where groups are more than one PDU the bucket holds two, so that a
+    // wake-up that comes late loses none of the rate (one PDU at a time, it stays exact:
+    // evenly spaced matters more there).
+    const double group = std::max(1.0, rate * kPumpStep.count());
+    const double capacity = group > 1.0 ? 2 * group : 1.0;
     tokens_ = std::min(capacity,
                        tokens_ + std::chrono::duration<double>(now - refill_at_).count() * rate);
     refill_at_ = now;
     if (tokens_ < 1.0) {
-      // Until the bucket is full again: a group of `capacity` PDUs, kPumpStep at most away.
-      const auto wait = std::chrono::duration<double>((capacity - tokens_) / rate);
+      const auto wait = std::chrono::duration<double>((group - tokens_) / rate);
       return arm_pump(now + std::chrono::duration_cast<Clock::duration>(wait));
     }
     tokens_ -= 1.0;
