@@ -768,8 +768,9 @@ class Bench:
                 self.results["diag_strace"] = self.run_strace(a.n)
                 log("  ", fmt_dict(self.results["diag_strace"]))
         if a.perf and shutil.which("perf"):
-            log("profiled passerelle run (perf record -g), delay 0, window 64 (not used for the figures)")
-            self.results["perf"] = self.run_passerelle(0, 64, a.n, perf=True)
+            pd, pw = (int(x) for x in a.perf_at.split(","))
+            log(f"profiled passerelle run (perf record), delay {pd}, window {pw} (not used for the figures)")
+            self.results["perf"] = self.run_passerelle(pd, pw, a.n, perf=True)
         self.senders.stop()
         self.prosody.stop()
 
@@ -1008,7 +1009,9 @@ def report(res: dict, args, cmd: str) -> str:
                 f"(strace slows it; counts only): {total:.1f} system calls per message: {top}; "
                 f"{f0(commits)} store commits ({ds['n'] / commits:.1f} messages per commit)." if commits else ""]
     if res.get("perf", {}).get("perf_top"):
-        out += ["", "Profile of one extra passerelle run (delay 0, window 64; `perf record -F 499 -g -p`, "
+        pd, pw = args.perf_at.split(",")
+        graph = "--call-graph dwarf" if args.perf_dwarf else "-g"
+        out += ["", f"Profile of one extra passerelle run (delay {pd}, window {pw}; `perf record -F 499 {graph} -p`, "
                 "self time, >= 1 %):", "", "```", *res["perf"]["perf_top"], "```"]
     logs: dict[str, int] = {}
     exits = []
@@ -1077,6 +1080,7 @@ def main():
     ap.add_argument("--diagnose", action=argparse.BooleanOptionalAction, default=True,
                     help="extra diagnostic runs: latency with synchronous=normal, strace -c (default on)")
     ap.add_argument("--perf", action="store_true", help="one extra profiled passerelle run (perf record)")
+    ap.add_argument("--perf-at", default="0,64", help="with --perf: the delay,window of the profiled run")
     ap.add_argument("--perf-dwarf", action="store_true",
                     help="with --perf: DWARF call graphs (callers through libraries built without frame "
                          "pointers; larger files); the profile stays in the work dir for perf report")
