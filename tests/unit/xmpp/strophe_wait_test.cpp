@@ -56,13 +56,22 @@ class StropheWait : public ::testing::Test {
     }
     return true;
   }
-  // Lets bytes the server wrote reach the component's socket.
-  static void let_arrive() { std::this_thread::sleep_for(50ms); }
-  // How long wait() sleeps when given up to a second.
-  std::chrono::milliseconds timed_wait() {
+  // The server writes `text` while the loop is between turns: the bytes reach the
+  // component's socket, then a turn reads them without a wait() before it (the gap a loop
+  // cannot time on purpose). Returns how long the next wait() then sleeps when given up
+  // to a second; the turn after it writes whatever was queued.
+  std::chrono::milliseconds arrives_between_turns(const std::string& text) {
+    if (text.empty())
+      server_.write_stream_header();
+    else
+      server_.write(text);
+    std::this_thread::sleep_for(50ms);
+    ctx_.run_once(0ms);
     const auto t0 = Clock::now();
     ctx_.wait(wake_fd_, 1000ms);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    const auto slept = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    ctx_.run_once(0ms);
+    return slept;
   }
 
   FakeComponentServer server_;
@@ -78,15 +87,11 @@ TEST_F(StropheWait, AStepOfTheHandshakeReadInsideATurnIsAnsweredWithoutWaiting) 
   ASSERT_TRUE(turn_until([&] { return server_.accept(0ms); }));
   ASSERT_TRUE(turn_until([&] { return server_.read_until("jabber:component:accept", 0ms); }));
 
-  // The server's stream header arrives between two turns: this turn reads it, and
+  // The server's stream header arrives between two turns: the turn reads it, and
   // libstrophe queues its <handshake/> (its own output, not counted in its queue length).
-  server_.write_stream_header();
-  let_arrive();
-  ctx_.run_once(0ms);
   // Nothing more will come from the server until it has that handshake: wait() must not
   // sleep on it as if idle.
-  const auto slept = timed_wait();
-  ctx_.run_once(0ms);
+  const auto slept = arrives_between_turns("");  // the stream header
   EXPECT_TRUE(server_.read_until("</handshake>", 100ms));
   EXPECT_LT(slept, 100ms);
 
@@ -105,11 +110,8 @@ TEST_F(StropheWait, AnAnswerQueuedByAHandlerOnceUpIsWrittenWithoutWaiting) {
 
   // A ping arrives between two turns; the handler answers it inside the turn that reads
   // it. Once up, that answer is ours and counted: wait() returns for it at once.
-  server_.write("<iq type='get' id='p1' from='example.org' to='sms.example.org'/>");
-  let_arrive();
-  ctx_.run_once(0ms);
-  const auto slept = timed_wait();
-  ctx_.run_once(0ms);
+  const auto slept =
+      arrives_between_turns("<iq type='get' id='p1' from='example.org' to='sms.example.org'/>");
   EXPECT_TRUE(server_.read_until("p1", 100ms));
   EXPECT_LT(slept, 50ms);
 }
