@@ -14,20 +14,25 @@
 
 namespace passerelle::xmpp {
 
+// Binds `fd` to 127.0.0.1 on a port the kernel picks, and returns that port.
+inline int bind_loopback(int fd) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
 // A loopback XEP-0114 server that speaks just enough for a component to come up: answers
 // the stream header, accepts any <handshake/>, then lets the test read and write raw.
 class FakeComponentServer {
  public:
   FakeComponentServer() {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    port_ = bind_loopback(listen_fd_);
     ::listen(listen_fd_, 1);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
   }
   ~FakeComponentServer() {
     if (fd_ >= 0) ::close(fd_);
