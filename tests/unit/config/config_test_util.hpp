@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
+#include <string_view>
 
+#include "../common/temp_dir.hpp"
 #include "config/load.hpp"
 
 namespace passerelle::config::testing {
@@ -27,33 +27,20 @@ inline Config config_of(std::string_view text, const std::string& name = "passer
   return r.ok() ? std::move(r).value() : Config{};
 }
 
-// A fresh directory under the system temp dir, removed with the object.
+// The shared temporary directory, with what the config tests need of it: paths by name
+// and files written with a mode.
 class ScratchDir {
  public:
-  ScratchDir() {
-    std::random_device rd;
-    dir_ =
-        std::filesystem::temp_directory_path() / ("passerelle-config-test-" + std::to_string(rd()));
-    std::filesystem::create_directories(dir_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::filesystem::path& path() const { return dir_; }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  const std::filesystem::path& path() const { return dir_.path(); }
+  std::string file(const std::string& name) const { return (dir_.path() / name).string(); }
   std::string write(const std::string& name, std::string_view content, mode_t mode = 0600) const {
-    const std::string p = file(name);
-    std::ofstream(p, std::ios::binary) << content;
+    const std::string p = dir_.write(name, std::string(content)).string();
     ::chmod(p.c_str(), mode);
     return p;
   }
 
  private:
-  std::filesystem::path dir_;
+  passerelle::testing::TempDir dir_;
 };
 
 }  // namespace passerelle::config::testing
