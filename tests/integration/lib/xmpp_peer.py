@@ -235,7 +235,9 @@ class XmppUser:
     """A user logged in with slixmpp on a private asyncio loop (one thread per user).
 
     `priority=None` sends no initial presence (the user stays unavailable); an int sends
-    available presence with that priority once the session starts."""
+    available presence with that priority once the session starts, and `start()` returns
+    only when the server has echoed it back: from then on the server counts the user as
+    online, so presence sent to the bare JID reaches this client."""
 
     def __init__(self, jid: str, password: str, port: int, *, host: str = LOOPBACK,
                  priority: int | None = 0, auto_authorize: bool = True):
@@ -261,7 +263,7 @@ class XmppUser:
         self._thread.start()
         if not self._started.wait(timeout):
             self.stop()
-            raise XmppError(f"{self.jid}: no session after {timeout:g} s ({self._failure or 'no answer'})")
+            raise XmppError(f"{self.jid}: no session, or no echo of its presence, after {timeout:g} s ({self._failure or 'no answer'})")
         if self._failure:
             raise XmppError(f"{self.jid}: {self._failure}")
         return self
@@ -283,9 +285,13 @@ class XmppUser:
         def record(stanza) -> None:
             # A copy of the XML: slixmpp reuses stanza objects.
             el = ET.fromstring(str(stanza))
+            s = digest(el)
             with self._cond:
-                self.received.append(digest(el))
+                self.received.append(s)
                 self._cond.notify_all()
+            # The server's echo of our initial presence (RFC 6121 4.2.2).
+            if s.kind == "presence" and s.type == "" and s.frm == str(xmpp.boundjid.full):
+                self._started.set()
 
         for kind in ("message", "presence"):
             xmpp.register_handler(Callback(f"record {kind}", MatchXPath(f"{{jabber:client}}{kind}"), record))
@@ -293,7 +299,8 @@ class XmppUser:
         def session_start(_event) -> None:
             if self.priority is not None:
                 xmpp.send_presence(ppriority=self.priority)
-            self._started.set()
+            else:
+                self._started.set()
 
         def failed(_event=None, why="authentication failed") -> None:
             self._failure = why
