@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "store/attachments.hpp"
@@ -34,14 +36,14 @@ TEST_F(StoreTest, MigratesOnceAndReopens) {
   {
     auto s = Store::open(path(), {});
     ASSERT_TRUE(s.ok()) << s.error().message;
-    EXPECT_EQ((*s)->schema_version(), 3);
+    EXPECT_EQ((*s)->schema_version(), 4);
   }
   auto again = Store::open(path(), {});
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->schema_version(), 3);
+  EXPECT_EQ((*again)->schema_version(), 4);
 }
 
-// A database written by a passerelle that knew only migration 1 gets migrations 2 and 3
+// A database written by a passerelle that knew only migration 1 gets migrations 2 to 4
 // and keeps its rows.
 TEST_F(StoreTest, UpgradesAVersionOneDatabase) {
   {
@@ -58,11 +60,15 @@ TEST_F(StoreTest, UpgradesAVersionOneDatabase) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->exec("DROP TABLE linked_accounts").ok());
     ASSERT_TRUE((*db)->exec("ALTER TABLE messages DROP COLUMN attachments").ok());
+    ASSERT_TRUE((*db)
+                    ->exec("DROP INDEX charges_month;"
+                           "CREATE INDEX charges_payer_month ON charges(payer, month)")
+                    .ok());
     ASSERT_TRUE((*db)->exec("PRAGMA user_version = 1").ok());
   }
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok()) << s.error().message;
-  EXPECT_EQ((*s)->schema_version(), 3);
+  EXPECT_EQ((*s)->schema_version(), 4);
   int people = 0;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
                     return load_people(db, [&](PersonRow) { ++people; });
@@ -542,6 +548,95 @@ TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
                   .ok());
   EXPECT_EQ(spend.size(), 1u);
   EXPECT_EQ(spend["alice"], 15);
+}
+
+// How SQLite runs a query: the `detail` column of each row of its plan.
+std::string query_plan(Store& s, const std::function<Result<Stmt*>(Db&)>& prepare) {
+  std::string plan;
+  EXPECT_TRUE(s.run_sync([&](Db& db) -> Status {
+                 auto st = prepare(db);
+                 if (!st.ok()) return st.error();
+                 for (;;) {
+                   auto row = (*st)->step();
+                   if (!row.ok()) return row.error();
+                   if (!*row) break;
+                   plan += (*st)->col_text(3) + "\n";
+                 }
+                 (*st)->reset();
+                 return {};
+               }).ok());
+  return plan;
+}
+
+// Charges are read by month and deleted by delivery, each through its index; no other
+// index is kept up to date for every new charge.
+TEST_F(StoreTest, ChargesAreReadByMonthAndDeletedByDeliveryThroughTheirIndexes) {
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok());
+  EXPECT_NE(query_plan(**s,
+                       [](Db& db) {
+                         return db.prepare(
+                             "EXPLAIN QUERY PLAN SELECT payer, SUM(price) FROM charges "
+                             "WHERE month=? GROUP BY payer");
+                       })
+                .find("charges_month"),
+            std::string::npos);
+  EXPECT_NE(
+      query_plan(**s,
+                 [](Db& db) {
+                   return db.prepare("EXPLAIN QUERY PLAN DELETE FROM charges WHERE delivery_id=?");
+                 })
+          .find("charges_delivery"),
+      std::string::npos);
+  std::vector<std::string> indexes;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
+                    auto st = db.prepare(
+                        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='charges' "
+                        "AND sql IS NOT NULL ORDER BY name");
+                    if (!st.ok()) return st.error();
+                    for (;;) {
+                      auto row = (*st)->step();
+                      if (!row.ok()) return row.error();
+                      if (!*row) break;
+                      indexes.push_back((*st)->col_text(0));
+                    }
+                    (*st)->reset();
+                    return {};
+                  })
+                  .ok());
+  EXPECT_EQ(indexes, (std::vector<std::string>{"charges_delivery", "charges_month"}));
+}
+
+// A schema-3 database (charges indexed by payer and month) gets the month index and keeps
+// its charges: the month's spend adds up the same after the upgrade.
+TEST_F(StoreTest, UpgradesAVersionThreeDatabaseWithItsCharges) {
+  {
+    auto s = Store::open(path(), {});
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(
+        (*s)->run_sync([](Db& db) -> Status {
+              if (auto st = db.exec("DROP INDEX charges_month;"
+                                    "CREATE INDEX charges_payer_month ON charges(payer, month);"
+                                    "PRAGMA user_version = 3");
+                  !st.ok())
+                return st;
+              if (auto st = insert_charges(db, "D1", "alice", "primary", 3, 5, "2026-11", 1);
+                  !st.ok())
+                return st;
+              return insert_charges(db, "D2", "bob", "primary", 1, 7, "2026-11", 1);
+            })
+            .ok());
+  }
+  auto s = Store::open(path(), {});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ((*s)->schema_version(), 4);
+  std::map<std::string, std::int64_t> spend;
+  ASSERT_TRUE((*s)->run_sync([&](Db& db) {
+                    return load_spend(db, "2026-11",
+                                      [&](std::string p, std::int64_t t) { spend[p] = t; });
+                  })
+                  .ok());
+  EXPECT_EQ(spend, (std::map<std::string, std::int64_t>{{"alice", 15}, {"bob", 7}}));
 }
 
 TEST_F(StoreTest, PeopleWithAddresses) {
