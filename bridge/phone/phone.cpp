@@ -58,7 +58,6 @@ Result<PhoneNumber> PhoneNumbers::parse(std::string_view text) const {
                           "' is not a valid phone number (check the digits and the country code)");
   PhoneNumber out;
   util.Format(number, PhoneNumberUtil::E164, &out.e164);
-  util.GetRegionCodeForNumber(number, &out.region);
   out.type = map_type(type);
   return out;
 }

@@ -14,7 +14,6 @@ enum class LineType { mobile, fixed_line, fixed_or_mobile, voip, other, unknown 
 struct PhoneNumber {
   std::string e164;  // "+33612345678"
   LineType type = LineType::unknown;
-  std::string region;  // "FR"
 };
 
 class PhoneNumbers {
