@@ -550,9 +550,10 @@ TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
   EXPECT_EQ(spend["alice"], 15);
 }
 
-// How SQLite runs a query: the `detail` column of each row of its plan.
-std::string query_plan(Store& s, const std::function<Result<Stmt*>(Db&)>& prepare) {
-  std::string plan;
+// One text column of every row a statement returns.
+std::vector<std::string> column_of(Store& s, int column,
+                                   const std::function<Result<Stmt*>(Db&)>& prepare) {
+  std::vector<std::string> out;
   EXPECT_TRUE(s.run_sync([&](Db& db) -> Status {
                  auto st = prepare(db);
                  if (!st.ok()) return st.error();
@@ -560,11 +561,18 @@ std::string query_plan(Store& s, const std::function<Result<Stmt*>(Db&)>& prepar
                    auto row = (*st)->step();
                    if (!row.ok()) return row.error();
                    if (!*row) break;
-                   plan += (*st)->col_text(3) + "\n";
+                   out.push_back((*st)->col_text(column));
                  }
                  (*st)->reset();
                  return {};
                }).ok());
+  return out;
+}
+
+// How SQLite runs a query: the `detail` column of each row of its plan, one per line.
+std::string query_plan(Store& s, const std::function<Result<Stmt*>(Db&)>& prepare) {
+  std::string plan;
+  for (const auto& step : column_of(s, 3, prepare)) plan += step + "\n";
   return plan;
 }
 
@@ -588,23 +596,13 @@ TEST_F(StoreTest, ChargesAreReadByMonthAndDeletedByDeliveryThroughTheirIndexes) 
                  })
           .find("charges_delivery"),
       std::string::npos);
-  std::vector<std::string> indexes;
-  ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
-                    auto st = db.prepare(
-                        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='charges' "
-                        "AND sql IS NOT NULL ORDER BY name");
-                    if (!st.ok()) return st.error();
-                    for (;;) {
-                      auto row = (*st)->step();
-                      if (!row.ok()) return row.error();
-                      if (!*row) break;
-                      indexes.push_back((*st)->col_text(0));
-                    }
-                    (*st)->reset();
-                    return {};
-                  })
-                  .ok());
-  EXPECT_EQ(indexes, (std::vector<std::string>{"charges_delivery", "charges_month"}));
+  EXPECT_EQ(column_of(**s, 0,
+                      [](Db& db) {
+                        return db.prepare(
+                            "SELECT name FROM sqlite_master WHERE type='index' AND "
+                            "tbl_name='charges' AND sql IS NOT NULL ORDER BY name");
+                      }),
+            (std::vector<std::string>{"charges_delivery", "charges_month"}));
 }
 
 // A schema-3 database (charges indexed by payer and month) gets the month index and keeps
