@@ -32,6 +32,40 @@ class StoreTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
+// One text column of every row a statement returns.
+std::vector<std::string> column_of(Store& s, int column,
+                                   const std::function<Result<Stmt*>(Db&)>& prepare) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(s.run_sync([&](Db& db) -> Status {
+                 auto st = prepare(db);
+                 if (!st.ok()) return st.error();
+                 Status result;
+                 for (;;) {
+                   auto row = (*st)->step();
+                   if (!row.ok()) {
+                     result = row.error();
+                     break;
+                   }
+                   if (!*row) break;
+                   out.push_back((*st)->col_text(column));
+                 }
+                 (*st)->reset();
+                 return result;
+               }).ok());
+  return out;
+}
+
+// The indexes of the charges table (those made by the schema, not SQLite's own).
+std::vector<std::string> charges_indexes(Store& s) {
+  return column_of(s, 0, [](Db& db) {
+    return db.prepare(
+        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='charges' AND sql IS "
+        "NOT NULL ORDER BY name");
+  });
+}
+
+const std::vector<std::string> kChargesIndexes{"charges_delivery", "charges_month"};
+
 TEST_F(StoreTest, MigratesOnceAndReopens) {
   {
     auto s = Store::open(path(), {});
@@ -69,6 +103,7 @@ TEST_F(StoreTest, UpgradesAVersionOneDatabase) {
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ((*s)->schema_version(), 4);
+  EXPECT_EQ(charges_indexes(**s), kChargesIndexes);
   int people = 0;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) -> Status {
                     return load_people(db, [&](PersonRow) { ++people; });
@@ -550,25 +585,6 @@ TEST_F(StoreTest, ChargesSumPerPayerAndMonth) {
   EXPECT_EQ(spend["alice"], 15);
 }
 
-// One text column of every row a statement returns.
-std::vector<std::string> column_of(Store& s, int column,
-                                   const std::function<Result<Stmt*>(Db&)>& prepare) {
-  std::vector<std::string> out;
-  EXPECT_TRUE(s.run_sync([&](Db& db) -> Status {
-                 auto st = prepare(db);
-                 if (!st.ok()) return st.error();
-                 for (;;) {
-                   auto row = (*st)->step();
-                   if (!row.ok()) return row.error();
-                   if (!*row) break;
-                   out.push_back((*st)->col_text(column));
-                 }
-                 (*st)->reset();
-                 return {};
-               }).ok());
-  return out;
-}
-
 // How SQLite runs a query: the `detail` column of each row of its plan, one per line.
 std::string query_plan(Store& s, const std::function<Result<Stmt*>(Db&)>& prepare) {
   std::string plan;
@@ -596,13 +612,7 @@ TEST_F(StoreTest, ChargesAreReadByMonthAndDeletedByDeliveryThroughTheirIndexes) 
                  })
           .find("charges_delivery"),
       std::string::npos);
-  EXPECT_EQ(column_of(**s, 0,
-                      [](Db& db) {
-                        return db.prepare(
-                            "SELECT name FROM sqlite_master WHERE type='index' AND "
-                            "tbl_name='charges' AND sql IS NOT NULL ORDER BY name");
-                      }),
-            (std::vector<std::string>{"charges_delivery", "charges_month"}));
+  EXPECT_EQ(charges_indexes(**s), kChargesIndexes);
 }
 
 // A schema-3 database (charges indexed by payer and month) gets the month index and keeps
@@ -628,6 +638,7 @@ TEST_F(StoreTest, UpgradesAVersionThreeDatabaseWithItsCharges) {
   auto s = Store::open(path(), {});
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ((*s)->schema_version(), 4);
+  EXPECT_EQ(charges_indexes(**s), kChargesIndexes);
   std::map<std::string, std::int64_t> spend;
   ASSERT_TRUE((*s)->run_sync([&](Db& db) {
                     return load_spend(db, "2026-11",
