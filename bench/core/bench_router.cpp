@@ -4,7 +4,11 @@
 // message to the router to its acknowledgement (stored, routed, handed out), and the
 // time until it is delivered (every state change durable).
 //
-//   bench_router [messages=100000] [in_flight=2000] [synchronous=full|normal]
+//   bench_router [messages=100000] [in_flight=2000] [synchronous=full|normal] [numbers=5000]
+//
+// `numbers`: how many different phones the messages go to, in turn (each new one is parsed
+// and gets a conversation and an SMS thread). Also printed: the process's resident memory
+// once every message is delivered.
 //
 // The reference, measured in the same run: the same rows written straight to SQLite by
 // one thread with prepared statements in transactions of 512 messages (per message: the
@@ -174,6 +178,18 @@ std::vector<ThreadCpu> thread_cpu() {
   return out;
 }
 
+// VmRSS of this process, KiB (0 if unknown).
+long resident_kib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib;
+}
+
 double pct(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -186,6 +202,7 @@ int main(int argc, char** argv) {
   const int total = argc > 1 ? std::atoi(argv[1]) : 100000;
   const int window = argc > 2 ? std::atoi(argv[2]) : 2000;
   const std::string sync = argc > 3 ? argv[3] : "full";
+  const int numbers = std::max(1, argc > 4 ? std::atoi(argv[4]) : 5000);
   spdlog::set_level(spdlog::level::warn);
 
   const auto dir =
@@ -231,7 +248,7 @@ int main(int argc, char** argv) {
     InboundMessage m;
     m.connector = "xmpp";
     m.from = Address{Network::xmpp, "user" + std::to_string(i % 500) + "@example.org"};
-    m.to = Address{Network::sms, "+336" + std::to_string(10000000 + i % 5000)};
+    m.to = Address{Network::sms, "+336" + std::to_string(10000000 + i % numbers)};
     m.body = "benchmark message number " + std::to_string(i);
     m.origin_id = "o" + std::to_string(i);
     m.wants_receipt = true;
@@ -253,6 +270,7 @@ int main(int argc, char** argv) {
   const double bridge_cpu_us = (cpu_seconds() - cpu0) * 1e6 / total;
   const auto threads = thread_cpu();
   const auto stats = (*store)->stats();
+  const long rss_kib = resident_kib();
   work.reset();
   io.stop();
   runner.join();
@@ -262,7 +280,8 @@ int main(int argc, char** argv) {
   const double raw_cpu_us = (cpu_seconds() - cpu1) * 1e6 / total;
   std::filesystem::remove_all(dir);
 
-  std::printf("messages=%d in_flight=%d synchronous=%s\n", total, window, sync.c_str());
+  std::printf("messages=%d in_flight=%d synchronous=%s numbers=%d\n", total, window, sync.c_str(),
+              numbers);
   std::printf("accepted (stored+routed): %.0f msg/s, ack latency p50 %.0f us p99 %.0f us\n",
               total / accept_s, pct(ack_us, 0.50), pct(ack_us, 0.99));
   std::printf("delivered (receipt sent, every state durable): %.0f msg/s\n", total / delivered_s);
@@ -275,6 +294,7 @@ int main(int argc, char** argv) {
     std::printf(" %s[%ld] %.1f", threads[i].name.c_str(), threads[i].tid,
                 threads[i].seconds * 1e6 / total);
   std::printf("\n");
+  std::printf("resident memory once all were delivered: %.1f MiB\n", double(rss_kib) / 1024);
   std::printf(
       "store: %llu jobs in %llu commits (%.1f jobs/commit), %llu replayed; WAL checkpoints: %llu "
       "beside the writer, %llu by it\n",
