@@ -13,6 +13,7 @@
 #include <exception>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "app/connectors.hpp"
 #include "bus/bus.hpp"
@@ -159,7 +160,7 @@ int run_daemon(const config::Config& cfg) {
         "files: the shared files take more than files.max_bytes; new files are told "
         "in words until older links expire");
 
-  asio::io_context io;
+  asio::io_context io(cfg.bridge.io_threads);  // concurrency hint: the threads that run it
   // Keeps run() going until every connector has stopped: a connector on a thread of its
   // own (XMPP) leaves no work on the io_context while it closes its streams.
   auto keep_running = asio::make_work_guard(io);
@@ -249,9 +250,10 @@ int run_daemon(const config::Config& cfg) {
     });
   });
 
-  std::thread worker([&io] { io.run(); });
+  std::vector<std::thread> workers;
+  for (int i = 1; i < cfg.bridge.io_threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
-  worker.join();
+  for (auto& w : workers) w.join();
   disk.join();
   (*store)->close();
   spdlog::info("passerelle stopped{}", stopping ? " cleanly" : "");

@@ -15,6 +15,9 @@ struct BridgeSection {
   std::string default_country = "FR";
   bool allow_fixed_line = false;
   std::string data_dir = "var";
+  // Threads running the network I/O, the router and the admin HTTP server (the store's
+  // writer, XMPP and file work have threads of their own).
+  int io_threads = 1;
 
   friend bool operator==(const BridgeSection&, const BridgeSection&) = default;
 };

@@ -86,8 +86,10 @@ std::string describe(const Config& c) {
   std::string out;
   out += fmt::format("config: {}\n", c.source_path.empty() ? "(built-in defaults)" : c.source_path);
   const auto& b = c.bridge;
-  out += fmt::format("bridge: domain {}, default country {}, fixed-line allowed {}, data dir {}\n",
-                     b.domain, b.default_country, yes(b.allow_fixed_line), b.data_dir);
+  out += fmt::format(
+      "bridge: domain {}, default country {}, fixed-line allowed {}, data dir {}, {} I/O "
+      "thread(s)\n",
+      b.domain, b.default_country, yes(b.allow_fixed_line), b.data_dir, b.io_threads);
   out += fmt::format("log: level {}, format {}\n", c.log.level, c.log.format);
   const auto listen = parse_listen(c.http.listen);
   out += fmt::format(

@@ -117,6 +117,7 @@ void read_bridge(Reader r, BridgeSection& b) {
   r.string("default_country", b.default_country, check_country);
   r.boolean("allow_fixed_line", b.allow_fixed_line);
   r.string("data_dir", b.data_dir, check_non_empty);
+  r.integer("io_threads", b.io_threads, 1, 64);
   r.finish();
 }
 

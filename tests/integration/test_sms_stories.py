@@ -46,7 +46,8 @@ class SmsStories(HarnessTestCase):
         self.addCleanup(s.stop)
         return s
 
-    def bridge(self, smscs, *, people=(), accounts=(), sms=None, access=None, delivery=None, start=True):
+    def bridge(self, smscs, *, people=(), accounts=(), sms=None, access=None, delivery=None,
+               io_threads=None, start=True):
         config = {
             "xmpp": {"enabled": True, "component_host": "127.0.0.1",
                      "component_port": self.prosody.component_port, "secret": SECRET,
@@ -62,6 +63,8 @@ class SmsStories(HarnessTestCase):
             config["access"] = access
         if delivery is not None:
             config["delivery"] = delivery
+        if io_threads is not None:
+            config["bridge"] = {"io_threads": io_threads}
         b = Bridge(self.tmp, config)
         self.addCleanup(b.stop)
         if start:
@@ -185,7 +188,8 @@ class SmsStories(HarnessTestCase):
         b = self.bridge([("fr", fr, {"prefixes": ["+33"], "window": 4}),
                          ("uk", uk, {"prefixes": ["+44"]})],
                         sms={"sender_numbers": [SENDER]},
-                        delivery={"retry_initial_ms": 100, "retry_max_ms": 500})
+                        delivery={"retry_initial_ms": 100, "retry_max_ms": 500},
+                        io_threads=3)  # the default is 1: the same story on several threads
         alice = self.user("alice")
         count = 20
         for i in range(count):

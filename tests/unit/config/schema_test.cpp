@@ -47,6 +47,11 @@ TEST(Schema, SectionsMustBeTables) {
 TEST(Schema, TypeAndRangeChecks) {
   EXPECT_EQ(errors_of("[bridge]\nallow_fixed_line = \"yes\"\n"),
             "passerelle.toml:2:20: bridge.allow_fixed_line: expected true or false, got \"yes\"");
+  EXPECT_EQ(errors_of("[bridge]\nio_threads = 0\n"),
+            "passerelle.toml:2:14: bridge.io_threads: expected an integer from 1 to 64, got 0");
+  EXPECT_EQ(
+      errors_of("[bridge]\nio_threads = \"two\"\n"),
+      "passerelle.toml:2:14: bridge.io_threads: expected an integer from 1 to 64, got \"two\"");
   EXPECT_EQ(
       errors_of("[xmpp]\ncomponent_port = 0\n"),
       "passerelle.toml:2:18: xmpp.component_port: expected an integer from 1 to 65535, got 0");
