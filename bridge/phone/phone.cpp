@@ -41,6 +41,22 @@ bool PhoneNumbers::known_region(std::string_view region) {
   return regions.count(std::string(region)) > 0;
 }
 
+std::chrono::microseconds PhoneNumbers::warm_up() const {
+  const auto t0 = std::chrono::steady_clock::now();
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  // A mobile and a fixed-line number of the region: together they go through the
+  // patterns a message's number meets (parse, type, E.164).
+  for (const auto type : {PhoneNumberUtil::MOBILE, PhoneNumberUtil::FIXED_LINE}) {
+    i18n::phonenumbers::PhoneNumber example;
+    if (!util.GetExampleNumberForType(default_region_, type, &example)) continue;
+    std::string e164;
+    util.Format(example, PhoneNumberUtil::E164, &e164);
+    (void)parse(e164);
+  }
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               t0);
+}
+
 Result<PhoneNumber> PhoneNumbers::parse(std::string_view text) const {
   // Bound the work libphonenumber does on untrusted input (it caps at 250 itself).
   if (text.empty()) return Error::invalid("empty phone number");

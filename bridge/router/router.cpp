@@ -124,7 +124,10 @@ Status Router::load() {
     schedule_portability_check();
   }
   load_registered_accounts(std::move(registered));
-  spdlog::info("router: {} people, {} SMS threads", directory_.size(), sms_.thread_count());
+  const auto warm = phones_.warm_up();
+  spdlog::info("router: {} people, {} SMS threads; phone numbers of {} ready in {} ms",
+               directory_.size(), sms_.thread_count(), phones_.default_region(),
+               warm.count() / 1000);
   return outbox_.recover();
 }
 

@@ -60,6 +60,17 @@ TEST(PhoneNumbers, FixedLineRefusedForSmsUnlessAllowed) {
   EXPECT_TRUE(fr.parse_for_sms("06 12 34 56 78", false).ok());
 }
 
+// The start-up warm-up works for any configured region, also one without example
+// numbers, and leaves parsing as it was.
+TEST(PhoneNumbers, WarmUpLeavesParsingAsItWas) {
+  for (const char* region : {"FR", "US", "XX"}) {
+    PhoneNumbers p(region);
+    EXPECT_GE(p.warm_up().count(), 0) << region;
+    EXPECT_EQ(p.parse("+33 6 12 34 56 78").value().e164, "+33612345678") << region;
+    EXPECT_FALSE(p.parse("+33 6 12").ok()) << region;
+  }
+}
+
 TEST(PhoneNumbers, KnowsRegions) {
   EXPECT_TRUE(PhoneNumbers::known_region("FR"));
   EXPECT_FALSE(PhoneNumbers::known_region("XX"));
