@@ -88,29 +88,46 @@ std::optional<ReceiptText> parse_receipt_text(std::string_view s) {
   return r;
 }
 
-DeliveryState delivery_state_from_stat(std::string_view stat) {
-  struct M {
-    std::string_view word;
-    DeliveryState state;
-  };
-  static constexpr std::array<M, 12> map = {{
-      {"DELIVRD", DeliveryState::delivered},
-      {"DELIVERED", DeliveryState::delivered},
-      {"EXPIRED", DeliveryState::failed},
-      {"DELETED", DeliveryState::failed},
-      {"UNDELIV", DeliveryState::failed},
-      {"UNDELIVERABLE", DeliveryState::failed},
-      {"ACCEPTD", DeliveryState::acked},
-      {"ACCEPTED", DeliveryState::acked},
-      {"UNKNOWN", DeliveryState::unknown},
-      {"REJECTD", DeliveryState::failed},
-      {"REJECTED", DeliveryState::failed},
-      {"ENROUTE", DeliveryState::sent},
-  }};
-  for (const auto& m : map) {
-    if (iequals(stat, m.word)) return m.state;
+namespace {
+
+struct StatWord {
+  std::string_view word;
+  DeliveryState state;
+  std::string_view words;  // what the sender is told when the message failed
+};
+
+constexpr std::array<StatWord, 12> kStats = {{
+    {"DELIVRD", DeliveryState::delivered, ""},
+    {"DELIVERED", DeliveryState::delivered, ""},
+    {"EXPIRED", DeliveryState::failed, "the phone could not be reached before the SMS expired"},
+    {"DELETED", DeliveryState::failed, "the SMS centre deleted it before it reached the phone"},
+    {"UNDELIV", DeliveryState::failed, "the phone's network could not deliver it"},
+    {"UNDELIVERABLE", DeliveryState::failed, "the phone's network could not deliver it"},
+    {"ACCEPTD", DeliveryState::acked, ""},
+    {"ACCEPTED", DeliveryState::acked, ""},
+    {"UNKNOWN", DeliveryState::unknown, ""},
+    {"REJECTD", DeliveryState::failed, "the phone's network refused it"},
+    {"REJECTED", DeliveryState::failed, "the phone's network refused it"},
+    {"ENROUTE", DeliveryState::sent, ""},
+}};
+
+const StatWord* find_stat(std::string_view stat) {
+  for (const auto& m : kStats) {
+    if (iequals(stat, m.word)) return &m;
   }
-  return DeliveryState::unknown;
+  return nullptr;
+}
+
+}  // namespace
+
+DeliveryState delivery_state_from_stat(std::string_view stat) {
+  const auto* m = find_stat(stat);
+  return m ? m->state : DeliveryState::unknown;
+}
+
+std::string_view describe_stat(std::string_view stat) {
+  const auto* m = find_stat(stat);
+  return m ? m->words : std::string_view();
 }
 
 std::string_view stat_from_message_state(std::uint8_t st) {

@@ -34,6 +34,9 @@ std::optional<ReceiptText> parse_receipt_text(std::string_view text);
 // long forms (DELIVERED, UNDELIVERABLE, ACCEPTED, REJECTED), case-insensitive; anything
 // else is unknown.
 DeliveryState delivery_state_from_stat(std::string_view stat);
+// For the states that fail a message, why, in words a sender understands ("the phone's
+// network could not deliver it"); empty for the others.
+std::string_view describe_stat(std::string_view stat);
 // message_state TLV value → its Appendix B word ("DELIVRD"), "UNKNOWN" for other values.
 std::string_view stat_from_message_state(std::uint8_t message_state);
 

@@ -123,8 +123,10 @@ void SmppConnector::handle_receipt(const ShortMessageBody& sm) {
   rep.connector = name_;
   rep.network_id = r->message_id;
   rep.state = r->state;
-  rep.reason = "stat:" + (r->stat.empty() ? std::string("?") : r->stat);
-  if (!r->err.empty()) rep.reason += " err:" + r->err;
+  std::string code = "stat:" + (r->stat.empty() ? std::string("?") : r->stat);
+  if (!r->err.empty()) code += " err:" + r->err;
+  const auto words = describe_stat(r->stat);
+  rep.reason = words.empty() ? code : std::string(words) + " (" + code + ")";
   log_->debug("receipt for {}: {} ({})", r->message_id, delivery_state_name(r->state), rep.reason);
   sink_.publish(std::move(rep));
 }

@@ -40,6 +40,41 @@ TEST_F(RouterTest, XmppUserWritesToAPhoneAndTheReplyComesBack) {
   EXPECT_EQ(xmpp_->messages()[0].body, "hi alice");
 }
 
+// The SMSC took every segment, then the phone's network could not deliver one of them:
+// the sender hears once that the message failed, never that it was received, whatever
+// reports follow.
+TEST_F(RouterTest, OneUndeliveredSegmentFailsTheMessageOnceAndNoReceiptFollows) {
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", std::string(200, 'x'),
+                      "o1", true)
+                  .ok());
+  ack_last_sms({"m1", "m2"});
+  report({"smpp:primary", "", "m1", DeliveryState::delivered, {}, "", 0, false, 0});
+  report({"smpp:primary", "", "m2", DeliveryState::failed, {}, "the network said no", 0, false, 0});
+  EXPECT_TRUE(xmpp_->of<OutboundReceipt>().empty());
+  ASSERT_EQ(xmpp_->of<OutboundError>().size(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundError>()[0].origin_id, "o1");
+  EXPECT_EQ(xmpp_->of<OutboundError>()[0].to.str(), "xmpp:alice@example.org");
+  EXPECT_EQ(xmpp_->of<OutboundError>()[0].error.message,
+            "your message to sms:+33611111111 was not delivered: the network said no");
+  // A report sent again, or a late one for the other segment, changes nothing.
+  report({"smpp:primary", "", "m2", DeliveryState::failed, {}, "UNDELIV", 0, false, 0});
+  report({"smpp:primary", "", "m2", DeliveryState::delivered, {}, "", 0, false, 0});
+  EXPECT_TRUE(xmpp_->of<OutboundReceipt>().empty());
+  EXPECT_EQ(xmpp_->of<OutboundError>().size(), 1u);
+  EXPECT_EQ(sms_->messages().size(), 1u);  // the SMSC took it: not sent again
+
+  // The same for a message of one segment.
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "short", "o2", true).ok());
+  ack_last_sms({"m3"});
+  report({"smpp:primary", "", "m3", DeliveryState::failed, {}, "EXPIRED", 0, false, 0});
+  ASSERT_EQ(xmpp_->of<OutboundError>().size(), 2u);
+  EXPECT_EQ(xmpp_->of<OutboundError>()[1].origin_id, "o2");
+  EXPECT_TRUE(xmpp_->of<OutboundReceipt>().empty());
+  EXPECT_EQ(router_->outbox().depth(), 0u);
+}
+
 TEST_F(RouterTest, ReceiptThatOvertakesTheSubmitResultIsKept) {
   start();
   ASSERT_TRUE(

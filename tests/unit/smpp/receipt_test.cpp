@@ -67,6 +67,19 @@ TEST(Receipt, StatMapping) {
   EXPECT_EQ(stat_from_message_state(99), "UNKNOWN");
 }
 
+// A sender whose SMS failed is told why in words; every state that fails a message has
+// them, the others none.
+TEST(Receipt, FailedStatesAreDescribedInWords) {
+  for (std::uint8_t s = 1; s <= 8; ++s) {
+    const auto stat = stat_from_message_state(s);
+    EXPECT_EQ(describe_stat(stat).empty(), delivery_state_from_stat(stat) != DeliveryState::failed)
+        << stat;
+  }
+  EXPECT_EQ(describe_stat("undeliv"), "the phone's network could not deliver it");
+  EXPECT_EQ(describe_stat("REJECTED"), describe_stat("REJECTD"));
+  EXPECT_EQ(describe_stat("bogus"), "");
+}
+
 TEST(Receipt, FromDeliverSm) {
   ShortMessageBody sm;
   sm.esm_class = 0x04;

@@ -167,11 +167,15 @@ TEST_F(SmppSession, WindowLimitsOutstandingSubmits) {
   EXPECT_EQ(first->short_message.substr(0, 3), std::string("\x05\x00\x03", 3));
 }
 
-TEST_F(SmppSession, ThrottledPausesThenResendsSameSegment) {
+// ESME_RTHROTTLED and ESME_RMSGQFUL both say "not now": the link pauses, then the same
+// segment goes again.
+class SmppSessionBusy : public SmppSession, public ::testing::WithParamInterface<std::uint32_t> {};
+
+TEST_P(SmppSessionBusy, PausesThenResendsSameSegment) {
   int n = 0;
+  const std::uint32_t busy = GetParam();
   smsc_.on_submit = [&](const Pdu&) {
-    return ++n == 1 ? std::make_pair(status::throttled, std::string())
-                    : std::make_pair(0u, std::string("ok1"));
+    return ++n == 1 ? std::make_pair(busy, std::string()) : std::make_pair(0u, std::string("ok1"));
   };
   start();
   const auto t0 = std::chrono::steady_clock::now();
@@ -185,6 +189,21 @@ TEST_F(SmppSession, ThrottledPausesThenResendsSameSegment) {
             subs[1].as<ShortMessageBody>()->short_message);
   EXPECT_EQ(reports().front().state, DeliveryState::acked);
   EXPECT_EQ(reports().front().network_ids, std::vector<std::string>{"ok1"});
+  EXPECT_EQ(smsc_.connections, 1);  // a pause, not a reconnect
+}
+
+INSTANTIATE_TEST_SUITE_P(ThrottledOrQueueFull, SmppSessionBusy,
+                         ::testing::Values(status::throttled, status::msg_queue_full));
+
+// The SMSC checks the link too (SMPP 3.4 §4.11): the bridge answers at once and stays up.
+TEST_F(SmppSession, AnswersTheSmscsEnquireLink) {
+  start();
+  smsc_.send(make_pdu(CommandId::enquire_link, 600));
+  ASSERT_TRUE(run_until([&] { return !smsc_.of(CommandId::enquire_link_resp).empty(); }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::enquire_link_resp).front().sequence_number, 600u);
+  EXPECT_EQ(smsc_.of(CommandId::enquire_link_resp).front().command_status, 0u);
+  EXPECT_EQ(conn_->status().state, LinkState::up);
+  EXPECT_EQ(smsc_.connections, 1);
 }
 
 TEST_F(SmppSession, PermanentErrorFails) {
@@ -246,6 +265,15 @@ TEST_F(SmppSession, ReceiptBecomesDeliveryReport) {
   EXPECT_EQ(r[0].network_id, "abc123");
   EXPECT_EQ(r[0].state, DeliveryState::delivered);
   EXPECT_EQ(r[0].connector, "smpp:test");
+
+  // One the phone's network could not deliver: the reason is in words, with the codes.
+  dlr.short_message =
+      "id:abc124 sub:001 dlvrd:000 submit date:2311231200 done date:2311231201 stat:UNDELIV "
+      "err:034 text:";
+  smsc_.send(make_pdu(CommandId::deliver_sm, 501, dlr));
+  ASSERT_TRUE(run_until([&] { return reports().size() == 2; }, 2s));
+  EXPECT_EQ(reports()[1].state, DeliveryState::failed);
+  EXPECT_EQ(reports()[1].reason, "the phone's network could not deliver it (stat:UNDELIV err:034)");
 }
 
 // Part `i` of a long SMS from a phone to the sender number, as deliver_sm `seq`.
