@@ -57,6 +57,9 @@ if [ "$with_sanitizers" = 1 ] || [ "$with_fuzz" = 1 ]; then
 fi
 
 echo "== integration tests (default preset)"
+# Everything they drive was installed above: a test that would skip for a missing peer
+# fails instead (tests/integration/lib/require.py).
+export PASSERELLE_REQUIRE_PEERS=1
 ctest --preset default -j "$jobs" --timeout 600
 
 if [ -n "$background" ]; then

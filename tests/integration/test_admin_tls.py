@@ -17,11 +17,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import certs, procs  # noqa: E402
 from lib.bridge import Bridge  # noqa: E402
 from lib.procs import HarnessTestCase  # noqa: E402
+from lib.require import skip_unless  # noqa: E402
 
 TOKEN = "s3cret-admin-token"
 
 
-@unittest.skipUnless(Bridge.binary_available(), "needs the passerelle binary")
+@skip_unless(Bridge.binary_available(), "needs the passerelle binary")
 class AdminTls(HarnessTestCase):
     def daemon(self, cert, key):
         token_file = self.tmp / "admin.token"

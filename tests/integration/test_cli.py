@@ -13,11 +13,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib.bridge import Bridge  # noqa: E402
 from lib.procs import HarnessTestCase  # noqa: E402
+from lib.require import skip_unless  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@unittest.skipUnless(Bridge.binary_available(), "needs the passerelle binary")
+@skip_unless(Bridge.binary_available(), "needs the passerelle binary")
 class Cli(HarnessTestCase):
     def run_cli(self, *args, env=None):
         binary = Bridge(self.tmp).binary

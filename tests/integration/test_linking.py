@@ -23,6 +23,7 @@ from lib.msn_peer import MsnContact, MsnServer  # noqa: E402
 from lib.oscar_peer import OscarServerProc, OscarUser  # noqa: E402
 from lib.procs import HarnessTestCase, wait_until  # noqa: E402
 from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+from lib.require import skip_unless  # noqa: E402
 
 DOMAIN = "example.org"
 AIM = f"aim.{DOMAIN}"
@@ -50,7 +51,7 @@ def unregister(user, gateway):
     return user.iq(gateway, f"<query xmlns='{NS_REG}'><remove/></query>", "set")
 
 
-@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
+@skip_unless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
                      "needs the passerelle binary and Prosody")
 class Linking(HarnessTestCase):
     def setUp(self):

@@ -23,6 +23,7 @@ from lib.msn_peer import MsnContact, MsnServer  # noqa: E402
 from lib.procs import HarnessTestCase, wait_until  # noqa: E402
 from lib.smsc import Smsc  # noqa: E402
 from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+from lib.require import skip_unless  # noqa: E402
 
 DOMAIN = "example.org"
 MSN = f"msn.{DOMAIN}"
@@ -39,7 +40,7 @@ GATEWAY = "sms@example.com"  # the bridge's own MSN account to phones
 PHONE = "+33633333333"
 
 
-@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
+@skip_unless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
                      "needs the passerelle binary and Prosody")
 class MsnConnector(HarnessTestCase):
     versions = "MSNP12,MSNP11,MSNP10,MSNP9,MSNP8"
@@ -480,7 +481,7 @@ class MsnConnector(HarnessTestCase):
     def https_url(self, srv):
         return f"https://127.0.0.1:{srv.login_port}/rdr/pprdr.asp"
 
-    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    @skip_unless(certs.available(), "needs the openssl command")
     def test_https_login_with_the_configured_ca(self):
         srv, ca_cert = self.https_server()
         b = self.bridge(srv, login_url=self.https_url(srv), login_ca_file=ca_cert)
@@ -502,7 +503,7 @@ class MsnConnector(HarnessTestCase):
         bob.run(sb.send_text("reçu"))
         alice.wait_message(lambda s: s.body == "reçu" and s.bare_from == BOB_JID, timeout=15)
 
-    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    @skip_unless(certs.available(), "needs the openssl command")
     def test_https_login_with_an_untrusted_certificate(self):
         # No login_ca_file: the system's CAs do not know the test CA. The account does not
         # sign in, says why on /readyz and to alice, and retries with backoff
@@ -534,7 +535,7 @@ class MsnConnector(HarnessTestCase):
         self.assertNotEqual(st["state"], "up")
         self.assertGreaterEqual(st["reconnects"], len(attempts) - 1)
 
-    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    @skip_unless(certs.available(), "needs the openssl command")
     def test_https_login_certificate_for_another_address(self):
         # Trusted CA, but the certificate is for 127.0.0.2: the login URL's host must be in
         # the certificate.
@@ -544,7 +545,7 @@ class MsnConnector(HarnessTestCase):
         self.assertIn("certificate verify failed", st["detail"])
         self.assertEqual(srv.routed(kinds=["http_login", "http_login_failed"]), [])
 
-    @unittest.skipUnless(certs.available(), "needs the openssl command")
+    @skip_unless(certs.available(), "needs the openssl command")
     def test_login_ca_file_checked_before_start(self):
         srv, _ = self.https_server()
         # A missing file: check-config (and run) refuse it, naming the key and the file.

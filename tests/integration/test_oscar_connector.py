@@ -19,6 +19,7 @@ from lib.oscar_peer import OscarServerProc, OscarUser  # noqa: E402
 from lib.procs import HarnessTestCase, wait_until  # noqa: E402
 from lib.smsc import Smsc  # noqa: E402
 from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+from lib.require import skip_unless  # noqa: E402
 
 DOMAIN = "example.org"
 AIM = f"aim.{DOMAIN}"
@@ -51,7 +52,7 @@ def child_text(s, name):
     return ""
 
 
-@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
+@skip_unless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
                      "needs the passerelle binary and Prosody")
 class OscarConnector(HarnessTestCase):
     def setUp(self):

@@ -15,6 +15,7 @@ from lib.bridge import Bridge, smsc_table  # noqa: E402
 from lib.procs import HarnessTestCase, wait_until  # noqa: E402
 from lib.smsc import Smsc  # noqa: E402
 from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+from lib.require import skip_unless  # noqa: E402
 
 DOMAIN = "example.org"
 SMS = f"sms.{DOMAIN}"
@@ -26,7 +27,7 @@ PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": 
 GSM_400 = ("The quick brown fox jumps over the lazy dog; {braces} [brackets] cost 5 EUR. " * 6)[:400]
 
 
-@unittest.skipUnless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
+@skip_unless(Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK),
                      "needs the passerelle binary and Prosody")
 class SmsStories(HarnessTestCase):
     def setUp(self):

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import procs  # noqa: E402
 from lib.xmpp_peer import Prosody, XmppUser  # noqa: E402
+from lib.require import skip_unless  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOMAIN = "example.org"
@@ -97,7 +98,7 @@ class Driver:
             return procs.stop(self.proc)
 
 
-@unittest.skipUnless(DRIVER and HAVE_PROSODY, "needs prosody and the xmpp_driver build")
+@skip_unless(DRIVER and HAVE_PROSODY, "needs prosody and the xmpp_driver build")
 class XmppTestCase(procs.HarnessTestCase):
     users = {"alice": "alice-pw"}
 

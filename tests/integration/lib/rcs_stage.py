@@ -19,12 +19,12 @@ from __future__ import annotations
 import copy
 import os
 import sys
-import unittest
 from typing import Any, Mapping
 
 from .bridge import Bridge, deep_merge, smsc_table
 from .ports import free_port
 from .procs import HarnessTestCase, wait_until
+from .require import skip_unless
 from .smsc import Smsc
 from .xmpp_peer import Prosody, XmppUser
 
@@ -53,7 +53,7 @@ def available() -> bool:
     return Bridge.binary_available() and os.access("/usr/bin/prosody", os.X_OK)
 
 
-@unittest.skipUnless(available(), "needs the passerelle binary and Prosody")
+@skip_unless(available(), "needs the passerelle binary and Prosody")
 class RcsStage(HarnessTestCase):
     """setUp starts Prosody (alice and bob registered), the MaaP server and the SMSC
     simulator; bridge() starts the daemon. Subclasses may change the class attributes

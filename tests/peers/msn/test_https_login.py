@@ -17,12 +17,13 @@ from pathlib import Path
 from tests.integration.lib import certs
 from tests.peers.msn.client import MsnClient, http_get
 from tests.peers.msn.harness import MsnServer
+from tests.integration.lib.require import skip_unless
 
 T = 10.0
 _ids = itertools.count(1)
 
 
-@unittest.skipUnless(certs.available(), "needs the openssl command")
+@skip_unless(certs.available(), "needs the openssl command")
 class HttpsLogin(unittest.IsolatedAsyncioTestCase):
     @classmethod
     def setUpClass(cls):
