@@ -4,6 +4,7 @@ missing files, and a clean exit on SIGTERM.
     /usr/bin/python3 -m unittest tests.integration.test_cli -v
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -88,6 +89,22 @@ class Cli(HarnessTestCase):
         self.assertEqual(b.request("POST", "/metrics").status, 405)
         self.assertIn("passerelle_outbox_depth", b.get("/metrics").body.decode())
         self.assertEqual(b.sigterm(), 0)
+
+    def test_json_logs_are_one_object_per_line(self):
+        # A data directory whose name needs escaping: the log lines that name it stay JSON.
+        b = Bridge(self.tmp / 'odd "dir" \\ here', {"log": {"format": "json", "level": "debug"}})
+        b.start()
+        self.assertEqual(b.sigterm(), 0)
+        lines = (b.workdir / "passerelle.stderr.log").read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.strip()]
+        self.assertGreater(len(records), 3)
+        for r in records:
+            self.assertEqual(set(r), {"ts_ms", "level", "logger", "msg"}, r)
+            self.assertIsInstance(r["ts_ms"], int)
+            self.assertIn(r["level"], {"trace", "debug", "info", "warning", "error", "critical"})
+        messages = [r["msg"] for r in records]
+        self.assertTrue(any('odd "dir" \\ here' in m for m in messages), messages)
+        self.assertIn("passerelle stopped cleanly", messages)
 
     def test_port_in_use_is_a_clear_error(self):
         first = Bridge(self.tmp / "one")
