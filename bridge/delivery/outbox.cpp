@@ -41,7 +41,14 @@ Outbox::Outbox(boost::asio::any_io_executor strand, store::Store& store, store::
       failed_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome",
                               {{"outcome", "failed"}})),
       delivered_(metrics.counter("passerelle_deliveries_total", "Deliveries by outcome",
-                                 {{"outcome", "delivered"}})) {}
+                                 {{"outcome", "delivered"}})) {
+  for (Network n : kAllNetworks)
+    out_[static_cast<std::size_t>(n)] =
+        &metrics.counter("passerelle_messages_out_total",
+                         "Messages handed to a network, by network (first attempts; retries are "
+                         "passerelle_deliveries_total{outcome=\"retried\"})",
+                         {{"network", std::string(network_name(n))}});
+}
 
 Status Outbox::recover() {
   std::vector<store::DeliveryRow> rows;
@@ -248,6 +255,7 @@ void Outbox::send_now(const std::string& id) {
   m.request_receipt = r.request_receipt;
   m.attempt = r.attempts;
   sent_.inc();
+  if (r.attempts <= 1) out_[static_cast<std::size_t>(m.to.network)]->inc();
   c->send(std::move(m));
 }
 

@@ -142,6 +142,8 @@ class Outbox {
   Counter& unknown_;
   Counter& failed_;
   Counter& delivered_;
+  // Messages handed to each network for the first time (retries are counted above).
+  Counter* out_[std::size(kAllNetworks)] = {};
 };
 
 }  // namespace passerelle

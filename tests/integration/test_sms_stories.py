@@ -137,11 +137,19 @@ class SmsStories(HarnessTestCase):
         msg = alice.wait_message(lambda s: s.body == reply, timeout=15)
         self.assertEqual(msg.bare_from, f"{PHONE}@{SMS}")
 
-        # /metrics tells the story: 5 segments priced at 5, messages in by network.
+        # /metrics tells the story: 5 segments priced at 5, messages in and out by network,
+        # deliveries by outcome, the routing time of each message, the links.
         self.assertEqual(b.metric("passerelle_sms_segments_total", smsc="primary"), 5)
         self.assertEqual(b.metric("passerelle_sms_spend_total", smsc="primary"), 25)
         self.assertEqual(b.metric("passerelle_messages_in_total", network="xmpp"), 3)
         self.assertEqual(b.metric("passerelle_messages_in_total", network="sms"), 1)
+        self.assertEqual(b.metric("passerelle_messages_out_total", network="sms"), 3)
+        self.assertEqual(b.metric("passerelle_messages_out_total", network="xmpp"), 1)
+        wait_until(lambda: b.metric("passerelle_deliveries_total", outcome="delivered") == 3, timeout=10,
+                   message="the SMSC's receipts for the three SMS")
+        self.assertEqual(b.metric("passerelle_routing_seconds_count"), 4)
+        self.assertEqual(b.metric("passerelle_connector_up", connector="smpp:primary"), 1)
+        self.assertEqual(b.metric("passerelle_connector_reconnects", connector="smpp:primary"), 0)
 
     def test_sigterm_under_load_drains_and_exits_zero(self):
         smsc = self.smsc(delay_ms=10)
