@@ -379,11 +379,19 @@ void Outbox::on_report(const DeliveryReport& rep) {
   if (any_failed) {
     // The router may still reach the recipient another way (an RCS message revoked
     // after its fallback time goes by SMS).
-    if (auto rescued = hooks_.rescue ? hooks_.rescue(o->row, rep) : std::nullopt)
+    if (auto rescued = hooks_.rescue ? hooks_.rescue(o->row, rep) : std::nullopt) {
       finish(id, DeliveryState::failed, *rescued, /*tell_sender=*/false);
-    else
+    } else if (rep.retryable && o->segments.size() == 1) {
+      // The whole message came back, for a reason that may pass (an XMPP server whose
+      // user is offline and that keeps nothing for them): nothing reached the recipient,
+      // so it goes again later, or as soon as they come online (retry_now).
+      by_network_id_.erase(nid_key(o->row.connector, rep.network_id));
+      o->segments.clear();
+      retry_later(*o, rep.reason, true);
+    } else {
       finish(id, DeliveryState::failed,
              rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
+    }
   } else if (all_final) {
     // Every segment the network named has its final state (some SMSCs give one id for
     // all segments of a message).
@@ -455,6 +463,21 @@ void Outbox::arm_timer() {
     timer_at_ = 0;
     on_timer();
   });
+}
+
+void Outbox::retry_now(const std::string& recipient) {
+  if (draining_) return;
+  std::vector<std::string> due;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    const auto* o = find(it->second);
+    if (o && o->row.recipient == recipient && o->row.state == DeliveryState::routed) {
+      due.push_back(it->second);
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& id : due) dispatch(id);
 }
 
 void Outbox::on_timer() {

@@ -718,6 +718,8 @@ void Router::on_failed(const store::DeliveryRow& d) {
 }
 
 void Router::on_presence(const InboundPresence& p) {
+  // Messages that bounced while this user was offline go now.
+  if (p.who.network == Network::xmpp && is_online(p.presence.state)) outbox_.retry_now(p.who.str());
   if (p.who == p.observer && directory_.is_account(p.who)) {
     const bool online = is_online(p.presence.state);
     directory_.set_clients_online(p.who, online);

@@ -193,7 +193,11 @@ std::optional<DeliveryReport> bounce_report(const std::string& connector,
   r.reason = msg.error
                  ? msg.error->condition + (msg.error->text.empty() ? "" : ": " + msg.error->text)
                  : "error";
-  r.retryable = msg.error && msg.error->type == "wait";
+  // "wait", and the conditions a server gives for a user who is offline and for whom it
+  // keeps nothing (RFC 6121 §8.5.2.1.1, §8.5.3.2.1): the same message may go through later.
+  r.retryable =
+      msg.error && (msg.error->type == "wait" || msg.error->condition == "service-unavailable" ||
+                    msg.error->condition == "recipient-unavailable");
   return r;
 }
 

@@ -5,17 +5,22 @@ simulator on npm smpp, all on 127.0.0.1.
     /usr/bin/python3 -m unittest tests.integration.test_rcs -v
 """
 
+import http.client
 import json
 import os
+import sqlite3
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from lib.bridge import smsc_table  # noqa: E402
 from lib.procs import wait_until  # noqa: E402
-from lib.rcs_stage import (DOMAIN, PHONE_A, PHONE_A2, PHONE_B, PORTED, RCS, SENDER,  # noqa: E402
+from lib.rcs_stage import (DOMAIN, HOOK, PHONE_A, PHONE_A2, PHONE_B, PORTED, RCS, SENDER,  # noqa: E402
                            RcsStage)
+from lib.smsc import Smsc  # noqa: E402
+from tests.peers.rcs import maap  # noqa: E402
 
 
 class RcsStories(RcsStage):
@@ -102,7 +107,97 @@ class RcsStories(RcsStage):
         [sent] = self.wait_sent("carrier-b", PORTED)
         self.assertEqual(self.text_of(sent), f"[XMPP] alice@{DOMAIN}: after the table")
 
+    def test_a_ported_number_goes_by_sms_through_the_smsc_its_row_names(self):
+        # Two SMSCs: "primary" serves carrier-a's prefix, "other" carrier-b's. The table
+        # moves PHONE_A2 (no RCS anywhere) to carrier-b and its SMSC.
+        other = Smsc(self.tmp, name="smsc-other", receipts=True)
+        other.start()
+        self.addCleanup(other.stop)
+        link = {"reconnect_initial_ms": 200, "reconnect_max_ms": 1000, "enquire_link_s": 5}
+        table = self.tmp / "ported.csv"
+        table.write_text(f"number,platform,smsc\n{PHONE_A2},carrier-b,other\n")
+        self.bridge(portability_file=str(table), config={"sms": {"smsc": [
+            smsc_table("primary", self.smsc.port, prefixes=["+3361"], **link),
+            smsc_table("other", other.port, prefixes=["+3362"], **link)]}})
+        alice = self.user("alice")
+        # A number of the same range that is not in the table: its prefix's SMSC.
+        unlisted = "+33611111119"
+        alice.send_message(f"{unlisted}@{RCS}", "by the range")
+        [sms] = self.smsc.wait_for_messages(1, timeout=15)
+        self.assertEqual(sms["destination_addr"], unlisted.lstrip("+"))
+        # The ported number: the SMSC its row names, whatever its prefix says.
+        alice.send_message(f"{PHONE_A2}@{RCS}", "by the table")
+        [sms] = other.wait_for_messages(1, timeout=15)
+        self.assertEqual(sms["destination_addr"], PHONE_A2.lstrip("+"))
+        self.assertEqual(sms["text"], f"[XMPP] alice@{DOMAIN}: by the table")
+        time.sleep(1)  # a second copy through the prefix's SMSC would be here by now
+        self.assertEqual([m["destination_addr"] for m in self.smsc.messages()], [unlisted.lstrip("+")])
+        self.assertEqual(len(other.messages()), 1)
+        self.assertEqual(self.sent_to("carrier-a", PHONE_A2) + self.sent_to("carrier-b", PHONE_A2), [])
+
     # -- 5. bad input and a platform that is down ----------------------------------------
+
+    def test_a_webhook_event_answered_200_survives_a_kill_9(self):
+        b = self.bridge()
+        alice = self.user("alice")
+        alice.send_message(f"{PHONE_A}@{RCS}", "write to me")
+        self.wait_sent("carrier-a", PHONE_A)
+        time.sleep(0.5)  # taken: the phone's answers thread to alice
+        text = "answered just before a crash"
+        event = maap.ev_message("phone-msg-commit-1", PHONE_A, {"textMessage": text})
+        # Posted straight to the bridge's webhook (not through the platform, which would
+        # send it again on its own), and the bridge killed as soon as it answers: a 200
+        # promises the event is on disk.
+        status = self.post_event(event)
+        b.kill9()
+        self.assertEqual(status, 200)
+        db = sqlite3.connect(b.data_dir / "passerelle.db")
+        self.addCleanup(db.close)
+        [(message_id,)] = db.execute("SELECT id FROM messages WHERE origin_id = ?",
+                                     ("phone-msg-commit-1",)).fetchall()
+
+        # After the restart alice has it: once, or twice where the bridge had sent it
+        # without recording so before the crash (at least once, and then said so).
+        b.start(wait_ready=True)
+        alice.wait_message(lambda s: s.body == text, timeout=15)
+        # The platform delivers the same event again: answered, not delivered twice.
+        self.assertEqual(self.post_event(event), 200)
+        time.sleep(2)
+        [(unknown,)] = db.execute("SELECT COALESCE(SUM(unknown_outcomes), 0) FROM deliveries "
+                                  "WHERE message_id = ?", (message_id,)).fetchall()
+        copies = [m.body for m in alice.messages() if m.body == text]
+        self.assertEqual(len(copies), 1 + unknown, copies)
+
+    def test_a_message_bounced_while_the_user_is_offline_reaches_her_when_she_is_back(self):
+        # Her server keeps nothing for users who are offline (no offline storage here):
+        # it bounces what the bridge sends her. The bridge keeps the message and sends it
+        # again as soon as her presence comes back.
+        self.bridge()
+        alice = self.user("alice")
+        alice.send_presence(f"{PHONE_A}@{RCS}", "subscribe")
+        alice.wait_presence(lambda s: s.bare_from == f"{PHONE_A}@{RCS}" and s.type == "", timeout=10)
+        alice.send_message(f"{PHONE_A}@{RCS}", "write to me later")
+        self.wait_sent("carrier-a", PHONE_A)
+        time.sleep(0.5)
+        alice.stop()
+        time.sleep(1)  # her unavailable presence reaches the bridge
+        text = "sent while you were away"
+        self.maap.control("phone_send_text", number=PHONE_A, text=text, bot="bot-a")
+        time.sleep(2)  # taken by the bridge, sent to her server, bounced
+        alice = self.user("alice")
+        msg = alice.wait_message(lambda s: s.body == text, timeout=15)
+        self.assertEqual(msg.bare_from, f"{PHONE_A}@{RCS}")
+        time.sleep(2)
+        self.assertEqual([m.body for m in alice.messages() if m.body == text], [text])
+
+    def post_event(self, event) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", self.webhook_port, timeout=10)
+        try:
+            conn.request("POST", "/rcs/carrier-a", body=json.dumps(event).encode(),
+                         headers={"Content-Type": "application/json", "Authorization": HOOK["carrier-a"]})
+            return conn.getresponse().status
+        finally:
+            conn.close()
 
     def test_bad_webhook_requests_are_refused_and_nothing_is_stored_twice(self):
         b = self.bridge()

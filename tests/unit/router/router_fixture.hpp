@@ -98,6 +98,9 @@ class RouterTest : public ::testing::Test {
     p.addresses = {"xmpp:bob@example.org"};
     cfg_.people = {p};
   }
+  // Whether the component connector says it reports receipts, as the real one does.
+  bool xmpp_receipts_ = false;
+
   void TearDown() override {
     router_.reset();
     if (store_) store_->close();
@@ -110,7 +113,7 @@ class RouterTest : public ::testing::Test {
     store_ = std::move(*s);
     registry_ = std::make_unique<ConnectorRegistry>();
     auto sms = std::make_unique<FakeConnector>("smpp:primary", Network::sms, true);
-    auto xmpp = std::make_unique<FakeConnector>("xmpp", Network::xmpp, false);
+    auto xmpp = std::make_unique<FakeConnector>("xmpp", Network::xmpp, xmpp_receipts_);
     auto client = std::make_unique<FakeConnector>("xmpp-client", Network::xmpp, false);
     auto oscar = std::make_unique<FakeConnector>("oscar", Network::aim, false);
     auto msn = std::make_unique<FakeConnector>("msn", Network::msn, true);

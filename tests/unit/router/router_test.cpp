@@ -75,6 +75,48 @@ TEST_F(RouterTest, OneUndeliveredSegmentFailsTheMessageOnceAndNoReceiptFollows) 
   EXPECT_EQ(router_->outbox().depth(), 0u);
 }
 
+// An XMPP user who is offline, on a server that keeps nothing for them, bounces the
+// message (service-unavailable): it is kept and goes again as soon as they come online.
+// A bounce for good (item-not-found) fails it at once.
+TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack) {
+  xmpp_receipts_ = true;
+  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;  // only presence
+  start();
+  ASSERT_TRUE(
+      message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "o1", true).ok());
+  ack_last_sms({"m1"});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  const auto first = xmpp_->messages()[0];
+  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x1"}, "", 0, false, 1});
+  report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  EXPECT_EQ(xmpp_->messages().size(), 1u);  // not at once: alice is away
+  // Open: alice's SMS (its receipt may come) and the message waiting for her.
+  EXPECT_EQ(router_->outbox().depth(), 2u);
+
+  InboundPresence back;
+  back.connector = "xmpp";
+  back.who = addr("xmpp:alice@example.org");
+  back.observer = Address{Network::sms, "+33611111111"};
+  back.presence.state = PresenceState::available;
+  router_->handle(back);
+  settle();
+  ASSERT_EQ(xmpp_->messages().size(), 2u);
+  EXPECT_EQ(xmpp_->messages()[1].delivery_id, first.delivery_id);
+  EXPECT_EQ(xmpp_->messages()[1].body, "hi alice");
+  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
+  report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  EXPECT_EQ(router_->outbox().depth(), 2u);  // the first copy's bounce again: no effect
+  EXPECT_EQ(xmpp_->messages().size(), 2u);
+
+  // The same user refused for good: no more attempts.
+  report({"xmpp", "", "x2", DeliveryState::failed, {}, "item-not-found", 404, false, 0});
+  EXPECT_EQ(router_->outbox().depth(), 1u);
+  router_->handle(back);
+  settle();
+  EXPECT_EQ(xmpp_->messages().size(), 2u);
+}
+
 TEST_F(RouterTest, ReceiptThatOvertakesTheSubmitResultIsKept) {
   start();
   ASSERT_TRUE(

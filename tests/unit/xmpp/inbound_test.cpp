@@ -76,6 +76,23 @@ TEST(Parse, ReceiptAndError) {
   EXPECT_EQ(e.error->type, "cancel");
   EXPECT_EQ(e.error->text, "gone");
   EXPECT_FALSE(e.wants_receipt);  // never on errors (XEP-0184 §5.4)
+
+  // As a bounce of what the bridge sent: a user who is offline, on a server that keeps
+  // nothing, may come back (retryable); one that does not exist will not.
+  auto bounce = bounce_report("xmpp", e);
+  ASSERT_TRUE(bounce);
+  EXPECT_EQ(bounce->network_id, "pa2");
+  EXPECT_EQ(bounce->state, DeliveryState::failed);
+  EXPECT_EQ(bounce->reason, "service-unavailable: gone");
+  EXPECT_TRUE(bounce->retryable);
+  auto gone = parse_message(
+      X("<message from='a@e' type='error' id='pa3'><error type='cancel'>"
+        "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"));
+  EXPECT_FALSE(bounce_report("xmpp", gone)->retryable);
+  auto later = parse_message(
+      X("<message from='a@e' type='error' id='pa4'><error type='wait'>"
+        "<resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"));
+  EXPECT_TRUE(bounce_report("xmpp", later)->retryable);
 }
 
 TEST(Parse, OobLink) {
