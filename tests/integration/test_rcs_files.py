@@ -289,6 +289,48 @@ class RcsFiles(RcsStage):
         self.assertEqual(answer["status"], 200, answer)
         wait_until(lambda: len(self.file_messages(alice)) == 3, timeout=15, message="the corrected event's link")
 
+    def test_d2_a_fetch_cut_off_mid_body_shares_nothing_and_the_file_arrives_once_later(self):
+        b = self.bridge()
+        alice = self.conversation()
+        size, cut = 2_000_000, 700_000
+        since = self.maap.last_seq()
+        # Every fetch of the content gets its whole length announced, then the connection
+        # closes after 700 kB, until cleared.
+        self.maap.control("set_fault", platform="carrier-a", kind="content_cut", after=cut, count=-1)
+        sent = self.send_file(size, 8, "scan.pdf", "application/pdf")
+
+        # As in d: the bridge does not take the event while it has no whole file, so the
+        # platform sends it again; each copy is fetched and cut again.
+        def refused():
+            return [a for a in self.webhook_attempts(sent["msg_id"], since) if a["result"] == "retry"]
+        wait_until(lambda: len(refused()) >= 3, timeout=20, message="three refused webhook attempts")
+        for a in refused():
+            self.assertTrue(a["status"] is not None and 500 <= a["status"] < 600, a)
+        cuts = self.downloads(sent["file_id"], since)
+        self.assertGreaterEqual(len(cuts), 3, cuts)
+        self.assertEqual({(d["bytes"], d["complete"]) for d in cuts}, {(cut, False)})
+        # Nothing for alice yet, nothing shared, and no partial file counted as arriving.
+        self.assertEqual(self.file_messages(alice), [])
+        files_dir = b.data_dir / "files"
+        self.assertEqual([p.name for p in files_dir.iterdir() if not p.name.startswith(".")]
+                         if files_dir.exists() else [], [])
+        self.assertEqual(b.metric("passerelle_files_shared"), 0)
+        wait_until(lambda: b.metric("passerelle_files_bytes", kind="arriving") == 0, timeout=5,
+                   message="no bytes left arriving between attempts")
+
+        # The platform serves whole files again: the next copy of the event brings it, once.
+        self.maap.control("clear_faults", platform="carrier-a")
+        msg, url = self.wait_link(alice, b, "scan.pdf", timeout=30)
+        got = fetch(url)
+        self.assertEqual((got["status"], got["size"], got["sha256"]), (200, size, sent["sha256"]))
+        wait_until(lambda: any(a["result"] == "delivered" for a in self.webhook_attempts(sent["msg_id"], since)),
+                   timeout=15, message="the platform's webhook delivered")
+        self.assertEqual([d["complete"] for d in self.downloads(sent["file_id"], since)].count(True), 1)
+        self.assert_one_message_stays(alice)
+        self.assertEqual(len([p for p in files_dir.iterdir() if not p.name.startswith(".")]), 1,
+                         sorted(p.name for p in files_dir.iterdir()))
+        self.assertEqual(b.metric("passerelle_files_shared"), 1)
+
     # -- e. requests for links ------------------------------------------------------------------
 
     def test_e_links_answer_only_for_their_token_and_name_and_serve_ranges(self):

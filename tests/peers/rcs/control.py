@@ -139,10 +139,13 @@ async def dispatch(self: "MaapServer", req: dict) -> dict:
     if cmd == "set_fault":
         p = self._plat(req)
         kind = req.get("kind")
-        if kind not in ("api_status", "api_delay", "answer_delay", "webhook_drop", "webhook_delay"):
-            raise ValueError("kind is api_status, api_delay, answer_delay, webhook_drop or webhook_delay")
+        if kind not in ("api_status", "api_delay", "answer_delay", "content_cut", "webhook_drop", "webhook_delay"):
+            raise ValueError("kind is api_status, api_delay, answer_delay, content_cut, webhook_drop or "
+                             "webhook_delay")
         f = {k: v for k, v in req.items() if k not in ("cmd", "id", "platform")}
         f.setdefault("count", 1)
+        if kind == "content_cut":   # file content (`after` bytes of body, default half), not the API
+            f.setdefault("path", "/content/")
         p.faults.append(f)
         self.event("fault_set", platform=p.name, fault=f)
         return {"faults": p.faults}

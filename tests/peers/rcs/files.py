@@ -213,11 +213,15 @@ class FileApi:
             headers["Content-Range"] = f"bytes {start}-{end}/{f.size}"
         length = end - start + 1 if f.size else 0
         state = {"sent": 0}
+        # Fault content_cut: the answer announces the whole length, then the connection is
+        # closed after `after` bytes of body (default: half).
+        fault = self._take_fault(p, req.path, ("content_cut",)) if req.method != "HEAD" else None
+        limit = length if fault is None else max(0, min(length, int(fault.get("after", length // 2))))
 
         async def chunks():
             with open(f.path, "rb") as fh:
                 fh.seek(start)
-                left = length
+                left = limit
                 while left > 0:
                     piece = fh.read(min(http11.READ_SIZE, left))
                     if not piece:
@@ -227,6 +231,7 @@ class FileApi:
                     yield piece
 
         resp = Response(status, headers, chunks=None if req.method == "HEAD" else chunks(), length=length)
+        resp.cut = fault is not None
         if req.method == "HEAD":
             resp.headers["Content-Length"] = str(length)
             return resp

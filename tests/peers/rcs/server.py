@@ -215,8 +215,8 @@ class MaapServer(FileApi, Webhooks):
                     # it gets to read our answer (no RST on unread data).
                     await body.discard(max(p.cfg["max_file_size"], MIB) * 2, LINGER_TIMEOUT)
                     break
-                if resp.close or not req.keep_alive:
-                    break
+                if resp.close or not req.keep_alive or getattr(resp, "cut", False):
+                    break   # a cut body (fault content_cut) ends the connection mid-answer
         except asyncio.CancelledError:
             pass
         except Exception as e:  # noqa: BLE001 - one connection's failure

@@ -16,6 +16,7 @@ import time
 import unittest
 import urllib.parse
 
+from tests.integration.lib.require import skip_unless
 from tests.peers.rcs import maap
 from tests.peers.rcs.harness import FIXTURES, ApiClient, MaapServerProc, WebhookSink, load_fixture, platform
 
@@ -676,6 +677,38 @@ class FilesTest(ServerCase):
         r = self.srv.control("phone_send_file", number=n, path=src, name="local.txt", content_type="text/plain")
         self.assertEqual(r["sha256"], hashlib.sha256(b"local file").hexdigest())
 
+    def test_a_download_cut_mid_body_closes_the_connection_then_serves_whole(self):
+        n = self.phone()
+        r = self.srv.control("phone_send_file", number=n, size=300_000, seed=12, name="cut.bin")
+        since = self.srv.last_seq()
+        self.srv.control("set_fault", platform=A, kind="content_cut", after=100_000, count=1)
+        # Read by hand: the head announces every byte, the body stops short, then EOF (the
+        # server closed the connection even though the client asked to keep it alive).
+        u = urllib.parse.urlsplit(r["url"])
+        with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+            s.sendall(f"GET {u.path} HTTP/1.1\r\nHost: {u.hostname}\r\nConnection: keep-alive\r\n\r\n".encode())
+            data = b""
+            while True:
+                piece = s.recv(1 << 16)
+                if not piece:
+                    break
+                data += piece
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head)
+        self.assertIn(b"Content-Length: 300000\r\n", head + b"\r\n")
+        self.assertEqual(len(body), 100_000)
+        dl = self.srv.wait_event("file_downloaded", lambda e: e["file_id"] == r["file_id"], since=since)
+        self.assertEqual((dl["bytes"], dl["complete"]), (100_000, False))
+        self.assertEqual(len(self.srv.events("fault", since, fault="content_cut")), 1)
+        # Used up (count 1): the next download is whole.
+        self.assertEqual(self.a.download(r["url"])[:3], (200, 300_000, r["sha256"]))
+        # API calls are not content: a pending cut leaves them alone and stays pending.
+        self.srv.control("set_fault", platform=A, kind="content_cut", count=1)
+        self.assertEqual(self.a.capabilities(n)[0], 200)
+        pending = [f for f in self.srv.control("faults")["faults"][A] if f["count"]]
+        self.assertEqual([(f["kind"], f["count"]) for f in pending], [("content_cut", 1)])
+        self.assertEqual(len(self.srv.events("fault", since, fault="content_cut")), 1)
+
 
 class FixtureReplayTest(ServerCase):
     """Every request fixture is accepted; every event fixture's shape is produced."""
@@ -839,7 +872,7 @@ class BigFileTest(unittest.TestCase):
         self.assertFalse([f for f in os.listdir(self.srv.data_dir) if f.startswith("f-")])
 
 
-@unittest.skipUnless(shutil.which("openssl"), "openssl not installed")
+@skip_unless(bool(shutil.which("openssl")), "openssl not installed")
 class HttpsTest(unittest.TestCase):
     def test_https_with_a_certificate_from_the_command_line(self):
         tmp = tempfile.mkdtemp(prefix="maap-tls-")
