@@ -383,11 +383,10 @@ void Outbox::on_report(const DeliveryReport& rep) {
       finish(id, DeliveryState::failed, *rescued, /*tell_sender=*/false);
     } else if (rep.retryable && o->segments.size() == 1) {
       // The whole message came back, for a reason that may pass (an XMPP server whose
-      // user is offline and that keeps nothing for them): nothing reached the recipient,
-      // so it goes again later, or as soon as they come online (retry_now).
+      // user is offline and that keeps nothing for them): nothing reached the recipient.
       by_network_id_.erase(nid_key(o->row.connector, rep.network_id));
       o->segments.clear();
-      retry_later(*o, rep.reason, true);
+      hold(*o, rep.reason);
     } else {
       finish(id, DeliveryState::failed,
              rep.reason.empty() ? "the network reported it undeliverable" : rep.reason);
@@ -463,6 +462,28 @@ void Outbox::arm_timer() {
     timer_at_ = 0;
     on_timer();
   });
+}
+
+void Outbox::hold(Open& o, const std::string& reason) {
+  auto& r = o.row;
+  const auto now = now_ms();
+  if (options_.expire_after_ms > 0 && now - r.created_ms >= options_.expire_after_ms) {
+    finish(r.id, DeliveryState::failed,
+           "still not delivered after " + std::to_string(options_.expire_after_ms / 1000) +
+               " s: " + reason);
+    return;
+  }
+  retries_.inc();
+  r.state = DeliveryState::routed;
+  r.reason = reason;
+  r.next_attempt_ms =
+      now + std::min<std::int64_t>(options_.retry_max_ms, options_.expire_after_ms > 0
+                                                              ? options_.expire_after_ms
+                                                              : options_.retry_max_ms);
+  r.updated_ms = now;
+  persist(r);
+  waiting_.emplace(r.next_attempt_ms, r.id);
+  arm_timer();
 }
 
 void Outbox::retry_now(const std::string& recipient) {

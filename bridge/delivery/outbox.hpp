@@ -98,6 +98,10 @@ class Outbox {
   // its charges removed when `refund`.
   void persist_closed(const store::DeliveryRow& row, bool refund);
   void retry_later(Open& o, const std::string& reason, bool count_attempt);
+  // The recipient is away (its server bounced the message): it waits for them, sent
+  // again at once when they come online (retry_now) and every retry_max_ms meanwhile,
+  // without using up its attempts, until expire_after_ms from its creation.
+  void hold(Open& o, const std::string& reason);
   void finish(const std::string& id, DeliveryState state, const std::string& reason,
               bool tell_sender = true);
   void arm_timer();

@@ -109,12 +109,55 @@ TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack)
   EXPECT_EQ(router_->outbox().depth(), 2u);  // the first copy's bounce again: no effect
   EXPECT_EQ(xmpp_->messages().size(), 2u);
 
+  // Away again, and back, more often than max_attempts (3 here): waiting for her does
+  // not use up the message's attempts.
+  for (int i = 3; i <= 5; ++i) {
+    const auto bounced = "x" + std::to_string(i - 1);
+    report({"xmpp", "", bounced, DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+    router_->handle(back);
+    settle();
+    ASSERT_EQ(xmpp_->messages().size(), static_cast<std::size_t>(i));
+    report({"xmpp",
+            first.delivery_id,
+            "",
+            DeliveryState::acked,
+            {"x" + std::to_string(i)},
+            "",
+            0,
+            false,
+            1});
+  }
+
   // The same user refused for good: no more attempts.
-  report({"xmpp", "", "x2", DeliveryState::failed, {}, "item-not-found", 404, false, 0});
+  report({"xmpp", "", "x5", DeliveryState::failed, {}, "item-not-found", 404, false, 0});
   EXPECT_EQ(router_->outbox().depth(), 1u);
   router_->handle(back);
   settle();
-  EXPECT_EQ(xmpp_->messages().size(), 2u);
+  EXPECT_EQ(xmpp_->messages().size(), 5u);
+}
+
+// A message held for a user who stays away fails once delivery.expire_after_s has passed.
+TEST_F(RouterTest, AMessageHeldForAnXmppUserWhoStaysAwayExpires) {
+  xmpp_receipts_ = true;
+  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;
+  cfg_.delivery.expire_after_s = 1;
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+  ack_last_sms({"m1"});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
+  const auto first = xmpp_->messages().at(0);
+  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x1"}, "", 0, false, 1});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  EXPECT_EQ(router_->outbox().depth(), 1u);  // only alice's SMS is still open
+  InboundPresence back;
+  back.connector = "xmpp";
+  back.who = addr("xmpp:alice@example.org");
+  back.observer = Address{Network::sms, "+33611111111"};
+  back.presence.state = PresenceState::available;
+  router_->handle(back);
+  settle();
+  EXPECT_EQ(xmpp_->messages().size(), 1u);
 }
 
 TEST_F(RouterTest, ReceiptThatOvertakesTheSubmitResultIsKept) {
