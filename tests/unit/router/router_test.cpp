@@ -160,6 +160,34 @@ TEST_F(RouterTest, AMessageHeldForAnXmppUserWhoStaysAwayExpires) {
   EXPECT_EQ(xmpp_->messages().size(), 1u);
 }
 
+// With a pool of sender numbers, two people writing to the same phone write from two
+// numbers, and the phone's answer to each number reaches the right one, also after a
+// restart.
+TEST_F(RouterTest, APoolOfSenderNumbersThreadsEachAnswerToItsConversation) {
+  cfg_.sms.sender_numbers = {"+33700000001", "+33700000002"};
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice").ok());
+  ack_last_sms({"m1"});
+  ASSERT_TRUE(message("xmpp", "xmpp:dave@example.org", "sms:+33611111111", "from dave").ok());
+  ack_last_sms({"m2"});
+  ASSERT_EQ(sms_->messages().size(), 2u);
+  const auto alice_number = sms_->messages()[0].from.str();
+  const auto dave_number = sms_->messages()[1].from.str();
+  EXPECT_NE(alice_number, dave_number);
+
+  for (int round = 0; round < 2; ++round) {
+    xmpp_->sent.clear();
+    ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", dave_number, "to dave").ok());
+    ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", alice_number, "to alice").ok());
+    ASSERT_EQ(xmpp_->messages().size(), 2u) << "round " << round;
+    EXPECT_EQ(xmpp_->messages()[0].to.str(), "xmpp:dave@example.org");
+    EXPECT_EQ(xmpp_->messages()[0].body, "to dave");
+    EXPECT_EQ(xmpp_->messages()[1].to.str(), "xmpp:alice@example.org");
+    EXPECT_EQ(xmpp_->messages()[1].body, "to alice");
+    if (round == 0) restart();
+  }
+}
+
 TEST_F(RouterTest, ReceiptThatOvertakesTheSubmitResultIsKept) {
   start();
   ASSERT_TRUE(
