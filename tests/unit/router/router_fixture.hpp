@@ -203,6 +203,18 @@ class RouterTest : public ::testing::Test {
     settle();
   }
 
+  // alice's XMPP client comes online, as the component sees it (she has a phone's puppet
+  // in her roster).
+  void alice_comes_online() {
+    InboundPresence p;
+    p.connector = "xmpp";
+    p.who = addr("xmpp:alice@example.org");
+    p.observer = Address{Network::sms, "+33611111111"};
+    p.presence.state = PresenceState::available;
+    router_->handle(p);
+    settle();
+  }
+
   std::int64_t charged(const std::string& payer) {
     std::int64_t total = 0;
     EXPECT_TRUE(store_

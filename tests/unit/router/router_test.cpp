@@ -94,13 +94,7 @@ TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack)
   // Open: alice's SMS (its receipt may come) and the message waiting for her.
   EXPECT_EQ(router_->outbox().depth(), 2u);
 
-  InboundPresence back;
-  back.connector = "xmpp";
-  back.who = addr("xmpp:alice@example.org");
-  back.observer = Address{Network::sms, "+33611111111"};
-  back.presence.state = PresenceState::available;
-  router_->handle(back);
-  settle();
+  alice_comes_online();
   ASSERT_EQ(xmpp_->messages().size(), 2u);
   EXPECT_EQ(xmpp_->messages()[1].delivery_id, first.delivery_id);
   EXPECT_EQ(xmpp_->messages()[1].body, "hi alice");
@@ -114,8 +108,7 @@ TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack)
   for (int i = 3; i <= 5; ++i) {
     const auto bounced = "x" + std::to_string(i - 1);
     report({"xmpp", "", bounced, DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
-    router_->handle(back);
-    settle();
+    alice_comes_online();
     ASSERT_EQ(xmpp_->messages().size(), static_cast<std::size_t>(i));
     report({"xmpp",
             first.delivery_id,
@@ -131,8 +124,7 @@ TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack)
   // The same user refused for good: no more attempts.
   report({"xmpp", "", "x5", DeliveryState::failed, {}, "item-not-found", 404, false, 0});
   EXPECT_EQ(router_->outbox().depth(), 1u);
-  router_->handle(back);
-  settle();
+  alice_comes_online();
   EXPECT_EQ(xmpp_->messages().size(), 5u);
 }
 
@@ -150,13 +142,7 @@ TEST_F(RouterTest, AMessageHeldForAnXmppUserWhoStaysAwayExpires) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
   EXPECT_EQ(router_->outbox().depth(), 1u);  // only alice's SMS is still open
-  InboundPresence back;
-  back.connector = "xmpp";
-  back.who = addr("xmpp:alice@example.org");
-  back.observer = Address{Network::sms, "+33611111111"};
-  back.presence.state = PresenceState::available;
-  router_->handle(back);
-  settle();
+  alice_comes_online();
   EXPECT_EQ(xmpp_->messages().size(), 1u);
 }
 
