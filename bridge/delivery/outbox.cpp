@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <limits>
 
 #include "core/ulid.hpp"
 #include "delivery/backoff.hpp"
@@ -176,7 +177,8 @@ void Outbox::pump(const std::string& connector) {
   }
 }
 
-void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after) {
+void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after,
+                     bool drop_network_ids) {
   store::WriteBehind::After done;
   if (after)
     done = [this, id = row.id, after = std::move(after)](Status st) {
@@ -184,7 +186,11 @@ void Outbox::persist(const store::DeliveryRow& row, std::function<void()> after)
       boost::asio::post(strand_, after);
     };
   writes_.put(
-      row_key(row.id), [row](store::Db& db) { return store::update_delivery(db, row); },
+      row_key(row.id),
+      [row, drop_network_ids](store::Db& db) -> Status {
+        if (auto s = store::update_delivery(db, row); !s.ok()) return s;
+        return drop_network_ids ? store::delete_network_ids(db, row.id) : Status{};
+      },
       std::move(done));
 }
 
@@ -216,7 +222,10 @@ void Outbox::dispatch(const std::string& id) {
   o->stored_as_first_send = false;
   // Recorded as sent before the connector sees it: after a crash, a row still "sent"
   // is known to have an unknown outcome instead of being resent silently.
-  persist(r, [this, id] { send_now(id); });
+  // (This write replaces a pending one of hold(): it keeps its removal of the bounced
+  // copy's network id.)
+  persist(
+      r, [this, id] { send_now(id); }, o->held > 0);
 }
 
 void Outbox::send_now(const std::string& id) {
@@ -255,7 +264,10 @@ void Outbox::send_now(const std::string& id) {
   m.request_receipt = r.request_receipt;
   m.attempt = r.attempts;
   sent_.inc();
-  if (r.attempts <= 1) out_[static_cast<std::size_t>(m.to.network)]->inc();
+  if (!o->counted_out) {
+    o->counted_out = true;
+    out_[static_cast<std::size_t>(m.to.network)]->inc();
+  }
   c->send(std::move(m));
 }
 
@@ -308,17 +320,21 @@ void Outbox::on_report(const DeliveryReport& rep) {
           for (const auto& nid : rep.network_ids) by_network_id_.erase(nid_key(rep.connector, nid));
           break;
         }
-        writes_.put(
-            row_key(id),
-            [row = r, ids = rep.network_ids, conn = rep.connector](store::Db& db) -> Status {
-              if (auto s = store::update_delivery(db, row); !s.ok()) return s;
-              for (const auto& nid : ids)
-                if (auto s =
-                        store::upsert_network_id(db, {conn, nid, row.id, DeliveryState::acked});
-                    !s.ok())
-                  return s;
-              return {};
-            });
+        writes_.put(row_key(id),
+                    [row = r, ids = rep.network_ids, conn = rep.connector,
+                     held = o->held > 0](store::Db& db) -> Status {
+                      if (auto s = store::update_delivery(db, row); !s.ok()) return s;
+                      // A copy sent again after a bounce: the bounced copy's id goes (this write
+                      // may replace hold()'s, which did that).
+                      if (held)
+                        if (auto s = store::delete_network_ids(db, row.id); !s.ok()) return s;
+                      for (const auto& nid : ids)
+                        if (auto s = store::upsert_network_id(
+                                db, {conn, nid, row.id, DeliveryState::acked});
+                            !s.ok())
+                          return s;
+                      return {};
+                    });
         // Receipts that overtook this result.
         std::vector<DeliveryReport> early;
         for (const auto& nid : rep.network_ids) {
@@ -431,6 +447,12 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
   Open o = std::move(it->second);
   open_.erase(it);
   for (const auto& [nid, s] : o.segments) by_network_id_.erase(nid_key(o.row.connector, nid));
+  if (o.held > 0) {
+    if (auto h = held_.find(o.row.recipient); h != held_.end()) {
+      h->second.erase(id);
+      if (h->second.empty()) held_.erase(h);
+    }
+  }
   auto& r = o.row;
   r.state = state;
   if (!reason.empty()) r.reason = reason;
@@ -467,38 +489,50 @@ void Outbox::arm_timer() {
 void Outbox::hold(Open& o, const std::string& reason) {
   auto& r = o.row;
   const auto now = now_ms();
-  if (options_.expire_after_ms > 0 && now - r.created_ms >= options_.expire_after_ms) {
+  const auto expires = options_.expire_after_ms > 0 ? r.created_ms + options_.expire_after_ms
+                                                    : std::numeric_limits<std::int64_t>::max();
+  if (now >= expires) {
     finish(r.id, DeliveryState::failed,
            "still not delivered after " + std::to_string(options_.expire_after_ms / 1000) +
                " s: " + reason);
     return;
   }
   retries_.inc();
+  ++o.held;
+  if (r.attempts > 0) --r.attempts;  // waiting for the recipient uses up no attempt
   r.state = DeliveryState::routed;
   r.reason = reason;
+  // On the timer a few times (for a recipient whose presence never reaches the bridge),
+  // then only when they come back, or at expiry.
   r.next_attempt_ms =
-      now + std::min<std::int64_t>(options_.retry_max_ms, options_.expire_after_ms > 0
-                                                              ? options_.expire_after_ms
-                                                              : options_.retry_max_ms);
+      o.held <= options_.max_attempts ? std::min(expires, now + options_.retry_max_ms) : expires;
   r.updated_ms = now;
-  persist(r);
+  // The earlier copy's network id leaves the store with this state: a restart must not
+  // take it for a segment of this message.
+  persist(r, {}, /*drop_network_ids=*/true);
   waiting_.emplace(r.next_attempt_ms, r.id);
+  held_[r.recipient].insert(r.id);
   arm_timer();
 }
 
 void Outbox::retry_now(const std::string& recipient) {
   if (draining_) return;
-  std::vector<std::string> due;
-  for (auto it = waiting_.begin(); it != waiting_.end();) {
-    const auto* o = find(it->second);
-    if (o && o->row.recipient == recipient && o->row.state == DeliveryState::routed) {
-      due.push_back(it->second);
-      it = waiting_.erase(it);
-    } else {
-      ++it;
+  auto it = held_.find(recipient);
+  if (it == held_.end()) return;
+  const auto ids = std::move(it->second);
+  held_.erase(it);
+  for (const auto& id : ids) {
+    auto* o = find(id);
+    if (!o || o->row.state != DeliveryState::routed) continue;
+    auto [first, last] = waiting_.equal_range(o->row.next_attempt_ms);
+    for (auto w = first; w != last; ++w) {
+      if (w->second == id) {
+        waiting_.erase(w);
+        break;
+      }
     }
+    dispatch(id);
   }
-  for (const auto& id : due) dispatch(id);
 }
 
 void Outbox::on_timer() {

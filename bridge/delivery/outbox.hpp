@@ -89,18 +89,25 @@ class Outbox {
     // The store already says "sent, attempt 1" (committed with the message) while the row
     // waits for a connector slot: its first hand-out needs no write of its own.
     bool stored_as_first_send = false;
+    bool counted_out = false;  // in passerelle_messages_out_total
+    // Bounces while the recipient was away (hold): the store's network ids of earlier
+    // copies go with the next write; at most max_attempts resends on the timer.
+    int held = 0;
   };
 
   void dispatch(const std::string& id);
   void send_now(const std::string& id);
-  void persist(const store::DeliveryRow& row, std::function<void()> after = {});
+  // `drop_network_ids`: also removes the delivery's network ids from the store.
+  void persist(const store::DeliveryRow& row, std::function<void()> after = {},
+               bool drop_network_ids = false);
   // The last write of a delivery that leaves memory: its state, no more network ids, and
   // its charges removed when `refund`.
   void persist_closed(const store::DeliveryRow& row, bool refund);
   void retry_later(Open& o, const std::string& reason, bool count_attempt);
   // The recipient is away (its server bounced the message): it waits for them, sent
-  // again at once when they come online (retry_now) and every retry_max_ms meanwhile,
-  // without using up its attempts, until expire_after_ms from its creation.
+  // again at once when they come online (retry_now), and on the timer every retry_max_ms
+  // at most max_attempts times, without using up its attempts, until expire_after_ms
+  // from its creation.
   void hold(Open& o, const std::string& reason);
   void finish(const std::string& id, DeliveryState state, const std::string& reason,
               bool tell_sender = true);
@@ -120,6 +127,8 @@ class Outbox {
   std::unordered_map<std::string, std::string>
       by_network_id_;                                 // "connector\nnetwork id" -> delivery
   std::multimap<std::int64_t, std::string> waiting_;  // next attempt -> delivery
+  // Held deliveries by recipient, for retry_now (entries may be stale: checked on use).
+  std::unordered_map<std::string, std::set<std::string>> held_;
   // Delivery reports that arrived before the send result that names their network id
   // (an SMSC may send the receipt right behind submit_sm_resp). Bounded: oldest dropped.
   std::map<std::string, DeliveryReport> early_reports_;

@@ -5,6 +5,7 @@ simulator on npm smpp, all on 127.0.0.1.
     /usr/bin/python3 -m unittest tests.integration.test_rcs -v
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -172,7 +173,7 @@ class RcsStories(RcsStage):
         # Her server keeps nothing for users who are offline (no offline storage here):
         # it bounces what the bridge sends her. The bridge keeps the message and sends it
         # again as soon as her presence comes back.
-        self.bridge()
+        b = self.bridge()
         alice = self.user("alice")
         alice.send_presence(f"{PHONE_A}@{RCS}", "subscribe")
         alice.wait_presence(lambda s: s.bare_from == f"{PHONE_A}@{RCS}" and s.type == "", timeout=10)
@@ -183,7 +184,12 @@ class RcsStories(RcsStage):
         time.sleep(1)  # her unavailable presence reaches the bridge
         text = "sent while you were away"
         self.maap.control("phone_send_text", number=PHONE_A, text=text, bot="bot-a")
-        time.sleep(2)  # taken by the bridge, sent to her server, bounced
+
+        def bounced():  # taken by the bridge, sent to her server, bounced, held
+            with contextlib.closing(sqlite3.connect(b.data_dir / "passerelle.db")) as db:
+                return db.execute("SELECT COUNT(*) FROM deliveries WHERE recipient = ? AND state = 'routed' "
+                                  "AND reason LIKE 'service-unavailable%'", (f"xmpp:alice@{DOMAIN}",)).fetchone()[0]
+        wait_until(lambda: bounced() == 1, timeout=15, message="the message bounced and held for alice")
         alice = self.user("alice")
         msg = alice.wait_message(lambda s: s.body == text, timeout=15)
         self.assertEqual(msg.bare_from, f"{PHONE_A}@{RCS}")

@@ -215,6 +215,23 @@ class RouterTest : public ::testing::Test {
     settle();
   }
 
+  // The stored reason of a delivery ("" when there is none).
+  std::string delivery_reason(const std::string& id) {
+    std::string reason;
+    EXPECT_TRUE(store_
+                    ->run_sync([&](store::Db& db) -> Status {
+                      auto st = db.prepare("SELECT reason FROM deliveries WHERE id = ?1");
+                      if (!st.ok()) return st.error();
+                      (*st)->bind(1, id);
+                      auto row = (*st)->step();
+                      if (!row.ok()) return row.error();
+                      if (*row) reason = (*st)->col_text(0);
+                      return {};
+                    })
+                    .ok());
+    return reason;
+  }
+
   std::int64_t charged(const std::string& payer) {
     std::int64_t total = 0;
     EXPECT_TRUE(store_

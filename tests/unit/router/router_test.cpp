@@ -128,7 +128,8 @@ TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack)
   EXPECT_EQ(xmpp_->messages().size(), 5u);
 }
 
-// A message held for a user who stays away fails once delivery.expire_after_s has passed.
+// A message held for an XMPP user who stays away fails once delivery.expire_after_s has
+// passed, and says so.
 TEST_F(RouterTest, AMessageHeldForAnXmppUserWhoStaysAwayExpires) {
   xmpp_receipts_ = true;
   cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;
@@ -139,11 +140,79 @@ TEST_F(RouterTest, AMessageHeldForAnXmppUserWhoStaysAwayExpires) {
   ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
   const auto first = xmpp_->messages().at(0);
   report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x1"}, "", 0, false, 1});
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
-  EXPECT_EQ(router_->outbox().depth(), 1u);  // only alice's SMS is still open
+  EXPECT_EQ(router_->outbox().depth(), 2u);  // held
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
   alice_comes_online();
-  EXPECT_EQ(xmpp_->messages().size(), 1u);
+  ASSERT_EQ(xmpp_->messages().size(), 2u);
+  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Gone again when it arrives, and by now the second is up: it fails, and says why.
+  report({"xmpp", "", "x2", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  EXPECT_EQ(router_->outbox().depth(), 1u);  // only alice's SMS is still open
+  EXPECT_EQ(delivery_reason(first.delivery_id),
+            "still not delivered after 1 s: service-unavailable");
+  alice_comes_online();
+  EXPECT_EQ(xmpp_->messages().size(), 2u);
+}
+
+// Held for a user whose presence never reaches the bridge: sent again on the timer, at
+// most max_attempts times (3 here), then only when she comes back.
+TEST_F(RouterTest, AHeldMessageGoesAgainOnTheTimerAFewTimes) {
+  xmpp_receipts_ = true;
+  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 20;
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+  ack_last_sms({"m1"});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
+  const auto id = xmpp_->messages().at(0).delivery_id;
+  auto bounce = [&](int n) {
+    const auto nid = "x" + std::to_string(n);
+    report({"xmpp", id, "", DeliveryState::acked, {nid}, "", 0, false, 1});
+    report({"xmpp", "", nid, DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    settle();
+  };
+  for (int n = 1; n <= 3; ++n) {
+    bounce(n);
+    ASSERT_EQ(xmpp_->messages().size(), static_cast<std::size_t>(n + 1)) << "timer resend " << n;
+  }
+  bounce(4);
+  EXPECT_EQ(xmpp_->messages().size(), 4u);   // no more on the timer
+  EXPECT_EQ(router_->outbox().depth(), 2u);  // still held
+  alice_comes_online();
+  EXPECT_EQ(xmpp_->messages().size(), 5u);
+  // That copy meets a connector that is reconnecting: an ordinary retry, with the
+  // attempts of the message left (waiting for alice used none of them).
+  report({"xmpp", id, "", DeliveryState::failed, {}, "not connected", 0, true, 0});
+  EXPECT_EQ(router_->outbox().depth(), 2u);
+  EXPECT_EQ(delivery_reason(id), "not connected");
+}
+
+// A restart while a message is held: the bounced copy's id is not taken for a part of
+// it, so the next bounce holds it again instead of failing it.
+TEST_F(RouterTest, AHeldMessageIsStillHeldAfterARestart) {
+  xmpp_receipts_ = true;
+  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;
+  start();
+  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+  ack_last_sms({"m1"});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
+  const auto id = xmpp_->messages().at(0).delivery_id;
+  report({"xmpp", id, "", DeliveryState::acked, {"x1"}, "", 0, false, 1});
+  report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  restart();  // the held message goes again at start
+  ASSERT_EQ(xmpp_->messages().size(), 1u);
+  EXPECT_EQ(xmpp_->messages()[0].delivery_id, id);
+  report({"xmpp", id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
+  report({"xmpp", "", "x2", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  EXPECT_EQ(router_->outbox().depth(), 2u);  // held again, not failed
+  EXPECT_EQ(delivery_reason(id), "service-unavailable");
+  alice_comes_online();
+  ASSERT_EQ(xmpp_->messages().size(), 2u);
+  report({"xmpp", id, "", DeliveryState::acked, {"x3"}, "", 0, false, 1});
+  report({"xmpp", "", "x3", DeliveryState::delivered, {}, "", 0, false, 0});
+  EXPECT_EQ(router_->outbox().depth(), 1u);  // delivered: x1 and x2 are not waited for
 }
 
 // With a pool of sender numbers, two people writing to the same phone write from two
