@@ -72,7 +72,7 @@ class Outbox {
   void on_report(const DeliveryReport& report);
 
   // `recipient` (an address, as in DeliveryRow::recipient) came online: the deliveries
-  // to it that wait for their next attempt go now. O(deliveries waiting).
+  // held for it (hold()) go now. O(deliveries held for it).
   void retry_now(const std::string& recipient);
 
   // Stops sending new deliveries; `done` once nothing is in flight (or after timeout_ms).
