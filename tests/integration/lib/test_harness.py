@@ -18,6 +18,7 @@ import unittest
 from pathlib import Path
 
 from . import bridge, procs
+from . import ports
 from .ports import free_port, free_ports
 
 FAKE_DAEMON = textwrap.dedent('''\
@@ -143,6 +144,12 @@ class ProcsTest(procs.HarnessTestCase):
             procs.wait_for_port("127.0.0.1", free_port(), timeout=0.3)
         a, b = free_ports(2)
         self.assertNotEqual(a, b)
+
+    def test_free_ports_are_new_and_outside_the_range_of_outgoing_connections(self):
+        lowest_outgoing, _ = ports._outgoing_range()
+        got = free_ports(20) + [free_port() for _ in range(20)]
+        self.assertEqual(len(set(got)), 40, got)
+        self.assertTrue(all(p < lowest_outgoing for p in got), got)
 
 
 class BridgeWithFakeDaemonTest(procs.HarnessTestCase):
