@@ -172,7 +172,11 @@ void Router::on_linked_presence(const InboundPresence& pr) {
       conn->send(OutboundPresence{pr.who, home, pr.presence});
     return;
   }
-  if (pr.who.network != Network::xmpp || directory_.is_account(pr.who)) return;
+  // A contact of a linked XMPP account coming online (client mode) only releases held
+  // messages (on_presence); a person's own presence is what their server tells the component.
+  if (pr.who.network != Network::xmpp || directory_.is_account(pr.who) ||
+      directory_.is_account(pr.observer))
+    return;
   const Person* p = directory_.person_of(pr.who);
   if (!p || directory_.home_of(*p) != pr.who) return;
   // The person's own presence: it decides SMS fallback, and their linked accounts show it.

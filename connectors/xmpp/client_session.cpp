@@ -94,7 +94,20 @@ void ClientSession::on_presence(const xml::Element& p) {
   fb.resource.clear();
   std::string fbare = fb.bare();
   for (auto& c : fbare) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (fbare != bare_) return;                            // contacts' presence is not ours to relay
+  if (fbare != bare_) {
+    // A contact is back: messages that bounced while they were offline can go now. Only
+    // that reaches the router; the contacts' presence is not ours to relay anywhere.
+    if (pr.type.empty())
+      if (auto contact = make_address(Network::xmpp, fbare)) {
+        InboundPresence ip;
+        ip.connector = opts_.connector_name;
+        ip.who = *contact;
+        ip.observer = address();
+        ip.presence.state = PresenceState::available;
+        env_.publish(std::move(ip));
+      }
+    return;
+  }
   if (from->resource == opts_.account.resource) return;  // our own, reflected
   if (pr.type.empty() && pr.priority >= 0)
     others_.insert(from->resource);

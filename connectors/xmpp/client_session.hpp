@@ -4,7 +4,9 @@
 // while another resource of the account with priority >= 0 is online (RFC 6121 §8.5.2:
 // bare-JID messages go to the highest non-negative priority), and 0 while none is, so
 // the server then hands it the messages. It never enables carbons. It reports the
-// person's own reachability as InboundPresence{who = observer = the account}.
+// person's own reachability as InboundPresence{who = observer = the account}, and a
+// contact's available presence as InboundPresence{who = contact, observer = the account},
+// which only sends again what bounced while that contact was offline.
 // No I/O: the connector feeds it stanzas from its Link.
 
 #include <chrono>

@@ -100,6 +100,7 @@ class RouterTest : public ::testing::Test {
   }
   // Whether the component connector says it reports receipts, as the real one does.
   bool xmpp_receipts_ = false;
+  bool client_receipts_ = false;  // the same for the linked accounts' connector
 
   void TearDown() override {
     router_.reset();
@@ -114,7 +115,7 @@ class RouterTest : public ::testing::Test {
     registry_ = std::make_unique<ConnectorRegistry>();
     auto sms = std::make_unique<FakeConnector>("smpp:primary", Network::sms, true);
     auto xmpp = std::make_unique<FakeConnector>("xmpp", Network::xmpp, xmpp_receipts_);
-    auto client = std::make_unique<FakeConnector>("xmpp-client", Network::xmpp, false);
+    auto client = std::make_unique<FakeConnector>("xmpp-client", Network::xmpp, client_receipts_);
     auto oscar = std::make_unique<FakeConnector>("oscar", Network::aim, false);
     auto msn = std::make_unique<FakeConnector>("msn", Network::msn, true);
     sms_ = sms.get();

@@ -477,6 +477,43 @@ TEST_F(RouterTest, OfflineFallbackOnlyWhileThePersonIsOffline) {
   EXPECT_EQ(client_->messages()[0].body, "on my way");
 }
 
+// Bob's SMS answer leaves from his linked account (client mode); carol is offline and her
+// server bounces it. The account sees carol come back (her presence in its roster): the
+// message goes again then. Carol's presence seen by bob's account says nothing about bob.
+TEST_F(RouterTest, AnAnswerFromALinkedAccountBouncedByAnOfflineContactGoesWhenSheIsBack) {
+  client_receipts_ = true;
+  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;  // only presence
+  start();
+  presence("xmpp:bob@example.org", false);
+  ASSERT_TRUE(
+      message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "call me").ok());
+  ack_last_sms({"c1"});
+  ASSERT_TRUE(message("smpp:primary", "sms:+33622222222", "sms:+33700000001", "on my way").ok());
+  ASSERT_EQ(client_->messages().size(), 1u);
+  const auto id = client_->messages()[0].delivery_id;
+  report({"xmpp-client", id, "", DeliveryState::acked, {"k1"}, "", 0, false, 1});
+  report({"xmpp-client", "", "k1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  EXPECT_EQ(client_->messages().size(), 1u);  // held: carol is away
+  EXPECT_EQ(delivery_reason(id), "service-unavailable");
+
+  InboundPresence back;
+  back.connector = "xmpp-client";
+  back.who = addr("xmpp:carol@other.example");
+  back.observer = addr("xmpp:bob@example.org");
+  back.presence.state = PresenceState::available;
+  router_->handle(back);
+  settle();
+  ASSERT_EQ(client_->messages().size(), 2u);
+  EXPECT_EQ(client_->messages()[1].delivery_id, id);
+  EXPECT_EQ(client_->messages()[1].to.str(), "xmpp:carol@other.example");
+  EXPECT_EQ(client_->messages()[1].body, "on my way");
+
+  // Bob is still offline for the router: carol's next message still goes by SMS.
+  ASSERT_TRUE(
+      message("xmpp-client", "xmpp:carol@other.example", "xmpp:bob@example.org", "ok").ok());
+  EXPECT_EQ(sms_->messages().size(), 2u);
+}
+
 TEST_F(RouterTest, AMessageThatNeverReachedThePhoneDoesNotCaptureItsReplies) {
   start();
   ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "from alice").ok());

@@ -76,6 +76,25 @@ TEST_F(ClientTest, StepsAsideWhileAnotherResourceIsOnline) {
   EXPECT_EQ(s->priority(), -1);
 }
 
+// A contact coming online is told to the router (it sends again what bounced while they
+// were away) as seen by the account; going offline, or a subscription, is not.
+TEST_F(ClientTest, AContactComingOnlineIsReported) {
+  s->on_up(t0);
+  feed("<iq from='example.org' type='result' id='id1'/>");
+  const auto before = presences().size();
+  feed("<presence from='Carol@Example.org/x' type='unavailable'/>");
+  feed("<presence from='carol@example.org/x' type='subscribe'/>");
+  feed("<presence from='carol@example.org'/>");  // no resource: not a client
+  EXPECT_EQ(presences().size(), before);
+  feed("<presence from='Carol@Example.org/x'><show>away</show></presence>");
+  ASSERT_EQ(presences().size(), before + 1);
+  const auto p = presences().back();
+  EXPECT_EQ(p.who, (Address{Network::xmpp, "carol@example.org"}));
+  EXPECT_EQ(p.observer, (Address{Network::xmpp, "bob@example.org"}));
+  EXPECT_EQ(p.presence.state, PresenceState::available);
+  EXPECT_EQ(s->priority(), 0);  // the account's own clients are unchanged
+}
+
 TEST_F(ClientTest, SettlesOnTimeoutWithoutAnswer) {
   s->on_up(t0);
   s->tick(t0 + std::chrono::milliseconds(100));
