@@ -210,6 +210,43 @@ class SmsStories(HarnessTestCase):
         time.sleep(1.5)
         self.assertEqual(smsc.messages(), [])
 
+    def test_an_sms_answer_bounced_by_an_offline_contact_reaches_her_when_she_is_back(self):
+        # Bob answers carol by SMS while she is offline; her server keeps nothing for her
+        # and bounces what his linked account sends. The bridge holds it, and sends it again
+        # when his account sees her come online (he is subscribed to her presence). The
+        # timer is a minute here: only her presence can bring it within the wait below.
+        smsc = self.smsc()
+        b = self.bridge(
+            [("primary", smsc, {})],
+            people=[{"name": "bob", "phone": BOB_PHONE, "addresses": [f"xmpp:bob@{DOMAIN}"]}],
+            accounts=[{"jid": f"bob@{DOMAIN}", "password": PASSWORDS["bob"], "host": "127.0.0.1",
+                       "port": self.prosody.c2s_port, "person": "bob", "tls": "disabled"}],
+            delivery={"retry_initial_ms": 60000, "retry_max_ms": 60000})
+        carol = self.user("carol")
+        bob = self.user("bob", priority=1)
+        bob.send_presence(f"carol@{DOMAIN}", "subscribe")  # carol's client approves
+        bob.wait_presence(lambda s: s.bare_from == f"carol@{DOMAIN}" and s.type == "", timeout=10)
+        bob.stop()
+        time.sleep(1.0)  # the bridge's resource takes the account's messages again
+
+        carol.send_message(f"bob@{DOMAIN}", "call me when you can")
+        smsc.wait_for_messages(1, timeout=15)
+        carol.stop()
+        time.sleep(1.0)
+        self.mo(smsc, BOB_PHONE, "calling you at 6")
+
+        def held():  # sent from bob's account, bounced by carol's server, held
+            with contextlib.closing(sqlite3.connect(b.data_dir / "passerelle.db")) as db:
+                return db.execute("SELECT COUNT(*) FROM deliveries WHERE recipient = ? AND state = 'routed' "
+                                  "AND reason LIKE 'service-unavailable%'", (f"xmpp:carol@{DOMAIN}",)).fetchone()[0]
+        wait_until(lambda: held() == 1, timeout=15, message="the answer bounced and held for carol")
+        carol = self.user("carol")
+        msg = carol.wait_message(lambda s: s.body == "calling you at 6", timeout=15)
+        self.assertEqual(msg.bare_from, f"bob@{DOMAIN}")
+        time.sleep(1.5)
+        self.assertEqual([m.body for m in carol.messages() if m.body == "calling you at 6"],
+                         ["calling you at 6"])
+
     # -- 3. two SMSCs, throttling and a dropped connection --------------------------------
 
     def test_two_smscs_throttled_and_dropped_nothing_lost(self):
