@@ -90,23 +90,28 @@ std::chrono::microseconds PhoneNumbers::warm_up() const {
 }
 
 Result<PhoneNumber> PhoneNumbers::parse(std::string_view text) const {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  i18n::phonenumbers::PhoneNumber number;
+  // A number is valid exactly when its type is known (libphonenumber's IsValidNumber is
+  // that same test, which would match the region's patterns a second time).
+  if (split_e164(util, text, &number))
+    if (const auto type = util.GetNumberType(number); type != PhoneNumberUtil::UNKNOWN)
+      return PhoneNumber{std::string(text), map_type(type)};
+  // Anything else, and an E.164 text not valid as split ("+330612345678": Parse drops the
+  // French trunk 0), goes through the parser.
+  return parse_through_parser(text);
+}
+
+Result<PhoneNumber> PhoneNumbers::parse_through_parser(std::string_view text) const {
   // Bound the work libphonenumber does on untrusted input (it caps at 250 itself).
   if (text.empty()) return Error::invalid("empty phone number");
   if (text.size() > 64) return Error::invalid("phone number too long");
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   i18n::phonenumbers::PhoneNumber number;
-  // A number is valid exactly when its type is known (libphonenumber's IsValidNumber is
-  // that same test, which would match the region's patterns a second time).
-  auto type = PhoneNumberUtil::UNKNOWN;
-  if (split_e164(util, text, &number)) type = util.GetNumberType(number);
-  if (type != PhoneNumberUtil::UNKNOWN) return PhoneNumber{std::string(text), map_type(type)};
-  // Anything else, and an E.164 text not valid as split ("+330612345678": Parse drops the
-  // French trunk 0), goes through the parser.
-  number.Clear();
   const auto err = util.Parse(std::string(text), default_region_, &number);
   if (err != PhoneNumberUtil::NO_PARSING_ERROR)
     return Error::invalid("'" + std::string(text) + "' is not a phone number");
-  type = util.GetNumberType(number);
+  const auto type = util.GetNumberType(number);
   if (type == PhoneNumberUtil::UNKNOWN)
     return Error::invalid("'" + std::string(text) +
                           "' is not a valid phone number (check the digits and the country code)");

@@ -26,6 +26,10 @@ class PhoneNumbers {
   // it is a valid number of its region, and returns it in E.164. Thread-safe.
   Result<PhoneNumber> parse(std::string_view text) const;
 
+  // parse() without its shortcut for text already in E.164: every text through
+  // libphonenumber's parser. What parse() must always agree with (tests, fuzzer).
+  Result<PhoneNumber> parse_through_parser(std::string_view text) const;
+
   // parse() plus the SMS rule: numbers known to be fixed-line only are refused unless
   // `allow_fixed_line`.
   Result<PhoneNumber> parse_for_sms(std::string_view text, bool allow_fixed_line) const;
