@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <set>
 
 namespace passerelle {
@@ -48,6 +49,14 @@ bool split_e164(const PhoneNumberUtil& util, std::string_view text,
     code = code * 10 + (digits[i] - '0');
     util.GetRegionCodeForCountryCode(code, &region);
     if (region == "ZZ") continue;  // libphonenumber's "unknown region"
+    // Where a country's trunk prefix may start with a digit other than 0 (or is optional),
+    // the parser takes the first digits after the country code for it even in E.164
+    // ("+52 1 55 ...": Mexico's old mobile 1, dropped): those numbers go through it.
+    static constexpr int kTrunkNotZero[] = {7,   52,  54,  55,  61,  86, 298,
+                                            352, 370, 375, 506, 993, 998};
+    if (std::find(std::begin(kTrunkNotZero), std::end(kTrunkNotZero), code) !=
+        std::end(kTrunkNotZero))
+      return false;
     const std::string_view national = digits.substr(i + 1);
     if (national.size() < 2 || national[0] == '0') return false;
     std::uint64_t value = 0;
