@@ -174,8 +174,10 @@ void Router::on_linked_presence(const InboundPresence& pr) {
   }
   // A contact of a linked XMPP account coming online (client mode) only releases held
   // messages (on_presence); a person's own presence is what their server tells the component.
+  const bool seen_by_linked_xmpp_account =
+      pr.observer.network == Network::xmpp && directory_.is_account(pr.observer);
   if (pr.who.network != Network::xmpp || directory_.is_account(pr.who) ||
-      directory_.is_account(pr.observer))
+      seen_by_linked_xmpp_account)
     return;
   const Person* p = directory_.person_of(pr.who);
   if (!p || directory_.home_of(*p) != pr.who) return;

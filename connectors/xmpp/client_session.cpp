@@ -18,6 +18,7 @@ ClientSession::ClientSession(ClientOptions opts, SessionEnv env)
 void ClientSession::on_up(Clock::time_point now) {
   online_ = true;
   others_.clear();
+  contacts_online_.clear();
   settled_ = false;
   sent_priority_.reset();
   const Presence available{PresenceState::available, {}, Device::unknown, 0};
@@ -35,6 +36,7 @@ void ClientSession::on_down() {
   online_ = false;
   settled_ = false;
   others_.clear();
+  contacts_online_.clear();  // the server sends them all again after the next login
   sent_priority_.reset();
   settle_id_.clear();
   // What we knew about the other resources is void until we are back; say nothing
@@ -95,9 +97,21 @@ void ClientSession::on_presence(const xml::Element& p) {
   std::string fbare = fb.bare();
   for (auto& c : fbare) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (fbare != bare_) {
-    // A contact is back: messages that bounced while they were offline can go now. Only
-    // that reaches the router; the contacts' presence is not ours to relay anywhere.
-    if (pr.type.empty())
+    // A contact is back (their first client online): messages that bounced while they
+    // were offline can go now. Only that reaches the router, once per return, not per
+    // status change; the contacts' presence is not ours to relay anywhere.
+    if (!pr.type.empty()) {
+      if (pr.type == "unavailable" || pr.type == "error") {
+        auto it = contacts_online_.find(fbare);
+        if (it != contacts_online_.end() && it->second.erase(from->resource) && it->second.empty())
+          contacts_online_.erase(it);
+      }
+      return;
+    }
+    auto& resources = contacts_online_[fbare];
+    const bool back = resources.empty();
+    resources.insert(from->resource);
+    if (back)
       if (auto contact = make_address(Network::xmpp, fbare)) {
         InboundPresence ip;
         ip.connector = opts_.connector_name;

@@ -5,14 +5,16 @@
 // bare-JID messages go to the highest non-negative priority), and 0 while none is, so
 // the server then hands it the messages. It never enables carbons. It reports the
 // person's own reachability as InboundPresence{who = observer = the account}, and a
-// contact's available presence as InboundPresence{who = contact, observer = the account},
-// which only sends again what bounced while that contact was offline.
+// contact coming online (no client of theirs online before) as InboundPresence{who =
+// contact, observer = the account}, which only sends again what bounced while they were
+// away.
 // No I/O: the connector feeds it stanzas from its Link.
 
 #include <chrono>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "jid.hpp"
 #include "session_env.hpp"
@@ -59,6 +61,8 @@ class ClientSession {
   SessionEnv env_;
   std::string bare_;
   std::set<std::string> others_;  // other resources of the account with priority >= 0
+  // Contacts (bare JID) with a client online, and those clients' resources.
+  std::unordered_map<std::string, std::set<std::string>> contacts_online_;
   std::optional<int> sent_priority_;
   std::optional<bool> reported_;  // last others_online() published
   bool settled_ = false;

@@ -93,6 +93,25 @@ TEST_F(ClientTest, AContactComingOnlineIsReported) {
   EXPECT_EQ(p.observer, (Address{Network::xmpp, "bob@example.org"}));
   EXPECT_EQ(p.presence.state, PresenceState::available);
   EXPECT_EQ(s->priority(), 0);  // the account's own clients are unchanged
+
+  // Once per return: a status change or a second client of hers is not news.
+  feed("<presence from='carol@example.org/x'/>");
+  feed("<presence from='carol@example.org/y'><show>dnd</show></presence>");
+  EXPECT_EQ(presences().size(), before + 1);
+  feed("<presence from='carol@example.org/x' type='unavailable'/>");
+  feed("<presence from='carol@example.org/x'/>");  // y is still online
+  EXPECT_EQ(presences().size(), before + 1);
+  feed("<presence from='carol@example.org/x' type='unavailable'/>");
+  feed("<presence from='carol@example.org/y' type='unavailable'/>");
+  feed("<presence from='carol@example.org/y'/>");  // back again
+  EXPECT_EQ(presences().size(), before + 2);
+  // After a reconnection the server sends every contact's presence again: each is news.
+  s->on_down();
+  s->on_up(t0);
+  feed("<iq from='example.org' type='result' id='id2'/>");
+  const auto relogged = presences().size();
+  feed("<presence from='carol@example.org/y'/>");
+  EXPECT_EQ(presences().size(), relogged + 1);
 }
 
 TEST_F(ClientTest, SettlesOnTimeoutWithoutAnswer) {
