@@ -216,6 +216,35 @@ class RouterTest : public ::testing::Test {
     settle();
   }
 
+  // alice (XMPP, receipts on) writes to a phone, whose SMS answer is sent to her: returns
+  // that answer's delivery id. retry_ms is the whole retry timer (60000: only presence).
+  std::string phone_answers_alice(int retry_ms) {
+    xmpp_receipts_ = true;
+    cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = retry_ms;
+    start();
+    EXPECT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
+    ack_last_sms({"m1"});
+    EXPECT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
+    EXPECT_EQ(xmpp_->messages().size(), 1u);
+    return xmpp_->messages().empty() ? std::string() : xmpp_->messages().back().delivery_id;
+  }
+
+  // The copy of delivery `id` sent last is taken by the server as `network_id`, which
+  // then bounces it: the user is offline (service-unavailable).
+  void taken_then_bounced(const std::string& connector, const std::string& id,
+                          const std::string& network_id) {
+    report({connector, id, "", DeliveryState::acked, {network_id}, "", 0, false, 1});
+    report({connector,
+            "",
+            network_id,
+            DeliveryState::failed,
+            {},
+            "service-unavailable",
+            503,
+            true,
+            0});
+  }
+
   // The stored reason of a delivery ("" when there is none).
   std::string delivery_reason(const std::string& id) {
     std::string reason;

@@ -79,26 +79,18 @@ TEST_F(RouterTest, OneUndeliveredSegmentFailsTheMessageOnceAndNoReceiptFollows) 
 // message (service-unavailable): it is kept and goes again as soon as they come online.
 // A bounce for good (item-not-found) fails it at once.
 TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack) {
-  xmpp_receipts_ = true;
-  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;  // only presence
-  start();
-  ASSERT_TRUE(
-      message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", "o1", true).ok());
-  ack_last_sms({"m1"});
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
-  ASSERT_EQ(xmpp_->messages().size(), 1u);
-  const auto first = xmpp_->messages()[0];
-  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x1"}, "", 0, false, 1});
-  report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  const auto id = phone_answers_alice(60000);  // only presence sends it again
+  ASSERT_FALSE(HasFailure());
+  taken_then_bounced("xmpp", id, "x1");
   EXPECT_EQ(xmpp_->messages().size(), 1u);  // not at once: alice is away
   // Open: alice's SMS (its receipt may come) and the message waiting for her.
   EXPECT_EQ(router_->outbox().depth(), 2u);
 
   alice_comes_online();
   ASSERT_EQ(xmpp_->messages().size(), 2u);
-  EXPECT_EQ(xmpp_->messages()[1].delivery_id, first.delivery_id);
+  EXPECT_EQ(xmpp_->messages()[1].delivery_id, id);
   EXPECT_EQ(xmpp_->messages()[1].body, "hi alice");
-  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
+  report({"xmpp", id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
   report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
   EXPECT_EQ(router_->outbox().depth(), 2u);  // the first copy's bounce again: no effect
   EXPECT_EQ(xmpp_->messages().size(), 2u);
@@ -110,15 +102,7 @@ TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack)
     report({"xmpp", "", bounced, DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
     alice_comes_online();
     ASSERT_EQ(xmpp_->messages().size(), static_cast<std::size_t>(i));
-    report({"xmpp",
-            first.delivery_id,
-            "",
-            DeliveryState::acked,
-            {"x" + std::to_string(i)},
-            "",
-            0,
-            false,
-            1});
+    report({"xmpp", id, "", DeliveryState::acked, {"x" + std::to_string(i)}, "", 0, false, 1});
   }
 
   // The same user refused for good: no more attempts.
@@ -131,27 +115,20 @@ TEST_F(RouterTest, AMessageBouncedWhileTheXmppUserIsOfflineGoesWhenTheyComeBack)
 // A message held for an XMPP user who stays away fails once delivery.expire_after_s has
 // passed, and says so.
 TEST_F(RouterTest, AMessageHeldForAnXmppUserWhoStaysAwayExpires) {
-  xmpp_receipts_ = true;
-  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;
   cfg_.delivery.expire_after_s = 1;
-  start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
-  ack_last_sms({"m1"});
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
-  const auto first = xmpp_->messages().at(0);
-  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x1"}, "", 0, false, 1});
-  report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  const auto id = phone_answers_alice(60000);
+  ASSERT_FALSE(HasFailure());
+  taken_then_bounced("xmpp", id, "x1");
   EXPECT_EQ(router_->outbox().depth(), 2u);  // held
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   alice_comes_online();
   ASSERT_EQ(xmpp_->messages().size(), 2u);
-  report({"xmpp", first.delivery_id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
+  report({"xmpp", id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   // Gone again when it arrives, and by now the second is up: it fails, and says why.
   report({"xmpp", "", "x2", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
   EXPECT_EQ(router_->outbox().depth(), 1u);  // only alice's SMS is still open
-  EXPECT_EQ(delivery_reason(first.delivery_id),
-            "still not delivered after 1 s: service-unavailable");
+  EXPECT_EQ(delivery_reason(id), "still not delivered after 1 s: service-unavailable");
   alice_comes_online();
   EXPECT_EQ(xmpp_->messages().size(), 2u);
 }
@@ -159,17 +136,10 @@ TEST_F(RouterTest, AMessageHeldForAnXmppUserWhoStaysAwayExpires) {
 // Held for a user whose presence never reaches the bridge: sent again on the timer, at
 // most max_attempts times (3 here), then only when she comes back.
 TEST_F(RouterTest, AHeldMessageGoesAgainOnTheTimerAFewTimes) {
-  xmpp_receipts_ = true;
-  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 20;
-  start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
-  ack_last_sms({"m1"});
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
-  const auto id = xmpp_->messages().at(0).delivery_id;
+  const auto id = phone_answers_alice(20);
+  ASSERT_FALSE(HasFailure());
   auto bounce = [&](int n) {
-    const auto nid = "x" + std::to_string(n);
-    report({"xmpp", id, "", DeliveryState::acked, {nid}, "", 0, false, 1});
-    report({"xmpp", "", nid, DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+    taken_then_bounced("xmpp", id, "x" + std::to_string(n));
     std::this_thread::sleep_for(std::chrono::milliseconds(60));
     settle();
   };
@@ -192,20 +162,13 @@ TEST_F(RouterTest, AHeldMessageGoesAgainOnTheTimerAFewTimes) {
 // A restart while a message is held: the bounced copy's id is not taken for a part of
 // it, so the next bounce holds it again instead of failing it.
 TEST_F(RouterTest, AHeldMessageIsStillHeldAfterARestart) {
-  xmpp_receipts_ = true;
-  cfg_.delivery.retry_initial_ms = cfg_.delivery.retry_max_ms = 60000;
-  start();
-  ASSERT_TRUE(message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello").ok());
-  ack_last_sms({"m1"});
-  ASSERT_TRUE(message("smpp:primary", "sms:+33611111111", "sms:+33700000001", "hi alice").ok());
-  const auto id = xmpp_->messages().at(0).delivery_id;
-  report({"xmpp", id, "", DeliveryState::acked, {"x1"}, "", 0, false, 1});
-  report({"xmpp", "", "x1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  const auto id = phone_answers_alice(60000);
+  ASSERT_FALSE(HasFailure());
+  taken_then_bounced("xmpp", id, "x1");
   restart();  // the held message goes again at start
   ASSERT_EQ(xmpp_->messages().size(), 1u);
   EXPECT_EQ(xmpp_->messages()[0].delivery_id, id);
-  report({"xmpp", id, "", DeliveryState::acked, {"x2"}, "", 0, false, 1});
-  report({"xmpp", "", "x2", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  taken_then_bounced("xmpp", id, "x2");
   EXPECT_EQ(router_->outbox().depth(), 2u);  // held again, not failed
   EXPECT_EQ(delivery_reason(id), "service-unavailable");
   alice_comes_online();
@@ -491,8 +454,7 @@ TEST_F(RouterTest, AnAnswerFromALinkedAccountBouncedByAnOfflineContactGoesWhenSh
   ASSERT_TRUE(message("smpp:primary", "sms:+33622222222", "sms:+33700000001", "on my way").ok());
   ASSERT_EQ(client_->messages().size(), 1u);
   const auto id = client_->messages()[0].delivery_id;
-  report({"xmpp-client", id, "", DeliveryState::acked, {"k1"}, "", 0, false, 1});
-  report({"xmpp-client", "", "k1", DeliveryState::failed, {}, "service-unavailable", 503, true, 0});
+  taken_then_bounced("xmpp-client", id, "k1");
   EXPECT_EQ(client_->messages().size(), 1u);  // held: carol is away
   EXPECT_EQ(delivery_reason(id), "service-unavailable");
 
