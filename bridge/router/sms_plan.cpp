@@ -78,14 +78,20 @@ store::ThreadRow SmsPlan::touch_thread(const std::string& sender, const std::str
                                        const std::string& local, const std::string& remote,
                                        const std::string& conversation_id, std::int64_t now) {
   auto& list = threads_[key(sender, phone)];
+  // The thread touched becomes the latest of its list, strictly: two touched within the
+  // same millisecond must not tie, or which one is the latest after a restart would
+  // depend on the order the store reads them back.
+  std::int64_t latest = 0;
+  for (const auto& t : list) latest = std::max(latest, t.updated_ms);
   for (auto& t : list)
     if (t.local == local && t.remote == remote) {
-      t.updated_ms = std::max(now, t.updated_ms + 1);
+      if (t.updated_ms < latest)
+        t.updated_ms = std::max(now, latest + 1);
+      else
+        t.updated_ms = std::max(now, t.updated_ms);
       t.conversation_id = conversation_id;
       return t;
     }
-  std::int64_t latest = 0;
-  for (const auto& t : list) latest = std::max(latest, t.updated_ms);
   list.push_back({sender, phone, local, remote, conversation_id, std::max(now, latest + 1)});
   return list.back();
 }

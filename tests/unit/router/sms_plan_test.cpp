@@ -69,8 +69,21 @@ TEST(SmsPlan, OneNumberRepliesGoToTheLatest) {
   plan.touch_thread("+33700000001", phone, "sms:" + phone, "xmpp:dave@x", "c2",
                     100);  // same ms: still later
   EXPECT_EQ(plan.latest_thread("+33700000001", phone)->remote, "xmpp:dave@x");
-  plan.touch_thread("+33700000001", phone, "sms:" + phone, "xmpp:alice@x", "c1", 50);
+  const auto back =
+      plan.touch_thread("+33700000001", phone, "sms:" + phone, "xmpp:alice@x", "c1", 50);
   EXPECT_EQ(plan.latest_thread("+33700000001", phone)->remote, "xmpp:alice@x");
+  // Strictly later than dave's, as stored: read back in either order (a restart), alice's
+  // thread is still the latest.
+  const auto dave = plan.thread_with(phone, "xmpp:dave@x");
+  ASSERT_TRUE(dave);
+  EXPECT_GT(back.updated_ms, dave->updated_ms);
+  for (bool dave_first : {true, false}) {
+    SmsPlan reloaded(cfg);
+    const auto alice = *plan.thread_with(phone, "xmpp:alice@x");
+    reloaded.load_thread(dave_first ? *dave : alice);
+    reloaded.load_thread(dave_first ? alice : *dave);
+    EXPECT_EQ(reloaded.latest_thread("+33700000001", phone)->remote, "xmpp:alice@x");
+  }
 }
 
 TEST(SmsPlan, SpendResetsWithTheMonth) {
