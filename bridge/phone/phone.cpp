@@ -7,6 +7,8 @@
 #include <iterator>
 #include <set>
 
+#include "phone/line_types.hpp"
+
 namespace passerelle {
 namespace {
 
@@ -35,8 +37,9 @@ LineType map_type(PhoneNumberUtil::PhoneNumberType t) {
 // and costs about twice the validity check on a number that needs none of it. Returns
 // false where the text is not in that form, has no known country code, or the national
 // number starts with 0 (Italian-style leading zeros: Parse knows how to keep them).
+// `national` is the national number's digits in `text`.
 bool split_e164(const PhoneNumberUtil& util, std::string_view text,
-                i18n::phonenumbers::PhoneNumber* number) {
+                i18n::phonenumbers::PhoneNumber* number, std::string_view* national_digits) {
   if (text.size() < 9 || text.size() > 16 || text[0] != '+') return false;
   const std::string_view digits = text.substr(1);
   if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
@@ -63,6 +66,7 @@ bool split_e164(const PhoneNumberUtil& util, std::string_view text,
     for (const char c : national) value = value * 10 + static_cast<std::uint64_t>(c - '0');
     number->set_country_code(code);
     number->set_national_number(value);
+    *national_digits = national;
     return true;
   }
   return false;
@@ -102,10 +106,14 @@ Result<PhoneNumber> PhoneNumbers::parse(std::string_view text) const {
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   i18n::phonenumbers::PhoneNumber number;
   // A number is valid exactly when its type is known (libphonenumber's IsValidNumber is
-  // that same test, which would match the region's patterns a second time).
-  if (split_e164(util, text, &number))
-    if (const auto type = util.GetNumberType(number); type != PhoneNumberUtil::UNKNOWN)
-      return PhoneNumber{std::string(text), map_type(type)};
+  // that same test, which would match the region's patterns a second time). The type is
+  // GetNumberType's, through patterns compiled once (line_types.hpp).
+  std::string_view national;
+  if (split_e164(util, text, &number, &national)) {
+    auto type = phone_detail::LineTypes::instance().type(number.country_code(), national);
+    if (!type) type = util.GetNumberType(number);
+    if (*type != PhoneNumberUtil::UNKNOWN) return PhoneNumber{std::string(text), map_type(*type)};
+  }
   // Anything else, and an E.164 text not valid as split ("+330612345678": Parse drops the
   // French trunk 0), goes through the parser.
   return parse_through_parser(text);

@@ -1,0 +1,216 @@
+#include "phone/line_types.hpp"
+
+#include <phonenumbers/phonemetadata.pb.h>
+
+#include <algorithm>
+#include <boost/regex.hpp>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace i18n::phonenumbers {
+// libphonenumber's metadata, as the library itself reads it (a serialized
+// PhoneMetadataCollection, exported by libphonenumber.so; not in its public headers).
+int metadata_size();
+const void* metadata_get();
+}  // namespace i18n::phonenumbers
+
+namespace passerelle::phone_detail {
+namespace {
+
+namespace pn = i18n::phonenumbers;
+using Type = pn::PhoneNumberUtil::PhoneNumberType;
+
+// One number type of one region, as the metadata gives it: the lengths its numbers may
+// have (none listed: those of the region) and their pattern ("": the region has no
+// numbers of that type).
+struct DescText {
+  std::vector<int> lengths;
+  std::string pattern;
+
+  explicit DescText(const pn::PhoneNumberDesc& d)
+      : lengths(d.possible_length().begin(), d.possible_length().end()),
+        pattern(d.national_number_pattern()) {}
+};
+
+// The types other than fixed line and mobile, in the order libphonenumber tests them.
+constexpr Type kSpecial[] = {pn::PhoneNumberUtil::PREMIUM_RATE,
+                             pn::PhoneNumberUtil::TOLL_FREE,
+                             pn::PhoneNumberUtil::SHARED_COST,
+                             pn::PhoneNumberUtil::VOIP,
+                             pn::PhoneNumberUtil::PERSONAL_NUMBER,
+                             pn::PhoneNumberUtil::PAGER,
+                             pn::PhoneNumberUtil::UAN,
+                             pn::PhoneNumberUtil::VOICEMAIL};
+
+// A region's part of the metadata, kept as text (a few hundred bytes) until a number of
+// its country code is first asked about.
+struct RegionText {
+  std::optional<std::string> leading_digits;  // which numbers of a shared code are its own
+  DescText general;
+  std::vector<DescText> special;  // in kSpecial's order
+  DescText fixed_line;
+  DescText mobile;
+  bool same_mobile_and_fixed_line;
+
+  explicit RegionText(const pn::PhoneMetadata& m)
+      : general(m.general_desc()),
+        special{
+            DescText(m.premium_rate()), DescText(m.toll_free()),       DescText(m.shared_cost()),
+            DescText(m.voip()),         DescText(m.personal_number()), DescText(m.pager()),
+            DescText(m.uan()),          DescText(m.voicemail())},
+        fixed_line(m.fixed_line()),
+        mobile(m.mobile()),
+        same_mobile_and_fixed_line(m.same_mobile_and_fixed_line_pattern()) {
+    if (m.has_leading_digits()) leading_digits = m.leading_digits();
+  }
+};
+
+struct Desc {
+  std::vector<int> lengths;
+  std::optional<boost::regex> pattern;
+
+  explicit Desc(const DescText& d) : lengths(d.lengths) {
+    if (!d.pattern.empty()) pattern.emplace(d.pattern);
+  }
+
+  bool matches(std::string_view n) const {
+    if (!lengths.empty() &&
+        std::find(lengths.begin(), lengths.end(), static_cast<int>(n.size())) == lengths.end())
+      return false;
+    return pattern && boost::regex_match(n.begin(), n.end(), *pattern);
+  }
+};
+
+// A region with its patterns compiled (tens of KiB: compiled on first use of its code).
+struct Region {
+  std::optional<boost::regex> leading_digits;
+  Desc general;
+  std::vector<Desc> special;
+  Desc fixed_line;
+  Desc mobile;
+  bool same_mobile_and_fixed_line;
+
+  explicit Region(const RegionText& t)
+      : general(t.general),
+        special(t.special.begin(), t.special.end()),
+        fixed_line(t.fixed_line),
+        mobile(t.mobile),
+        same_mobile_and_fixed_line(t.same_mobile_and_fixed_line) {
+    if (t.leading_digits) leading_digits.emplace(*t.leading_digits);
+  }
+
+  Type type(std::string_view n) const {
+    if (!general.matches(n)) return pn::PhoneNumberUtil::UNKNOWN;
+    for (std::size_t i = 0; i < special.size(); ++i)
+      if (special[i].matches(n)) return kSpecial[i];
+    if (fixed_line.matches(n))
+      return same_mobile_and_fixed_line || mobile.matches(n)
+                 ? pn::PhoneNumberUtil::FIXED_LINE_OR_MOBILE
+                 : pn::PhoneNumberUtil::FIXED_LINE;
+    if (!same_mobile_and_fixed_line && mobile.matches(n)) return pn::PhoneNumberUtil::MOBILE;
+    return pn::PhoneNumberUtil::UNKNOWN;
+  }
+};
+
+using Regions = std::vector<Region>;
+
+}  // namespace
+
+struct LineTypes::Tables {
+  // The regions of each country code, in libphonenumber's order (the main country first).
+  std::unordered_map<int, std::vector<RegionText>> text;
+  std::shared_mutex mutex;  // guards `compiled`; what it points to never changes
+  std::unordered_map<int, std::unique_ptr<const Regions>> compiled;
+};
+
+LineTypes::LineTypes() {
+  pn::PhoneMetadataCollection collection;
+  if (!collection.ParseFromArray(pn::metadata_get(), pn::metadata_size())) return;
+  std::unordered_map<std::string, const pn::PhoneMetadata*> by_region;
+  std::unordered_map<int, const pn::PhoneMetadata*> non_geographic;
+  for (const auto& m : collection.metadata()) {
+    if (m.id() == "001")
+      non_geographic[m.country_code()] = &m;
+    else
+      by_region[m.id()] = &m;
+  }
+  const pn::PhoneNumberUtil& util = *pn::PhoneNumberUtil::GetInstance();
+  std::set<int> codes;
+  util.GetSupportedCallingCodes(&codes);
+  auto tables = std::make_unique<Tables>();
+  for (const int code : codes) {
+    std::list<std::string> regions;
+    util.GetRegionCodesForCountryCallingCode(code, &regions);
+    auto& list = tables->text[code];
+    for (const auto& region : regions) {
+      const pn::PhoneMetadata* m = nullptr;
+      if (region == "001") {
+        if (auto it = non_geographic.find(code); it != non_geographic.end()) m = it->second;
+      } else if (auto it = by_region.find(region); it != by_region.end()) {
+        m = it->second;
+      }
+      if (m == nullptr) return;  // metadata that does not match the library: it answers
+      list.emplace_back(*m);
+    }
+  }
+  tables_ = std::move(tables);
+}
+
+LineTypes::~LineTypes() = default;
+
+const LineTypes& LineTypes::instance() {
+  static const LineTypes kInstance;
+  return kInstance;
+}
+
+std::optional<Type> LineTypes::type(int country_code, std::string_view national) const {
+  if (!tables_) return std::nullopt;
+  const auto text = tables_->text.find(country_code);
+  if (text == tables_->text.end() || text->second.empty()) return pn::PhoneNumberUtil::UNKNOWN;
+  const Regions* regions = nullptr;
+  {
+    std::shared_lock lock(tables_->mutex);
+    if (auto it = tables_->compiled.find(country_code); it != tables_->compiled.end())
+      regions = it->second.get();
+  }
+  if (regions == nullptr) {
+    std::unique_lock lock(tables_->mutex);
+    auto& slot = tables_->compiled[country_code];
+    if (!slot) {
+      try {
+        slot = std::make_unique<const Regions>(text->second.begin(), text->second.end());
+      } catch (const std::exception&) {
+        // A pattern Boost.Regex does not take: this code stays libphonenumber's (no regions).
+        slot = std::make_unique<const Regions>();
+      }
+    }
+    regions = slot.get();
+  }
+  if (regions->empty()) return std::nullopt;
+  try {
+    // A code of one region is that region's. Of several, the number is the first region's
+    // whose leading digits start it, or, for a region without them, whose patterns take it.
+    if (regions->size() == 1) return regions->front().type(national);
+    for (const auto& region : *regions) {
+      if (region.leading_digits) {
+        if (boost::regex_search(national.begin(), national.end(), *region.leading_digits,
+                                boost::match_continuous))
+          return region.type(national);
+      } else if (const Type t = region.type(national); t != pn::PhoneNumberUtil::UNKNOWN) {
+        return t;
+      }
+    }
+    return pn::PhoneNumberUtil::UNKNOWN;
+  } catch (const std::exception&) {
+    return std::nullopt;  // a match Boost.Regex gave up on (too complex): ask libphonenumber
+  }
+}
+
+}  // namespace passerelle::phone_detail
