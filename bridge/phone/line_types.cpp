@@ -128,6 +128,25 @@ struct LineTypes::Tables {
   std::unordered_map<int, std::vector<RegionText>> text;
   std::shared_mutex mutex;  // guards `compiled`; what it points to never changes
   std::unordered_map<int, std::unique_ptr<const Regions>> compiled;
+
+  // The regions of `code` compiled, on first use. None where a pattern does not compile:
+  // that code stays libphonenumber's.
+  const Regions& compiled_for(int code, const std::vector<RegionText>& regions) {
+    {
+      std::shared_lock lock(mutex);
+      if (auto it = compiled.find(code); it != compiled.end()) return *it->second;
+    }
+    std::unique_lock lock(mutex);
+    auto& slot = compiled[code];
+    if (!slot) {
+      try {
+        slot = std::make_unique<const Regions>(regions.begin(), regions.end());
+      } catch (const boost::regex_error&) {
+        slot = std::make_unique<const Regions>();
+      }
+    }
+    return *slot;
+  }
 };
 
 LineTypes::LineTypes() {
@@ -166,39 +185,23 @@ LineTypes::LineTypes() {
 LineTypes::~LineTypes() = default;
 
 const LineTypes& LineTypes::instance() {
-  static const LineTypes kInstance;
-  return kInstance;
+  // Never destroyed, like libphonenumber's own instance: a thread still parsing at exit
+  // must not meet it torn down.
+  static const LineTypes* const kInstance = new LineTypes();
+  return *kInstance;
 }
 
 std::optional<Type> LineTypes::type(int country_code, std::string_view national) const {
   if (!tables_) return std::nullopt;
   const auto text = tables_->text.find(country_code);
   if (text == tables_->text.end() || text->second.empty()) return pn::PhoneNumberUtil::UNKNOWN;
-  const Regions* regions = nullptr;
-  {
-    std::shared_lock lock(tables_->mutex);
-    if (auto it = tables_->compiled.find(country_code); it != tables_->compiled.end())
-      regions = it->second.get();
-  }
-  if (regions == nullptr) {
-    std::unique_lock lock(tables_->mutex);
-    auto& slot = tables_->compiled[country_code];
-    if (!slot) {
-      try {
-        slot = std::make_unique<const Regions>(text->second.begin(), text->second.end());
-      } catch (const std::exception&) {
-        // A pattern Boost.Regex does not take: this code stays libphonenumber's (no regions).
-        slot = std::make_unique<const Regions>();
-      }
-    }
-    regions = slot.get();
-  }
-  if (regions->empty()) return std::nullopt;
   try {
+    const Regions& regions = tables_->compiled_for(country_code, text->second);
+    if (regions.empty()) return std::nullopt;  // this code stays libphonenumber's
     // A code of one region is that region's. Of several, the number is the first region's
     // whose leading digits start it, or, for a region without them, whose patterns take it.
-    if (regions->size() == 1) return regions->front().type(national);
-    for (const auto& region : *regions) {
+    if (regions.size() == 1) return regions.front().type(national);
+    for (const auto& region : regions) {
       if (region.leading_digits) {
         if (boost::regex_search(national.begin(), national.end(), *region.leading_digits,
                                 boost::match_continuous))
