@@ -37,7 +37,7 @@ LineType map_type(PhoneNumberUtil::PhoneNumberType t) {
 // and costs about twice the validity check on a number that needs none of it. Returns
 // false where the text is not in that form, has no known country code, or the national
 // number starts with 0 (Italian-style leading zeros: Parse knows how to keep them).
-// `national` is the national number's digits in `text`.
+// `national_digits`: the national number's digits, within `text`.
 bool split_e164(const PhoneNumberUtil& util, std::string_view text,
                 i18n::phonenumbers::PhoneNumber* number, std::string_view* national_digits) {
   if (text.size() < 9 || text.size() > 16 || text[0] != '+') return false;

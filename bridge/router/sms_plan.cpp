@@ -79,16 +79,15 @@ store::ThreadRow SmsPlan::touch_thread(const std::string& sender, const std::str
                                        const std::string& conversation_id, std::int64_t now) {
   auto& list = threads_[key(sender, phone)];
   // The thread touched becomes the latest of its list, strictly: two touched within the
-  // same millisecond must not tie, or which one is the latest after a restart would
-  // depend on the order the store reads them back.
-  std::int64_t latest = 0;
-  for (const auto& t : list) latest = std::max(latest, t.updated_ms);
+  // same millisecond must not tie (nor keep a tie read from the store), or which one is
+  // the latest after a restart would depend on the order the store reads them back.
+  auto mine = [&](const store::ThreadRow& t) { return t.local == local && t.remote == remote; };
+  std::int64_t latest = 0;  // of the others
+  for (const auto& t : list)
+    if (!mine(t)) latest = std::max(latest, t.updated_ms);
   for (auto& t : list)
-    if (t.local == local && t.remote == remote) {
-      if (t.updated_ms < latest)
-        t.updated_ms = std::max(now, latest + 1);
-      else
-        t.updated_ms = std::max(now, t.updated_ms);
+    if (mine(t)) {
+      t.updated_ms = std::max({now, t.updated_ms, latest + 1});
       t.conversation_id = conversation_id;
       return t;
     }

@@ -84,6 +84,18 @@ TEST(SmsPlan, OneNumberRepliesGoToTheLatest) {
     reloaded.load_thread(dave_first ? alice : *dave);
     EXPECT_EQ(reloaded.latest_thread("+33700000001", phone)->remote, "xmpp:alice@x");
   }
+  // A tie read back from the store (written before ties were broken): the thread touched
+  // next is strictly the latest, whichever of the two it is.
+  for (const char* who : {"xmpp:alice@x", "xmpp:dave@x"}) {
+    SmsPlan tied(cfg);
+    tied.load_thread({"+33700000001", phone, "sms:" + phone, "xmpp:alice@x", "c1", 300});
+    tied.load_thread({"+33700000001", phone, "sms:" + phone, "xmpp:dave@x", "c2", 300});
+    const auto touched = tied.touch_thread("+33700000001", phone, "sms:" + phone, who, "c", 10);
+    const auto other =
+        tied.thread_with(phone, std::string(who) == "xmpp:dave@x" ? "xmpp:alice@x" : "xmpp:dave@x");
+    ASSERT_TRUE(other);
+    EXPECT_GT(touched.updated_ms, other->updated_ms) << who;
+  }
 }
 
 TEST(SmsPlan, SpendResetsWithTheMonth) {
