@@ -559,7 +559,11 @@ TEST_F(SmppSession, ThroughputLimitHoldsAtHighRatesWithFewWakeups) {
   // A timer wake-up per group of about ten, not per PDU (some groups are cut short when a
   // wake-up comes late or a response frees the window first).
   EXPECT_LE(conn_->pump_wakeups(), static_cast<std::uint64_t>(n / 10 * 2));
-  EXPECT_GE(conn_->pump_wakeups(), static_cast<std::uint64_t>(n / 10 / 2));
+  // And the limiter did wait on its timer. No more than that can be asked: a response that
+  // frees the window also sends what the bucket refilled meanwhile, so on a slow run
+  // (ASan, a busy machine) most groups may leave that way (7 timer wake-ups for 200 PDUs
+  // in one CI run).
+  EXPECT_GE(conn_->pump_wakeups(), 1u);
 }
 
 }  // namespace
