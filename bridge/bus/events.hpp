@@ -85,6 +85,10 @@ struct DeliveryReport {
   // get it in time (an RCS message revoked after rcs.fallback_after_s). The router may
   // then reach them another way (SMS).
   bool recipient_offline = false;
+  // Set when the network waits for an answer (an SMPP delivery receipt, an RCS status
+  // event): called once what the report changed is durable, or with why not (DESIGN.md
+  // §4: commit before acknowledging). Empty for reports nobody answers.
+  AckFn ack;
 };
 
 enum class LinkState { disabled, connecting, up, stalled, backing_off, failed };

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <limits>
+#include <utility>
 
 #include "core/ulid.hpp"
 #include "delivery/backoff.hpp"
@@ -268,23 +269,83 @@ void Outbox::send_now(const std::string& id) {
     o->counted_out = true;
     out_[static_cast<std::size_t>(m.to.network)]->inc();
   }
+  o->handout = ++handouts_;
+  slots_[connector].awaiting.insert(o->handout);
   c->send(std::move(m));
 }
 
-void Outbox::on_report(const DeliveryReport& rep) {
+void Outbox::on_report(DeliveryReport rep) {
+  AckFn ack = std::move(rep.ack);
+  rep.ack = nullptr;
+  const std::string connector = rep.connector;
+  apply(rep, ack);
+  if (ack) settle(std::move(ack));
+  // After apply: the reports this result named are applied, not released unmatched.
+  release_early_acks(connector);
+}
+
+void Outbox::settle(AckFn ack) {
+  store_.submit([](store::Db&) -> Status { return {}; },
+                [ack = std::move(ack)](Status st) { ack(st); }, store::Store::Replay::yes);
+}
+
+void Outbox::landed(Open& o) {
+  if (o.handout == 0) return;
+  if (auto s = slots_.find(o.row.connector); s != slots_.end()) s->second.awaiting.erase(o.handout);
+  o.handout = 0;
+}
+
+void Outbox::release_early_acks(const std::string& connector) {
+  auto sit = slots_.find(connector);
+  if (sit == slots_.end()) return;
+  auto& s = sit->second;
+  const std::uint64_t oldest =
+      s.awaiting.empty() ? std::numeric_limits<std::uint64_t>::max() : *s.awaiting.begin();
+  while (!s.unmatched.empty() && s.unmatched.front().first < oldest) {
+    auto [mark, key] = std::move(s.unmatched.front());
+    s.unmatched.pop_front();
+    auto e = early_reports_.find(key);
+    if (e == early_reports_.end() || e->second.watermark != mark || !e->second.rep.ack) continue;
+    // Every send it could belong to has its result: it names none of this bridge's open
+    // deliveries, so there is nothing to record.
+    std::exchange(e->second.rep.ack, nullptr)(Status{});
+  }
+}
+
+void Outbox::answer_held_acks(const Status& st) {
+  for (auto& [key, e] : early_reports_)
+    if (e.rep.ack) std::exchange(e.rep.ack, nullptr)(st);
+  for (auto& [name, s] : slots_) s.unmatched.clear();
+}
+
+void Outbox::apply(DeliveryReport& rep, AckFn& ack) {
   std::string id = rep.delivery_id;
   if (id.empty()) {
     auto it = by_network_id_.find(nid_key(rep.connector, rep.network_id));
     if (it == by_network_id_.end()) {
+      // Before the send result that names it, or not this bridge's: kept, and answered
+      // only once it cannot be applied any more (on_report).
       const auto key = nid_key(rep.connector, rep.network_id);
-      auto [slot, inserted] = early_reports_.try_emplace(key, rep);
+      auto& slots = slots_[rep.connector];
+      auto [slot, inserted] = early_reports_.try_emplace(key);
       if (inserted)
         early_order_.push_back(key);
-      else
-        slot->second = rep;  // a later report of the same id supersedes (ENROUTE, then DELIVRD)
+      else if (slot->second.rep.ack)
+        // A later report of the same id supersedes (ENROUTE, then DELIVRD) and answers
+        // for both.
+        std::exchange(slot->second.rep.ack, nullptr)(Status{});
+      slot->second = {std::move(rep), handouts_};
+      if (ack && !slots.awaiting.empty()) {
+        slot->second.rep.ack = std::move(ack);
+        ack = nullptr;
+        slots.unmatched.emplace_back(handouts_, key);
+      }
       while (early_order_.size() > kMaxEarlyReports) {
         spdlog::debug("outbox: dropping a report for unknown network id");
-        early_reports_.erase(early_order_.front());
+        if (auto e = early_reports_.find(early_order_.front()); e != early_reports_.end()) {
+          if (e->second.rep.ack) std::exchange(e->second.rep.ack, nullptr)(Status{});
+          early_reports_.erase(e);
+        }
         early_order_.pop_front();
       }
       return;
@@ -296,7 +357,9 @@ void Outbox::on_report(const DeliveryReport& rep) {
   auto& r = o->row;
   const bool was_in_flight = r.state == DeliveryState::sent;
   auto land = [&, connector = r.connector] {
-    if (was_in_flight) release_slot(connector);
+    if (!was_in_flight) return;
+    landed(*o);
+    release_slot(connector);
   };
 
   if (!rep.delivery_id.empty()) {
@@ -340,10 +403,10 @@ void Outbox::on_report(const DeliveryReport& rep) {
         for (const auto& nid : rep.network_ids) {
           auto e = early_reports_.find(nid_key(rep.connector, nid));
           if (e == early_reports_.end()) continue;
-          early.push_back(std::move(e->second));
+          early.push_back(std::move(e->second.rep));
           early_reports_.erase(e);
         }
-        for (const auto& e : early) on_report(e);
+        for (auto& e : early) on_report(std::move(e));
         break;
       }
       case DeliveryState::failed:
@@ -446,6 +509,11 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
   if (it == open_.end()) return;
   Open o = std::move(it->second);
   open_.erase(it);
+  if (o.handout != 0) {
+    // Ended without its send result: the reports held for it need not wait.
+    landed(o);
+    boost::asio::post(strand_, [this, c = o.row.connector] { release_early_acks(c); });
+  }
   for (const auto& [nid, s] : o.segments) by_network_id_.erase(nid_key(o.row.connector, nid));
   if (o.held > 0) {
     if (auto h = held_.find(o.row.recipient); h != held_.end()) {
@@ -593,6 +661,7 @@ void Outbox::drain(std::int64_t timeout_ms, std::function<void()> done) {
         "outbox: {} deliveries still in flight at shutdown; they will be reported as unknown on "
         "restart",
         in_flight_);
+    answer_held_acks(Error::transient("the bridge is stopping"));
     auto d = std::move(drained_);
     drained_ = nullptr;
     d();
@@ -602,6 +671,7 @@ void Outbox::drain(std::int64_t timeout_ms, std::function<void()> done) {
 void Outbox::check_drained() {
   if (!draining_ || in_flight_ != 0 || !drained_) return;
   if (drain_timer_) drain_timer_->cancel();
+  answer_held_acks(Error::transient("the bridge is stopping"));
   auto d = std::move(drained_);
   drained_ = nullptr;
   boost::asio::post(strand_, d);

@@ -69,7 +69,12 @@ class Outbox {
   // treats it as an unknown outcome: at least once, never silently dropped.
   void enqueue(store::DeliveryRow row);
 
-  void on_report(const DeliveryReport& report);
+  // A network's report. Its ack, if any, runs once what the report changed is durable. A
+  // report whose send result has not come yet is kept (bounded) and answered once that
+  // result has come and the report is applied, or once every send handed out to its
+  // connector before it has its result and none named it (not this bridge's, or its
+  // delivery already ended). Still waiting at the end of a drain: a transient error.
+  void on_report(DeliveryReport report);
 
   // `recipient` (an address, as in DeliveryRow::recipient) came online: the deliveries
   // held for it (hold()) go now. O(deliveries held for it).
@@ -93,8 +98,19 @@ class Outbox {
     // Bounces while the recipient was away (hold): the store's network ids of earlier
     // copies go with the next write; at most max_attempts resends on the timer.
     int held = 0;
+    // Its number among hand-outs to connectors while its send result is awaited; 0: none.
+    std::uint64_t handout = 0;
   };
 
+  void apply(DeliveryReport& rep, AckFn& ack);  // takes `ack` when it holds it for later
+  // Runs `ack` once every write put so far is durable: a store job runs after every job
+  // submitted before it, the write-behind batches included.
+  void settle(AckFn ack);
+  // The delivery's send result came (or it ended without one): no longer awaited.
+  void landed(Open& o);
+  // Answers the held reports of `connector` that no awaited send can match any more.
+  void release_early_acks(const std::string& connector);
+  void answer_held_acks(const Status& st);
   void dispatch(const std::string& id);
   void send_now(const std::string& id);
   // `drop_network_ids`: also removes the delivery's network ids from the store.
@@ -131,19 +147,27 @@ class Outbox {
   std::unordered_map<std::string, std::set<std::string>> held_;
   // Delivery reports that arrived before the send result that names their network id
   // (an SMSC may send the receipt right behind submit_sm_resp). Bounded: oldest dropped.
-  std::map<std::string, DeliveryReport> early_reports_;
+  struct EarlyReport {
+    DeliveryReport rep;           // with its ack, when held
+    std::uint64_t watermark = 0;  // hand-outs before it: only those can name its id
+  };
+  std::map<std::string, EarlyReport> early_reports_;
   std::deque<std::string> early_order_;
   static constexpr std::size_t kMaxEarlyReports = 10000;
   boost::asio::steady_timer timer_;
   std::int64_t timer_at_ = 0;
   boost::asio::steady_timer sweep_timer_;  // expires acked deliveries whose receipt never came
   std::size_t in_flight_ = 0;
+  std::uint64_t handouts_ = 0;
   // Back-pressure: at most kMaxInFlightPerConnector deliveries handed to one connector
   // without an answer; the rest wait here, in order, without counting as attempts (the
   // outbox is where work spills, not the connectors' bounded queues).
   struct Slots {
     std::size_t in_flight = 0;
     std::deque<std::string> parked;
+    std::set<std::uint64_t> awaiting;  // hand-outs whose send result has not come
+    // Early reports with a held ack, in arrival order: (watermark, key in early_reports_).
+    std::deque<std::pair<std::uint64_t, std::string>> unmatched;
   };
   static constexpr std::size_t kMaxInFlightPerConnector = 256;
   std::unordered_map<std::string, Slots> slots_;

@@ -141,7 +141,7 @@ void Router::handle(InboundEvent event) {
                    on_linked_presence(p);
                  },
                  [this](InboundSubscription& s) { on_subscription(s); },
-                 [this](DeliveryReport& r) { outbox_.on_report(r); },
+                 [this](DeliveryReport& r) { outbox_.on_report(std::move(r)); },
                  [this](AccountStateEvent& a) { on_account_state(a); },
                  [this](Registration& r) { on_registration(r); },
              },

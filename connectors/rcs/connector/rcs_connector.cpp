@@ -511,6 +511,9 @@ void RcsConnector::dispatch_event(const Address& bot, Event event,
               r.reason = s.reason.empty() ? "the platform reports it failed" : s.reason;
               r.recipient_offline = true;  // SMS instead
             }
+            // Answered once the state (and an SMS sent instead) is stored.
+            r.ack = std::move(done);
+            done = nullptr;
             report(std::move(r));
           },
           [&](const TypingEvent& t) {
@@ -526,7 +529,7 @@ void RcsConnector::dispatch_event(const Address& bot, Event event,
           [](const auto&) {},
       },
       event);
-  done({});
+  if (done) done({});
 }
 
 }  // namespace passerelle::rcs

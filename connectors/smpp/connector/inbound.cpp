@@ -105,18 +105,18 @@ void SmppConnector::on_request(Link& link, const std::shared_ptr<Conn>& conn, Pd
     return;
   }
   if (is_receipt(sm)) {
-    // Receipts are idempotent state updates: answer at once.
-    handle_receipt(sm);
-    link.respond(conn, make_response(pdu, status::ok));
+    handle_receipt(link, conn, pdu, sm);
     return;
   }
   handle_mo(link, conn, pdu, sm);
 }
 
-void SmppConnector::handle_receipt(const ShortMessageBody& sm) {
+void SmppConnector::handle_receipt(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
+                                   const ShortMessageBody& sm) {
   auto r = receipt_of(sm);
   if (!r) {
     log_->warn("delivery receipt from {} without a message id; ignored", sm.source_addr);
+    link.respond(conn, make_response(pdu, status::ok));
     return;
   }
   DeliveryReport rep;
@@ -128,6 +128,23 @@ void SmppConnector::handle_receipt(const ShortMessageBody& sm) {
   const auto words = describe_stat(r->stat);
   rep.reason = words.empty() ? code : std::string(words) + " (" + code + ")";
   log_->debug("receipt for {}: {} ({})", r->message_id, delivery_state_name(r->state), rep.reason);
+  // Answered once the state it brings is stored: a crash before that leaves it unanswered,
+  // and the SMSC delivers it again (DESIGN.md §4).
+  rep.ack = [this, alive = std::weak_ptr<int>(alive_), wconn = std::weak_ptr<Conn>(conn),
+             lk = &link, resp_ok = make_response(pdu, status::ok),
+             resp_retry = make_response(pdu, status::temp_app_error),
+             id = r->message_id](Status st) {
+    if (alive.expired()) return;
+    asio::post(strand_, [this, alive, wconn, lk, resp_ok, resp_retry, id, st] {
+      if (alive.expired()) return;
+      auto c = wconn.lock();
+      if (!c || c->closed) return;  // unanswered: the SMSC delivers it again
+      if (!st)
+        log_->warn("receipt for {} not stored ({}); asking the SMSC to deliver it again", id,
+                   st.error().message);
+      lk->respond(c, st ? resp_ok : resp_retry);
+    });
+  };
   sink_.publish(std::move(rep));
 }
 

@@ -84,7 +84,10 @@ class SmppConnector final : public Connector, private LinkOwner {
   void maybe_finish_stop();
 
   // Inbound (inbound.cpp), on the strand.
-  void handle_receipt(const ShortMessageBody& sm);
+  // Answered once the core has stored what it changed (or with a temporary error, so that
+  // the SMSC delivers it again).
+  void handle_receipt(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
+                      const ShortMessageBody& sm);
   void handle_mo(Link& link, const std::shared_ptr<Conn>& conn, const Pdu& pdu,
                  const ShortMessageBody& sm);
   void log_dropped(const std::vector<DroppedPartial>& dropped);

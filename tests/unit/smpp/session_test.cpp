@@ -257,14 +257,20 @@ TEST_F(SmppSession, ReceiptBecomesDeliveryReport) {
       "id:abc123 sub:001 dlvrd:001 submit date:2311231200 done date:2311231201 stat:DELIVRD "
       "err:000 text:";
   smsc_.send(make_pdu(CommandId::deliver_sm, 500, dlr));
-  ASSERT_TRUE(run_until([&] { return !smsc_.of(CommandId::deliver_sm_resp).empty(); }, 2s));
-  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp).front().sequence_number, 500u);
-  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp).front().command_status, 0u);
+  ASSERT_TRUE(run_until([&] { return !reports().empty(); }, 2s));
+  settle(50ms);
+  // Answered only once the core has stored the state: until then a crash loses nothing.
+  EXPECT_TRUE(smsc_.of(CommandId::deliver_sm_resp).empty());
   auto r = reports();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].network_id, "abc123");
   EXPECT_EQ(r[0].state, DeliveryState::delivered);
   EXPECT_EQ(r[0].connector, "smpp:test");
+  ASSERT_TRUE(r[0].ack);
+  std::thread([ack = r[0].ack] { ack(Status{}); }).join();  // any thread
+  ASSERT_TRUE(run_until([&] { return !smsc_.of(CommandId::deliver_sm_resp).empty(); }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp).front().sequence_number, 500u);
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp).front().command_status, 0u);
 
   // One the phone's network could not deliver: the reason is in words, with the codes.
   dlr.short_message =
@@ -274,6 +280,18 @@ TEST_F(SmppSession, ReceiptBecomesDeliveryReport) {
   ASSERT_TRUE(run_until([&] { return reports().size() == 2; }, 2s));
   EXPECT_EQ(reports()[1].state, DeliveryState::failed);
   EXPECT_EQ(reports()[1].reason, "the phone's network could not deliver it (stat:UNDELIV err:034)");
+  // Not stored: the SMSC is asked to deliver it again.
+  reports()[1].ack(Error::transient("store busy"));
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 2; }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[1].sequence_number, 501u);
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[1].command_status, status::temp_app_error);
+
+  // Without a message id there is nothing to store: answered at once.
+  dlr.short_message = "sub:001 dlvrd:001 stat:DELIVRD err:000 text:";
+  smsc_.send(make_pdu(CommandId::deliver_sm, 502, dlr));
+  ASSERT_TRUE(run_until([&] { return smsc_.of(CommandId::deliver_sm_resp).size() == 3; }, 2s));
+  EXPECT_EQ(smsc_.of(CommandId::deliver_sm_resp)[2].command_status, 0u);
+  EXPECT_EQ(reports().size(), 2u);
 }
 
 // Part `i` of a long SMS from a phone to the sender number, as deliver_sm `seq`.

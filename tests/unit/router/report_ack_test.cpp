@@ -1,0 +1,169 @@
+// Reports the network waits an answer for (an SMPP delivery receipt, an RCS status event):
+// answered only once what they change is durable, and never left waiting for a send
+// result that cannot name them.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "router_fixture.hpp"
+#include "store/db.hpp"
+
+namespace passerelle::router_test {
+namespace {
+
+// What an ack was told, and the state of one delivery in the store at that moment, read
+// on a connection of its own.
+struct Answer {
+  std::mutex mu;
+  std::optional<Status> status;
+  std::string stored_state;
+
+  bool answered() {
+    std::lock_guard lock(mu);
+    return status.has_value();
+  }
+  bool ok() {
+    std::lock_guard lock(mu);
+    return status && status->ok();
+  }
+  std::string state() {
+    std::lock_guard lock(mu);
+    return stored_state;
+  }
+};
+
+class ReportAckTest : public RouterTest {
+ protected:
+  // A report from the SMSC for `network_id`, whose ack records into the returned Answer
+  // the state stored for delivery `delivery` ("": none read).
+  std::shared_ptr<Answer> receipt(const std::string& network_id, DeliveryState state,
+                                  const std::string& delivery = {}, bool settle_after = true) {
+    auto a = std::make_shared<Answer>();
+    DeliveryReport r;
+    r.connector = "smpp:primary";
+    r.network_id = network_id;
+    r.state = state;
+    r.ack = [a, delivery, db = (dir_ / "db").string()](Status st) {
+      std::string seen;
+      if (!delivery.empty()) seen = read_state(db, delivery);
+      std::lock_guard lock(a->mu);
+      EXPECT_FALSE(a->status.has_value()) << "answered twice";
+      a->status = std::move(st);
+      a->stored_state = seen;
+    };
+    router_->handle(std::move(r));
+    if (settle_after) settle();
+    return a;
+  }
+
+  static std::string read_state(const std::string& path, const std::string& id) {
+    auto db = store::Db::open(path);
+    if (!db.ok()) return "cannot open: " + db.error().message;
+    auto st = (*db)->prepare("SELECT state FROM deliveries WHERE id = ?1");
+    if (!st.ok()) return "cannot read: " + st.error().message;
+    (*st)->bind(1, id);
+    auto row = (*st)->step();
+    return row.ok() && *row ? (*st)->col_text(0) : "no row";
+  }
+
+  // alice writes to a phone; returns the delivery's id (in flight: no result yet).
+  std::string send_one(const std::string& origin) {
+    EXPECT_TRUE(
+        message("xmpp", "xmpp:alice@example.org", "sms:+33611111111", "hello", origin, true).ok());
+    return sms_->messages().empty() ? std::string() : sms_->messages().back().delivery_id;
+  }
+
+  void taken(const std::string& delivery, const std::string& network_id) {
+    report({"smpp:primary", delivery, "", DeliveryState::acked, {network_id}, "", 0, false, 1});
+  }
+};
+
+TEST_F(ReportAckTest, AReceiptIsAnsweredOnceItsStateIsStored) {
+  start();
+  const auto id = send_one("o1");
+  taken(id, "m1");
+  auto a = receipt("m1", DeliveryState::delivered, id);
+  ASSERT_TRUE(a->answered());
+  EXPECT_TRUE(a->ok());
+  EXPECT_EQ(a->state(), "delivered");
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+}
+
+TEST_F(ReportAckTest, AReceiptAheadOfItsSubmitResultWaitsForIt) {
+  start();
+  const auto id = send_one("o1");
+  auto a = receipt("m1", DeliveryState::delivered, id);
+  EXPECT_FALSE(a->answered());  // a crash now loses nothing: the SMSC delivers it again
+  taken(id, "m1");
+  ASSERT_TRUE(a->answered());
+  EXPECT_TRUE(a->ok());
+  EXPECT_EQ(a->state(), "delivered");
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+}
+
+TEST_F(ReportAckTest, AReceiptNoSendCanNameIsAnsweredWithoutWaitingForLaterSends) {
+  start();
+  // Nothing handed to that SMSC awaits its result: answered at once.
+  auto a0 = receipt("zz0", DeliveryState::delivered);
+  EXPECT_TRUE(a0->ok());
+
+  const auto first = send_one("o1");
+  auto a1 = receipt("zz1", DeliveryState::delivered);
+  EXPECT_FALSE(a1->answered());
+  const auto second = send_one("o2");  // handed out after the report: cannot name it
+  auto a2 = receipt("zz2", DeliveryState::delivered);
+  taken(first, "m1");
+  EXPECT_TRUE(a1->ok());         // every send before it has its result
+  EXPECT_FALSE(a2->answered());  // the second one has not
+  taken(second, "m2");
+  EXPECT_TRUE(a2->ok());
+  EXPECT_TRUE(xmpp_->of<OutboundReceipt>().empty());
+}
+
+TEST_F(ReportAckTest, ALaterReportOfTheSameIdAnswersForTheEarlierOne) {
+  start();
+  const auto id = send_one("o1");
+  auto enroute = receipt("m1", DeliveryState::sent, id);
+  auto delivered = receipt("m1", DeliveryState::delivered, id);
+  EXPECT_TRUE(enroute->ok());
+  EXPECT_FALSE(delivered->answered());
+  taken(id, "m1");
+  EXPECT_TRUE(delivered->ok());
+  EXPECT_EQ(delivered->state(), "delivered");
+}
+
+TEST_F(ReportAckTest, TheOldestHeldReportIsAnsweredWhenTooManyWait) {
+  start();
+  send_one("o1");
+  auto oldest = receipt("x0", DeliveryState::delivered, {}, false);
+  std::vector<std::shared_ptr<Answer>> rest;
+  for (int i = 1; i <= 10000; ++i)
+    rest.push_back(receipt("x" + std::to_string(i), DeliveryState::delivered, {}, false));
+  settle();
+  EXPECT_TRUE(oldest->ok());  // dropped from memory: nothing would ever apply it
+  EXPECT_FALSE(rest.front()->answered());
+  EXPECT_FALSE(rest.back()->answered());
+}
+
+TEST_F(ReportAckTest, HeldReportsAreRefusedWhenTheBridgeStops) {
+  start();
+  send_one("o1");
+  auto a = receipt("zz", DeliveryState::delivered);
+  EXPECT_FALSE(a->answered());
+  bool drained = false;
+  router_->drain(50, [&] { drained = true; });
+  for (int i = 0; i < 200 && !drained; ++i) {
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(drained);
+  ASSERT_TRUE(a->answered());
+  std::lock_guard lock(a->mu);
+  ASSERT_FALSE(a->status->ok());
+  EXPECT_TRUE(a->status->error().retryable);  // the SMSC is asked to deliver it again
+}
+
+}  // namespace
+}  // namespace passerelle::router_test
