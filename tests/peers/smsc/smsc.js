@@ -87,7 +87,8 @@
  *   registered_delivery, data_coding, short_message (hex), message_payload (hex, when
  *   present), udh (hex), concat {ref, ref_bits, total, seq} (when present), text (decoded
  *   where the data_coding allows: 0 GSM 03.38, 1 ASCII, 3 Latin-1, 8 UCS-2), message_id
- *   (null unless accepted), command_status (null when dropped), dropped (true/absent).
+ *   (null unless accepted), command_status (null when dropped), dropped (true/absent),
+ *   receipts_acked (how many of its receipts the client answered with status 0; absent: none).
  *
  * Protocol behaviour: answers enquire_link in any state, unbind with unbind_resp then
  * closes, submit_sm before a transmitter/transceiver bind with ESME_RINVBNDSTS (0x04), a
@@ -605,7 +606,7 @@ function scheduleReceipt(systemId, entry, submitted) {
     messageId: entry.message_id,
     source: entry.destination_addr, sourceTon: entry.dest_addr_ton, sourceNpi: entry.dest_addr_npi,
     dest: entry.source_addr, destTon: entry.source_addr_ton, destNpi: entry.source_addr_npi,
-    submitted, stat, err: opts.receiptErr, text, shortMessage: null,
+    submitted, stat, err: opts.receiptErr, text, shortMessage: null, entry,
   };
   const enqueue = () => {
     const q = receiptQueues.get(systemId) || [];
@@ -661,6 +662,7 @@ function sendReceipt(S, r) {
     if (status === ST.OK) {
       counters.receipts_acked++;
       receiptsPending--;
+      r.entry.receipts_acked = (r.entry.receipts_acked || 0) + 1;
     } else if (status !== null && !RETRYABLE.has(status)) {
       counters.receipts_rejected++;
       receiptsPending--;
