@@ -169,6 +169,24 @@ class RcsStories(RcsStage):
         copies = [m.body for m in alice.messages() if m.body == text]
         self.assertEqual(len(copies), 1 + unknown, copies)
 
+    def test_a_status_event_answered_200_survives_a_kill_9(self):
+        # Commits 30 ms apart: a status answered before its commit would die with the bridge.
+        b = self.bridge(config={"store": {"batch_delay_ms": 30}})
+        self.maap.control("set_phone", number=PHONE_A, online=False)  # the platform reports nothing
+        alice = self.user("alice")
+        alice.send_message(f"{PHONE_A}@{RCS}", "tell me when you have it", receipt=True)
+        [sent] = self.wait_sent("carrier-a", PHONE_A)
+        msg_id = sent["request"]["RCSMessage"]["msgId"]
+
+        def state():
+            with contextlib.closing(sqlite3.connect(b.data_dir / "passerelle.db")) as db:
+                return db.execute("SELECT state FROM deliveries WHERE id = ?", (msg_id,)).fetchall()
+        wait_until(lambda: state() == [("acked",)], timeout=10, message="the platform's answer stored")
+        status = self.post_event(maap.ev_status(msg_id, PHONE_A, "delivered"))
+        b.kill9()
+        self.assertEqual(status, 200)
+        self.assertEqual(state(), [("delivered",)])
+
     def test_a_message_bounced_while_the_user_is_offline_reaches_her_when_she_is_back(self):
         # Her server keeps nothing for users who are offline (no offline storage here):
         # it bounces what the bridge sends her. The bridge keeps the message and sends it

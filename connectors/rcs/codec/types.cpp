@@ -1,15 +1,24 @@
 #include "rcs/codec/types.hpp"
 
+#include <algorithm>
+
 namespace passerelle::rcs {
 
 std::optional<DeliveryStatus> parse_delivery_status(std::string_view word) {
-  if (word == "pending") return DeliveryStatus::pending;
-  if (word == "sent") return DeliveryStatus::sent;
-  if (word == "delivered") return DeliveryStatus::delivered;
-  if (word == "displayed") return DeliveryStatus::displayed;
-  if (word == "failed") return DeliveryStatus::failed;
+  // The API writes them in lower case; a platform writing "DELIVERED" means the same.
+  auto is = [word](std::string_view known) {
+    return word.size() == known.size() &&
+           std::equal(word.begin(), word.end(), known.begin(), [](char a, char b) {
+             return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+           });
+  };
+  if (is("pending")) return DeliveryStatus::pending;
+  if (is("sent")) return DeliveryStatus::sent;
+  if (is("delivered")) return DeliveryStatus::delivered;
+  if (is("displayed")) return DeliveryStatus::displayed;
+  if (is("failed")) return DeliveryStatus::failed;
   // The Node SDK and dotgo write "cancelled", coco's SDK "canceled".
-  if (word == "cancelled" || word == "canceled") return DeliveryStatus::cancelled;
+  if (is("cancelled") || is("canceled")) return DeliveryStatus::cancelled;
   return std::nullopt;
 }
 

@@ -14,6 +14,7 @@
 #include "core/ulid.hpp"
 #include "model/attachment_text.hpp"
 #include "rcs/codec/http_status.hpp"
+#include "rcs/codec/json_read.hpp"
 #include "rcs/codec/message.hpp"
 #include "rcs/connector/rcs_hub.hpp"
 #include "rcs/convert/convert.hpp"
@@ -500,7 +501,11 @@ void RcsConnector::dispatch_event(const Address& bot, Event event,
   std::visit(
       overloaded{
           [&](const StatusEvent& s) {
-            if (!s.status) return;
+            if (!s.status) {
+              spdlog::info("{}: status {} of message {} is not one the API defines; ignored", name_,
+                           detail::quote(s.status_word), detail::quote(s.msg_id));
+              return;
+            }
             if (*s.status == DeliveryStatus::delivered || *s.status == DeliveryStatus::displayed ||
                 *s.status == DeliveryStatus::failed)
               unwatch(s.msg_id);
@@ -525,7 +530,9 @@ void RcsConnector::dispatch_event(const Address& bot, Event event,
             spdlog::info("{}: {} opened a conversation with the chatbot", name_, n.contact.number);
           },
           [&](const FileStatusEvent& f) { on_file_status(f.file); },
-          [&](const UnknownEvent& u) { spdlog::info("{}: event \"{}\" ignored", name_, u.event); },
+          [&](const UnknownEvent& u) {
+            spdlog::info("{}: event {} ignored", name_, detail::quote(u.event));
+          },
           [](const auto&) {},
       },
       event);

@@ -233,6 +233,15 @@ TEST(RcsEvents, StatusWordsAndReasons) {
   auto ev = parse_event(event_json("messageStatus", R"("status":"canceled")"));
   ASSERT_TRUE(ev.ok());
   EXPECT_EQ(std::get<StatusEvent>(ev.value()).status, DeliveryStatus::cancelled);
+  ev = parse_event(event_json("messageStatus", R"("status":"DELIVERED")"));
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(std::get<StatusEvent>(ev.value()).status, DeliveryStatus::delivered);
+  ev = parse_event(event_json("messageStatus", R"("status":"Displayed")"));
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(std::get<StatusEvent>(ev.value()).status, DeliveryStatus::displayed);
+  ev = parse_event(event_json("messageStatus", R"("status":"deliveredx")"));
+  ASSERT_TRUE(ev.ok());
+  EXPECT_FALSE(std::get<StatusEvent>(ev.value()).status);
 
   // A word we do not know is kept, not refused (the platform would retry for ever).
   ev = parse_event(event_json("messageStatus", R"("status":"read")"));
