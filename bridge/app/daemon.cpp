@@ -65,7 +65,8 @@ AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router,
   doc["ready"] = ready;
   doc["connectors"] = std::move(list);
   doc["outbox"] = boost::json::object{{"open", router.outbox().depth()},
-                                      {"in_flight", router.outbox().in_flight()}};
+                                      {"in_flight", router.outbox().in_flight()},
+                                      {"reports_waiting", router.outbox().reports_waiting()}};
   doc["store"] =
       boost::json::object{{"queue", store.stats().queue_depth}, {"commits", store.stats().commits}};
   return AdminResponse{ready ? 200 : 503, "application/json", boost::json::serialize(doc) + "\n"};
@@ -77,6 +78,11 @@ AdminResponse metrics_page(Metrics& metrics, const ConnectorRegistry& connectors
       .set(double(router.outbox().depth()));
   metrics.gauge("passerelle_outbox_in_flight", "Deliveries handed to a connector, not yet answered")
       .set(double(router.outbox().in_flight()));
+  metrics
+      .gauge("passerelle_reports_waiting",
+             "Network reports (SMPP receipts, RCS status events) left unanswered until the send "
+             "result they may belong to is stored")
+      .set(double(router.outbox().reports_waiting()));
   const auto by_state = router.outbox().count_by_state();
   for (auto s : {DeliveryState::routed, DeliveryState::sent, DeliveryState::acked}) {
     auto it = by_state.find(s);

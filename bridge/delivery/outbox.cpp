@@ -312,6 +312,12 @@ void Outbox::release_early_acks(const std::string& connector) {
   }
 }
 
+std::size_t Outbox::reports_waiting() const {
+  std::size_t n = 0;
+  for (const auto& [key, e] : early_reports_) n += e.rep.ack ? 1 : 0;
+  return n;
+}
+
 void Outbox::answer_held_acks(const Status& st) {
   for (auto& [key, e] : early_reports_)
     if (e.rep.ack) std::exchange(e.rep.ack, nullptr)(st);

@@ -85,6 +85,8 @@ class Outbox {
 
   std::size_t depth() const { return open_.size(); }
   std::size_t in_flight() const { return in_flight_; }
+  // Reports held unanswered until the send result they may belong to comes (on_report).
+  std::size_t reports_waiting() const;
   std::map<DeliveryState, std::size_t> count_by_state() const;
 
  private:

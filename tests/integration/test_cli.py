@@ -87,7 +87,10 @@ class Cli(HarnessTestCase):
         self.assertEqual(b.get("/healthz").status, 200)
         self.assertEqual(b.get("/nope").status, 404)
         self.assertEqual(b.request("POST", "/metrics").status, 405)
-        self.assertIn("passerelle_outbox_depth", b.get("/metrics").body.decode())
+        metrics = b.get("/metrics").body.decode()
+        self.assertIn("passerelle_outbox_depth", metrics)
+        self.assertIn("passerelle_reports_waiting 0", metrics)
+        self.assertEqual(b.get_json("/readyz")["outbox"]["reports_waiting"], 0)
         self.assertEqual(b.sigterm(), 0)
 
     def test_json_logs_are_one_object_per_line(self):

@@ -96,7 +96,9 @@ TEST_F(ReportAckTest, AReceiptAheadOfItsSubmitResultWaitsForIt) {
   const auto id = send_one("o1");
   auto a = receipt("m1", DeliveryState::delivered, id);
   EXPECT_FALSE(a->answered());  // a crash now loses nothing: the SMSC delivers it again
+  EXPECT_EQ(router_->outbox().reports_waiting(), 1u);
   taken(id, "m1");
+  EXPECT_EQ(router_->outbox().reports_waiting(), 0u);
   ASSERT_TRUE(a->answered());
   EXPECT_TRUE(a->ok());
   EXPECT_EQ(a->state(), "delivered");
