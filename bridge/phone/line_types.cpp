@@ -33,50 +33,57 @@ using Type = pn::PhoneNumberUtil::PhoneNumberType;
 struct DescText {
   std::vector<int> lengths;
   std::string pattern;
+  Type type = pn::PhoneNumberUtil::UNKNOWN;  // what a number it takes is
 
-  explicit DescText(const pn::PhoneNumberDesc& d)
+  explicit DescText(const pn::PhoneNumberDesc& d, Type t = pn::PhoneNumberUtil::UNKNOWN)
       : lengths(d.possible_length().begin(), d.possible_length().end()),
-        pattern(d.national_number_pattern()) {}
+        pattern(d.national_number_pattern()),
+        type(t) {}
 };
 
-// The types other than fixed line and mobile, in the order libphonenumber tests them.
-constexpr Type kSpecial[] = {pn::PhoneNumberUtil::PREMIUM_RATE,
-                             pn::PhoneNumberUtil::TOLL_FREE,
-                             pn::PhoneNumberUtil::SHARED_COST,
-                             pn::PhoneNumberUtil::VOIP,
-                             pn::PhoneNumberUtil::PERSONAL_NUMBER,
-                             pn::PhoneNumberUtil::PAGER,
-                             pn::PhoneNumberUtil::UAN,
-                             pn::PhoneNumberUtil::VOICEMAIL};
+// The types other than fixed line and mobile, in the order libphonenumber tests them,
+// each with where the metadata keeps it.
+struct SpecialType {
+  Type type;
+  const pn::PhoneNumberDesc& (pn::PhoneMetadata::*desc)() const;
+};
+constexpr SpecialType kSpecial[] = {
+    {pn::PhoneNumberUtil::PREMIUM_RATE, &pn::PhoneMetadata::premium_rate},
+    {pn::PhoneNumberUtil::TOLL_FREE, &pn::PhoneMetadata::toll_free},
+    {pn::PhoneNumberUtil::SHARED_COST, &pn::PhoneMetadata::shared_cost},
+    {pn::PhoneNumberUtil::VOIP, &pn::PhoneMetadata::voip},
+    {pn::PhoneNumberUtil::PERSONAL_NUMBER, &pn::PhoneMetadata::personal_number},
+    {pn::PhoneNumberUtil::PAGER, &pn::PhoneMetadata::pager},
+    {pn::PhoneNumberUtil::UAN, &pn::PhoneMetadata::uan},
+    {pn::PhoneNumberUtil::VOICEMAIL, &pn::PhoneMetadata::voicemail}};
 
 // A region's part of the metadata, kept as text (a few hundred bytes) until a number of
 // its country code is first asked about.
 struct RegionText {
   std::optional<std::string> leading_digits;  // which numbers of a shared code are its own
   DescText general;
-  std::vector<DescText> special;  // in kSpecial's order
+  std::vector<DescText> special;  // kSpecial's, in its order
   DescText fixed_line;
   DescText mobile;
   bool same_mobile_and_fixed_line;
 
   explicit RegionText(const pn::PhoneMetadata& m)
       : general(m.general_desc()),
-        special{
-            DescText(m.premium_rate()), DescText(m.toll_free()),       DescText(m.shared_cost()),
-            DescText(m.voip()),         DescText(m.personal_number()), DescText(m.pager()),
-            DescText(m.uan()),          DescText(m.voicemail())},
         fixed_line(m.fixed_line()),
         mobile(m.mobile()),
         same_mobile_and_fixed_line(m.same_mobile_and_fixed_line_pattern()) {
     if (m.has_leading_digits()) leading_digits = m.leading_digits();
+    special.reserve(std::size(kSpecial));
+    for (const auto& s : kSpecial) special.emplace_back((m.*s.desc)(), s.type);
   }
 };
 
 struct Desc {
   std::vector<int> lengths;
   std::optional<boost::regex> pattern;
+  Type type;
 
-  explicit Desc(const DescText& d) : lengths(d.lengths) {
+  explicit Desc(const DescText& d) : lengths(d.lengths), type(d.type) {
     if (!d.pattern.empty()) pattern.emplace(d.pattern);
   }
 
@@ -108,8 +115,8 @@ struct Region {
 
   Type type(std::string_view n) const {
     if (!general.matches(n)) return pn::PhoneNumberUtil::UNKNOWN;
-    for (std::size_t i = 0; i < special.size(); ++i)
-      if (special[i].matches(n)) return kSpecial[i];
+    for (const auto& d : special)
+      if (d.matches(n)) return d.type;
     if (fixed_line.matches(n))
       return same_mobile_and_fixed_line || mobile.matches(n)
                  ? pn::PhoneNumberUtil::FIXED_LINE_OR_MOBILE
