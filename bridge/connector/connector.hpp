@@ -23,6 +23,9 @@ struct Capabilities {
   bool files = false;
   std::uint64_t max_file_bytes = 0;
   bool groups = false;
+  // Its reports name a message by the outbox's delivery id (RCS: msgId), not by an id of
+  // the network's: only that delivery's send result can make an early one apply.
+  bool ids_are_delivery_ids = false;
 };
 
 struct ConnectorStatus {

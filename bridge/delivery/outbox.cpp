@@ -302,10 +302,10 @@ void Outbox::release_early_acks(const std::string& connector) {
   const std::uint64_t oldest =
       s.awaiting.empty() ? std::numeric_limits<std::uint64_t>::max() : *s.awaiting.begin();
   while (!s.unmatched.empty() && s.unmatched.front().first < oldest) {
-    auto [mark, key] = std::move(s.unmatched.front());
+    auto [seq, key] = std::move(s.unmatched.front().second);
     s.unmatched.pop_front();
     auto e = early_reports_.find(key);
-    if (e == early_reports_.end() || e->second.watermark != mark || !e->second.rep.ack) continue;
+    if (e == early_reports_.end() || e->second.seq != seq || !e->second.rep.ack) continue;
     // Every send it could belong to has its result: it names none of this bridge's open
     // deliveries, so there is nothing to record.
     std::exchange(e->second.rep.ack, nullptr)(Status{});
@@ -324,36 +324,64 @@ void Outbox::answer_held_acks(const Status& st) {
   for (auto& [name, s] : slots_) s.unmatched.clear();
 }
 
+void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
+  const auto key = nid_key(rep.connector, rep.network_id);
+  auto [slot, inserted] = early_reports_.try_emplace(key);
+  auto& kept = slot->second;
+  if (!inserted && is_final(kept.rep.state) && !is_final(rep.state))
+    return;  // a less final report sent again (ENROUTE after DELIVRD): the one kept stands
+  // A later report of the same id supersedes (ENROUTE, then DELIVRD) and answers for both.
+  if (!inserted && kept.rep.ack) std::exchange(kept.rep.ack, nullptr)(Status{});
+  kept.rep = std::move(rep);
+  kept.seq = ++early_seq_;
+  kept.watermark = handouts_;
+  early_order_.emplace_back(kept.seq, key);
+  if (ack) {
+    const Connector* c = connectors_.find(kept.rep.connector);
+    auto& slots = slots_[kept.rep.connector];
+    bool hold = false;
+    if (draining_ && !drained_) {
+      // The drain is over: nothing will apply it before the bridge stops.
+      std::exchange(ack, nullptr)(Error::transient("the bridge is stopping"));
+    } else if (c && c->capabilities().ids_are_delivery_ids) {
+      // Only the delivery it names can apply it: held while that delivery is open (until
+      // its send result applies it, or it ends: finish()).
+      const Open* d = find(kept.rep.network_id);
+      hold = d && d->row.connector == kept.rep.connector;
+    } else if (!slots.awaiting.empty()) {
+      // Held while a send handed out before it awaits its result (release_early_acks).
+      hold = true;
+      slots.unmatched.emplace_back(kept.watermark, std::make_pair(kept.seq, key));
+    }
+    if (hold) kept.rep.ack = std::exchange(ack, nullptr);
+  }
+  if (early_order_.size() > 2 * early_reports_.size() + 64) {
+    // Mostly entries of reports applied or replaced since: keep those still current.
+    std::erase_if(early_order_, [this](const auto& o) {
+      auto e = early_reports_.find(o.second);
+      return e == early_reports_.end() || e->second.seq != o.first;
+    });
+  }
+  while (early_reports_.size() > kMaxEarlyReports && !early_order_.empty()) {
+    auto [seq, oldest] = std::move(early_order_.front());
+    early_order_.pop_front();
+    auto e = early_reports_.find(oldest);
+    if (e == early_reports_.end() || e->second.seq != seq) continue;
+    spdlog::debug("outbox: too many reports for unknown network ids; dropping the oldest");
+    // Not applied: the network is asked to send it again.
+    if (e->second.rep.ack)
+      std::exchange(e->second.rep.ack, nullptr)(
+          Error::transient("too many delivery reports waiting for their send results"));
+    early_reports_.erase(e);
+  }
+}
+
 void Outbox::apply(DeliveryReport& rep, AckFn& ack) {
   std::string id = rep.delivery_id;
   if (id.empty()) {
     auto it = by_network_id_.find(nid_key(rep.connector, rep.network_id));
     if (it == by_network_id_.end()) {
-      // Before the send result that names it, or not this bridge's: kept, and answered
-      // only once it cannot be applied any more (on_report).
-      const auto key = nid_key(rep.connector, rep.network_id);
-      auto& slots = slots_[rep.connector];
-      auto [slot, inserted] = early_reports_.try_emplace(key);
-      if (inserted)
-        early_order_.push_back(key);
-      else if (slot->second.rep.ack)
-        // A later report of the same id supersedes (ENROUTE, then DELIVRD) and answers
-        // for both.
-        std::exchange(slot->second.rep.ack, nullptr)(Status{});
-      slot->second = {std::move(rep), handouts_};
-      if (ack && !slots.awaiting.empty()) {
-        slot->second.rep.ack = std::move(ack);
-        ack = nullptr;
-        slots.unmatched.emplace_back(handouts_, key);
-      }
-      while (early_order_.size() > kMaxEarlyReports) {
-        spdlog::debug("outbox: dropping a report for unknown network id");
-        if (auto e = early_reports_.find(early_order_.front()); e != early_reports_.end()) {
-          if (e->second.rep.ack) std::exchange(e->second.rep.ack, nullptr)(Status{});
-          early_reports_.erase(e);
-        }
-        early_order_.pop_front();
-      }
+      keep_early(rep, ack);
       return;
     }
     id = it->second;
@@ -516,9 +544,20 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
   Open o = std::move(it->second);
   open_.erase(it);
   if (o.handout != 0) {
-    // Ended without its send result: the reports held for it need not wait.
+    // Ended without its send result: its slot is free, and the reports held for the
+    // sends before it need not wait for it.
     landed(o);
+    release_slot(o.row.connector);
     boost::asio::post(strand_, [this, c = o.row.connector] { release_early_acks(c); });
+  }
+  if (!early_reports_.empty()) {
+    // A report held for this delivery itself (ids_are_delivery_ids) that no send result
+    // applied: the delivery is over, there is nothing left to record.
+    if (auto e = early_reports_.find(nid_key(o.row.connector, o.row.id));
+        e != early_reports_.end()) {
+      if (e->second.rep.ack) std::exchange(e->second.rep.ack, nullptr)(Status{});
+      early_reports_.erase(e);
+    }
   }
   for (const auto& [nid, s] : o.segments) by_network_id_.erase(nid_key(o.row.connector, nid));
   if (o.held > 0) {

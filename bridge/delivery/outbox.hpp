@@ -149,12 +149,19 @@ class Outbox {
   std::unordered_map<std::string, std::set<std::string>> held_;
   // Delivery reports that arrived before the send result that names their network id
   // (an SMSC may send the receipt right behind submit_sm_resp). Bounded: oldest dropped.
+  // Each one kept has a sequence number of its own (`seq`); early_order_ lists them by it,
+  // with entries left behind by those applied or replaced since (skipped, and compacted).
   struct EarlyReport {
-    DeliveryReport rep;           // with its ack, when held
+    DeliveryReport rep;  // with its ack, when held
+    std::uint64_t seq = 0;
     std::uint64_t watermark = 0;  // hand-outs before it: only those can name its id
   };
   std::map<std::string, EarlyReport> early_reports_;
-  std::deque<std::string> early_order_;
+  std::deque<std::pair<std::uint64_t, std::string>> early_order_;  // (seq, key)
+  std::uint64_t early_seq_ = 0;
+  // Keeps `rep` (which no open delivery's network ids name yet) until a send result names
+  // it; takes `ack` when it must wait for that.
+  void keep_early(DeliveryReport& rep, AckFn& ack);
   static constexpr std::size_t kMaxEarlyReports = 10000;
   boost::asio::steady_timer timer_;
   std::int64_t timer_at_ = 0;
@@ -168,8 +175,9 @@ class Outbox {
     std::size_t in_flight = 0;
     std::deque<std::string> parked;
     std::set<std::uint64_t> awaiting;  // hand-outs whose send result has not come
-    // Early reports with a held ack, in arrival order: (watermark, key in early_reports_).
-    std::deque<std::pair<std::uint64_t, std::string>> unmatched;
+    // Early reports whose ack waits for the hand-outs before them, in arrival order:
+    // (watermark, (seq, key in early_reports_)).
+    std::deque<std::pair<std::uint64_t, std::pair<std::uint64_t, std::string>>> unmatched;
   };
   static constexpr std::size_t kMaxInFlightPerConnector = 256;
   std::unordered_map<std::string, Slots> slots_;

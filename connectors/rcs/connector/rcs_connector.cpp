@@ -93,6 +93,7 @@ passerelle::Capabilities RcsConnector::capabilities() const {
   c.read_markers = true;
   c.files = files_ != nullptr;  // uploaded to the platform and sent as files
   c.max_file_bytes = static_cast<std::uint64_t>(platform_.max_file_size);
+  c.ids_are_delivery_ids = true;  // msgId = the delivery id
   return c;
 }
 

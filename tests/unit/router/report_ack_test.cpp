@@ -144,9 +144,56 @@ TEST_F(ReportAckTest, TheOldestHeldReportIsAnsweredWhenTooManyWait) {
   for (int i = 1; i <= 10000; ++i)
     rest.push_back(receipt("x" + std::to_string(i), DeliveryState::delivered, {}, false));
   settle();
-  EXPECT_TRUE(oldest->ok());  // dropped from memory: nothing would ever apply it
+  // Dropped from memory without being applied: the SMSC is asked to send it again.
+  ASSERT_TRUE(oldest->answered());
+  {
+    std::lock_guard lock(oldest->mu);
+    ASSERT_FALSE(oldest->status->ok());
+    EXPECT_TRUE(oldest->status->error().retryable);
+  }
   EXPECT_FALSE(rest.front()->answered());
   EXPECT_FALSE(rest.back()->answered());
+  EXPECT_EQ(router_->outbox().reports_waiting(), 10000u);
+}
+
+TEST_F(ReportAckTest, AnOlderReportSentAgainDoesNotReplaceAFinalOne) {
+  start();
+  const auto id = send_one("o1");
+  auto delivered = receipt("m1", DeliveryState::delivered, id);
+  auto enroute = receipt("m1", DeliveryState::sent, id);  // the SMSC sends it again
+  EXPECT_TRUE(enroute->ok());
+  EXPECT_FALSE(delivered->answered());
+  taken(id, "m1");
+  EXPECT_TRUE(delivered->ok());
+  EXPECT_EQ(delivered->state(), "delivered");
+}
+
+// A network whose reports name the delivery itself (RCS: msgId = delivery id): a report
+// waits for that delivery only, not for every send before it.
+TEST_F(ReportAckTest, AReportNamingItsDeliveryWaitsForThatDeliveryOnly) {
+  start();
+  sms_->ids_are_delivery_ids = true;
+  const auto first = send_one("o1");
+  const auto second = send_one("o2");
+  // A delivery that is not open (ended, or not this bridge's): answered at once, even
+  // with sends awaiting their results.
+  EXPECT_TRUE(receipt("01NOTOPEN", DeliveryState::read)->ok());
+
+  auto a2 = receipt(second, DeliveryState::delivered, second);
+  EXPECT_FALSE(a2->answered());
+  taken(first, first);
+  EXPECT_FALSE(a2->answered());  // not the one it names
+  taken(second, second);
+  EXPECT_TRUE(a2->ok());
+  EXPECT_EQ(a2->state(), "delivered");
+
+  // One whose delivery then fails for good: nothing left to record, answered.
+  const auto third = send_one("o3");
+  auto a3 = receipt(third, DeliveryState::delivered, third);
+  EXPECT_FALSE(a3->answered());
+  report({"smpp:primary", third, "", DeliveryState::failed, {}, "refused", 0, false, 0});
+  EXPECT_TRUE(a3->ok());
+  EXPECT_EQ(router_->outbox().reports_waiting(), 0u);
 }
 
 TEST_F(ReportAckTest, HeldReportsAreRefusedWhenTheBridgeStops) {

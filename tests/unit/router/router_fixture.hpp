@@ -26,6 +26,7 @@ class FakeConnector : public Connector {
   Capabilities capabilities() const override {
     Capabilities c;
     c.receipts = receipts_;
+    c.ids_are_delivery_ids = ids_are_delivery_ids;
     return c;
   }
   void start() override {}
@@ -56,6 +57,7 @@ class FakeConnector : public Connector {
   std::vector<AccountLink> linked;
   std::vector<Address> unlinked;
   std::vector<OutboundWatch> watches;
+  bool ids_are_delivery_ids = false;
 
  private:
   std::string name_;
