@@ -326,6 +326,7 @@ void Outbox::answer_held_acks(const Status& st) {
 
 void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
   const auto key = nid_key(rep.connector, rep.network_id);
+  if (ended_ids_.count(key)) return;  // its delivery has ended: nothing to apply or wait for
   auto [slot, inserted] = early_reports_.try_emplace(key);
   auto& kept = slot->second;
   if (!inserted && is_final(kept.rep.state) && !is_final(rep.state))
@@ -559,7 +560,17 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
       early_reports_.erase(e);
     }
   }
-  for (const auto& [nid, s] : o.segments) by_network_id_.erase(nid_key(o.row.connector, nid));
+  for (const auto& [nid, s] : o.segments) {
+    auto key = nid_key(o.row.connector, nid);
+    by_network_id_.erase(key);
+    // A report for it may still come (an SMSC that gives every segment the same id sends
+    // one receipt per segment): known as ended, it is answered without waiting.
+    if (ended_ids_.insert(key).second) ended_order_.push_back(std::move(key));
+  }
+  while (ended_order_.size() > kMaxEndedIds) {
+    ended_ids_.erase(ended_order_.front());
+    ended_order_.pop_front();
+  }
   if (o.held > 0) {
     if (auto h = held_.find(o.row.recipient); h != held_.end()) {
       h->second.erase(id);

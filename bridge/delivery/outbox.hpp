@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "bus/events.hpp"
@@ -159,6 +160,11 @@ class Outbox {
   std::map<std::string, EarlyReport> early_reports_;
   std::deque<std::pair<std::uint64_t, std::string>> early_order_;  // (seq, key)
   std::uint64_t early_seq_ = 0;
+  // Network ids of the deliveries ended last ("connector\nid"), most recent last: a later
+  // report for one of them is answered at once instead of kept. Bounded.
+  std::unordered_set<std::string> ended_ids_;
+  std::deque<std::string> ended_order_;
+  static constexpr std::size_t kMaxEndedIds = 4096;
   // Keeps `rep` (which no open delivery's network ids name yet) until a send result names
   // it; takes `ack` when it must wait for that.
   void keep_early(DeliveryReport& rep, AckFn& ack);

@@ -156,6 +156,21 @@ TEST_F(ReportAckTest, TheOldestHeldReportIsAnsweredWhenTooManyWait) {
   EXPECT_EQ(router_->outbox().reports_waiting(), 10000u);
 }
 
+TEST_F(ReportAckTest, AReceiptForADeliveryThatEndedIsAnsweredAtOnce) {
+  start();
+  const auto first = send_one("o1");
+  taken(first, "m1");
+  EXPECT_TRUE(receipt("m1", DeliveryState::delivered, first)->ok());
+  send_one("o2");  // awaits its result
+  // The same id again (an SMSC that gives every segment of a message one id sends one
+  // receipt per segment): not held behind the send that awaits its result.
+  auto again = receipt("m1", DeliveryState::delivered, first);
+  EXPECT_TRUE(again->ok());
+  EXPECT_EQ(again->state(), "delivered");
+  EXPECT_EQ(router_->outbox().reports_waiting(), 0u);
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+}
+
 TEST_F(ReportAckTest, AnOlderReportSentAgainDoesNotReplaceAFinalOne) {
   start();
   const auto id = send_one("o1");
