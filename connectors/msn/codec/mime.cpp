@@ -2,23 +2,12 @@
 
 #include <charconv>
 
+#include "core/ascii.hpp"
 #include "msn/codec/names.hpp"
 
 namespace passerelle::msn {
 
 namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -28,7 +17,7 @@ std::string_view trim(std::string_view s) {
 
 std::string lower_copy(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = lower(c);
+  for (char& c : out) c = ascii_lower(c);
   return out;
 }
 
@@ -41,7 +30,7 @@ bool parse_num(std::string_view s, T& out, int base) {
 
 const std::string* find_in(const std::vector<MimeHeader>& hs, std::string_view name) {
   for (const auto& h : hs) {
-    if (iequals(h.name, name)) return &h.value;
+    if (ascii_iequals(h.name, name)) return &h.value;
   }
   return nullptr;
 }
@@ -106,7 +95,7 @@ ContentType parse_content_type(std::string_view value) {
     const std::string_view param = trim(value.substr(0, semi));
     const auto eq = param.find('=');
     if (eq == std::string_view::npos) continue;
-    if (!iequals(trim(param.substr(0, eq)), "charset")) continue;
+    if (!ascii_iequals(trim(param.substr(0, eq)), "charset")) continue;
     std::string_view v = trim(param.substr(eq + 1));
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
     ct.charset.assign(v);
@@ -193,7 +182,7 @@ Result<MimeMessage> parse_message(std::string_view payload, const MimeLimits& li
   if (ct.type == "text/x-msmsgsprofile") {
     Profile p;
     for (auto& h : parts.headers) {
-      if (iequals(h.name, "MIME-Version") || iequals(h.name, "Content-Type")) continue;
+      if (ascii_iequals(h.name, "MIME-Version") || ascii_iequals(h.name, "Content-Type")) continue;
       p.fields.push_back(std::move(h));
     }
     return MimeMessage{std::move(p)};

@@ -1,17 +1,12 @@
 #include "rcs/codec/types.hpp"
 
-#include <algorithm>
+#include "core/ascii.hpp"
 
 namespace passerelle::rcs {
 
 std::optional<DeliveryStatus> parse_delivery_status(std::string_view word) {
   // The API writes them in lower case; a platform writing "DELIVERED" means the same.
-  auto is = [word](std::string_view known) {
-    return word.size() == known.size() &&
-           std::equal(word.begin(), word.end(), known.begin(), [](char a, char b) {
-             return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
-           });
-  };
+  auto is = [word](std::string_view known) { return ascii_iequals(word, known); };
   if (is("pending")) return DeliveryStatus::pending;
   if (is("sent")) return DeliveryStatus::sent;
   if (is("delivered")) return DeliveryStatus::delivered;

@@ -1,25 +1,15 @@
 #include "smpp/codec/receipt.hpp"
 
 #include <array>
-#include <cctype>
+
+#include "core/ascii.hpp"
 
 namespace passerelle::smpp {
 
 namespace {
 
-char lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
 bool space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 // Matches `key` at s[i..] case-insensitively, where a space in `key` matches one space or
@@ -28,7 +18,7 @@ std::size_t match_key(std::string_view s, std::size_t i, std::string_view key) {
   for (char k : key) {
     if (i >= s.size()) return std::string_view::npos;
     const char c = s[i];
-    if (k == ' ' ? (c != ' ' && c != '_') : lower(c) != k) return std::string_view::npos;
+    if (k == ' ' ? (c != ' ' && c != '_') : ascii_lower(c) != k) return std::string_view::npos;
     ++i;
   }
   while (i < s.size() && s[i] == ' ') ++i;  // "stat :DELIVRD" seen in the wild
@@ -113,7 +103,7 @@ constexpr std::array<StatWord, 12> kStats = {{
 
 const StatWord* find_stat(std::string_view stat) {
   for (const auto& m : kStats) {
-    if (iequals(stat, m.word)) return &m;
+    if (ascii_iequals(stat, m.word)) return &m;
   }
   return nullptr;
 }
