@@ -15,7 +15,6 @@
 #include <set>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "bus/events.hpp"
@@ -89,6 +88,10 @@ class Outbox {
   // Reports held unanswered until the send result they may belong to comes (on_report).
   std::size_t reports_waiting() const;
   std::map<DeliveryState, std::size_t> count_by_state() const;
+  // Store jobs, row writes and commits that failed since start (any thread).
+  std::uint64_t failures() const;
+  // Rows whose last write failed, held in memory until the store takes them.
+  std::uint64_t writes_failing() const { return writes_.stats().failing; }
 
  private:
   struct Open {
@@ -107,8 +110,9 @@ class Outbox {
 
   void apply(DeliveryReport& rep, AckFn& ack);  // takes `ack` when it holds it for later
   // Runs `ack` once every write put so far is durable: a store job runs after every job
-  // submitted before it, the write-behind batches included.
-  void settle(AckFn ack);
+  // submitted before it, the write-behind batches included. With an error if a store job
+  // or write failed since `mark` (failures() when the report came).
+  void settle(AckFn ack, std::uint64_t mark);
   // The delivery's send result came (or it ended without one): no longer awaited.
   void landed(Open& o);
   // Answers the held reports of `connector` that no awaited send can match any more.
@@ -162,7 +166,7 @@ class Outbox {
   std::uint64_t early_seq_ = 0;
   // Network ids of the deliveries ended last ("connector\nid"), most recent last: a later
   // report for one of them is answered at once instead of kept. Bounded.
-  std::unordered_set<std::string> ended_ids_;
+  std::unordered_map<std::string, std::string> ended_ids_;  // network id key -> delivery id
   std::deque<std::string> ended_order_;
   static constexpr std::size_t kMaxEndedIds = 4096;
   // Keeps `rep` (which no open delivery's network ids name yet) until a send result names

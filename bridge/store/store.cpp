@@ -205,6 +205,7 @@ bool Store::run_fast(std::deque<Queued>& batch) {
   if (!db_->exec("BEGIN IMMEDIATE").ok()) return false;
   for (auto& q : batch) {
     if (!q.job(*db_).ok()) {
+      failures_.fetch_add(1, std::memory_order_relaxed);
       (void)db_->exec("ROLLBACK");
       return false;
     }
@@ -252,12 +253,16 @@ void Store::run_batch(std::deque<Queued>& batch) {
       }
       Status st = (*savepoint)->run();
       if (st.ok()) st = q.job(*db_);
-      if (!st.ok()) (void)(*rollback)->run();
+      if (!st.ok()) {
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        (void)(*rollback)->run();
+      }
       (void)(*release)->run();
       results.push_back(std::move(st));
     }
     Status committed = db_->exec("COMMIT");
     if (!committed.ok()) {
+      failures_.fetch_add(1, std::memory_order_relaxed);
       (void)db_->exec("ROLLBACK");
       for (auto& r : results)
         if (r.ok()) r = committed;

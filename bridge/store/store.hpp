@@ -76,6 +76,10 @@ class Store {
   void close();
 
   StoreStats stats() const;
+  // Jobs that have returned an error, and commits that failed, so far; counted the moment
+  // each fails, on the writer thread (a job of a batch run again fails and counts again). A
+  // job reading it sees every failure of the jobs before it, those of its own batch included.
+  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
   int schema_version() const { return schema_version_; }
   bool created_key() const { return created_key_; }  // the key file was made by open()
 
@@ -107,6 +111,7 @@ class Store {
   std::deque<Queued> queue_;
   bool closing_ = false;
   bool stopped_ = false;  // the writer has exited; submit() fails fast
+  std::atomic<std::uint64_t> failures_{0};
   StoreStats stats_;
   std::thread writer_;
   // The checkpointer: its connection (null: the writer checkpoints as SQLite does by

@@ -68,6 +68,13 @@ class ReportAckTest : public RouterTest {
     return row.ok() && *row ? (*st)->col_text(0) : "no row";
   }
 
+  // Runs `statement` on a connection of its own.
+  void sql(const std::string& statement) {
+    auto db = store::Db::open((dir_ / "db").string());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    ASSERT_TRUE((*db)->exec(statement).ok()) << statement;
+  }
+
   // alice writes to a phone; returns the delivery's id (in flight: no result yet).
   std::string send_one(const std::string& origin) {
     EXPECT_TRUE(
@@ -168,6 +175,36 @@ TEST_F(ReportAckTest, AReceiptForADeliveryThatEndedIsAnsweredAtOnce) {
   EXPECT_TRUE(again->ok());
   EXPECT_EQ(again->state(), "delivered");
   EXPECT_EQ(router_->outbox().reports_waiting(), 0u);
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
+}
+
+TEST_F(ReportAckTest, AReceiptWhoseWriteFailsIsRefusedAndStoredWhenItComesAgain) {
+  start();
+  const auto id = send_one("o1");
+  taken(id, "m1");
+  // The row write of the end fails alone, inside a batch that commits.
+  sql("CREATE TRIGGER refuse BEFORE UPDATE ON deliveries WHEN NEW.state = 'delivered' "
+      "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+  auto a = receipt("m1", DeliveryState::delivered, id);
+  ASSERT_TRUE(a->answered());
+  EXPECT_FALSE(a->ok());  // the SMSC sends it again
+  EXPECT_EQ(a->state(), "acked");
+  EXPECT_EQ(router_->outbox().writes_failing(), 1u);
+  EXPECT_GE(router_->outbox().failures(), 1u);
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);  // the sender has heard already
+
+  // Again while the store still refuses: refused again.
+  auto b = receipt("m1", DeliveryState::delivered, id);
+  ASSERT_TRUE(b->answered());
+  EXPECT_FALSE(b->ok());
+  EXPECT_EQ(router_->outbox().writes_failing(), 1u);
+
+  sql("DROP TRIGGER refuse");
+  auto c = receipt("m1", DeliveryState::delivered, id);
+  ASSERT_TRUE(c->answered());
+  EXPECT_TRUE(c->ok());
+  EXPECT_EQ(c->state(), "delivered");
+  EXPECT_EQ(router_->outbox().writes_failing(), 0u);
   EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 1u);
 }
 
