@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +28,8 @@ class MsnServer:
     def __init__(self, extra_args: list[str] | tuple[str, ...] = (), workdir: str | None = None,
                  log_level: str = "INFO"):
         self.extra_args = list(extra_args)
+        # A directory made here is removed by stop() (PASSERELLE_KEEP_TMP=1 keeps it).
+        self.own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="msn-test-server-"))
         self.log_level = log_level
         self.proc: subprocess.Popen | None = None
@@ -58,8 +61,9 @@ class MsnServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.tail()}")
             if time.monotonic() > deadline:
+                tail = self.tail()
                 self.stop()
-                raise RuntimeError(f"server not ready after {timeout} s:\n{self.tail()}")
+                raise RuntimeError(f"server not ready after {timeout} s:\n{tail}")
             time.sleep(0.02)
         self.info = json.loads(ready.read_text())
         return self
@@ -107,6 +111,13 @@ class MsnServer:
         self._ctl = self._ctl_file = None
 
     def stop(self, timeout: float = 5.0) -> int | None:
+        try:
+            return self._stop(timeout)
+        finally:
+            if self.own_workdir and not os.environ.get("PASSERELLE_KEEP_TMP"):
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _stop(self, timeout: float) -> int | None:
         self._close_ctl()
         if self.proc is None:
             return None
