@@ -89,6 +89,13 @@ struct DeliveryReport {
   // event): called once what the report changed is durable, or with why not (DESIGN.md
   // §4: commit before acknowledging). Empty for reports nobody answers.
   AckFn ack;
+  // For a report by network id, from a connector that knows which sends the network has
+  // seen (SMPP): the highest OutboundMessage::handout among the sends written to the
+  // network whose result the connector had not reported yet when this report came; 0:
+  // none. Such a report can name only those (or sends whose result came before it), so
+  // one that names no open delivery waits only for them. Unset: it may name any send
+  // handed out before it.
+  std::optional<std::uint64_t> may_name_upto;
 };
 
 enum class LinkState { disabled, connecting, up, stalled, backing_off, failed };
@@ -134,6 +141,9 @@ struct OutboundMessage {
   bool request_receipt = false;
   std::string reply_origin_id;  // network id of the message this answers, if any
   int attempt = 1;
+  // The outbox's number for this hand-out (increasing; 0: not from the outbox). See
+  // DeliveryReport::may_name_upto.
+  std::uint64_t handout = 0;
 };
 
 // XEP-0184 receipt, or its equivalent, for a message the user sent.

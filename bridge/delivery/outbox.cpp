@@ -271,6 +271,7 @@ void Outbox::send_now(const std::string& id) {
   }
   o->handout = ++handouts_;
   slots_[connector].awaiting.insert(o->handout);
+  m.handout = o->handout;
   c->send(std::move(m));
 }
 
@@ -320,9 +321,9 @@ void Outbox::release_early_acks(const std::string& connector) {
   auto& s = sit->second;
   const std::uint64_t oldest =
       s.awaiting.empty() ? std::numeric_limits<std::uint64_t>::max() : *s.awaiting.begin();
-  while (!s.unmatched.empty() && s.unmatched.front().first < oldest) {
-    auto [seq, key] = std::move(s.unmatched.front().second);
-    s.unmatched.pop_front();
+  while (!s.unmatched.empty() && s.unmatched.begin()->first < oldest) {
+    auto [seq, key] = std::move(s.unmatched.begin()->second);
+    s.unmatched.erase(s.unmatched.begin());
     auto e = early_reports_.find(key);
     if (e == early_reports_.end() || e->second.seq != seq || !e->second.rep.ack) continue;
     // Every send it could belong to has its result: it names none of this bridge's open
@@ -359,7 +360,7 @@ void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
   if (!inserted && kept.rep.ack) std::exchange(kept.rep.ack, nullptr)(Status{});
   kept.rep = std::move(rep);
   kept.seq = ++early_seq_;
-  kept.watermark = handouts_;
+  kept.watermark = kept.rep.may_name_upto.value_or(handouts_);
   early_order_.emplace_back(kept.seq, key);
   if (ack) {
     const Connector* c = connectors_.find(kept.rep.connector);
@@ -373,10 +374,10 @@ void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
       // its send result applies it, or it ends: finish()).
       const Open* d = find(kept.rep.network_id);
       hold = d && d->row.connector == kept.rep.connector;
-    } else if (!slots.awaiting.empty()) {
-      // Held while a send handed out before it awaits its result (release_early_acks).
+    } else if (!slots.awaiting.empty() && *slots.awaiting.begin() <= kept.watermark) {
+      // Held while a send that may have its id awaits its result (release_early_acks).
       hold = true;
-      slots.unmatched.emplace_back(kept.watermark, std::make_pair(kept.seq, key));
+      slots.unmatched.emplace(kept.watermark, std::make_pair(kept.seq, key));
     }
     if (hold) kept.rep.ack = std::exchange(ack, nullptr);
   }

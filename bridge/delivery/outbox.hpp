@@ -159,7 +159,9 @@ class Outbox {
   struct EarlyReport {
     DeliveryReport rep;  // with its ack, when held
     std::uint64_t seq = 0;
-    std::uint64_t watermark = 0;  // hand-outs before it: only those can name its id
+    // Hand-outs up to this one may name its id (DeliveryReport::may_name_upto, else every
+    // hand-out before it came).
+    std::uint64_t watermark = 0;
   };
   std::map<std::string, EarlyReport> early_reports_;
   std::deque<std::pair<std::uint64_t, std::string>> early_order_;  // (seq, key)
@@ -185,9 +187,9 @@ class Outbox {
     std::size_t in_flight = 0;
     std::deque<std::string> parked;
     std::set<std::uint64_t> awaiting;  // hand-outs whose send result has not come
-    // Early reports whose ack waits for the hand-outs before them, in arrival order:
-    // (watermark, (seq, key in early_reports_)).
-    std::deque<std::pair<std::uint64_t, std::pair<std::uint64_t, std::string>>> unmatched;
+    // Early reports whose ack waits for the hand-outs up to their watermark:
+    // watermark -> (seq, key in early_reports_).
+    std::multimap<std::uint64_t, std::pair<std::uint64_t, std::string>> unmatched;
   };
   static constexpr std::size_t kMaxInFlightPerConnector = 256;
   std::unordered_map<std::string, Slots> slots_;

@@ -351,6 +351,34 @@ class SmsStories(HarnessTestCase):
                    message=lambda: f"all {count} delivered after the restart: " +
                    str(sorted((t, s) for t, s in states().items() if s != "delivered")))
 
+    def test_a_receipt_not_ours_is_answered_behind_a_throttled_backlog(self):
+        # A receipt whose id no delivery has (another system's, or one from before a crash
+        # whose submit_sm_resp was lost) can only name a submit_sm the SMSC has seen. The
+        # messages waiting in the connector behind its throughput cannot be it: the receipt
+        # is answered once the few submits on the wire have their answers, not after the
+        # whole backlog, which would hold the SMSC's receipts (and its MO) meanwhile.
+        smsc = self.smsc(delay_ms=100)
+        b = self.bridge([("primary", smsc, {"window": 1, "throughput": 5})],
+                        sms={"default_monthly_cap": 0})
+        alice = self.user("alice")
+        count = 30
+        for i in range(count):
+            alice.send_message(f"{PHONE}@{SMS}", f"backlog {i}")
+        wait_until(lambda: ((b.metric("passerelle_outbox_depth") or 0) +
+                            (b.metric("passerelle_deliveries_total", outcome="delivered") or 0))
+                   >= count, timeout=60, message="all messages committed")
+        receipt = ("id:not-ours-1 sub:001 dlvrd:001 submit date:2611251200 "
+                   "done date:2611251201 stat:DELIVRD err:000 text:").encode().hex()
+        started = time.monotonic()
+        answer = smsc.mo(PHONE, SENDER, "", hex=receipt, esm_class=4, data_coding=0,
+                         timeout_ms=15000, timeout=20)
+        took = time.monotonic() - started
+        self.assertTrue(answer.get("ok"), answer)
+        self.assertEqual(answer.get("status"), 0, answer)
+        sent = len([m for m in smsc.messages() if m.get("command_status") == 0])
+        self.assertLess(sent, count - 10, "answered only after the backlog went out")
+        self.assertLess(took, 3.0)
+
     def test_kill9_between_the_parts_of_a_long_sms_loses_nothing(self):
         # The SMSC sends each part once the previous one is answered (window 1): the bridge
         # answers a part after part_hold_ms, before the message is whole, and keeps it on

@@ -145,6 +145,9 @@ void SmppConnector::handle_receipt(Link& link, const std::shared_ptr<Conn>& conn
       lk->respond(c, st ? resp_ok : resp_retry);
     });
   };
+  // Its id can only be one the SMSC gave a submit_sm already written: those still awaiting
+  // their result, or those reported before it. Sends queued here do not count.
+  rep.may_name_upto = on_wire_.empty() ? 0 : *on_wire_.rbegin();
   sink_.publish(std::move(rep));
 }
 

@@ -21,6 +21,7 @@ struct SmppConnector::OutMsg {
   std::vector<std::string> ids;
   std::size_t outstanding = 0;
   bool queued = false;
+  bool on_wire = false;  // in on_wire_
   bool reported = false;
   std::uint32_t failed_status = 0;
   std::string unknown_why;
@@ -256,6 +257,10 @@ void SmppConnector::pump() {
     b.short_message = m->segs.payloads[idx];
     m->state[idx] = SegState::written;
     ++m->outstanding;
+    if (!m->on_wire && m->msg.handout != 0) {
+      m->on_wire = true;
+      on_wire_.insert(m->msg.handout);
+    }
     tx->request(make_pdu(CommandId::submit_sm, 0, std::move(b)),
                 [this, m, idx, tx](const Pdu* resp) { on_submit_resp(m, idx, tx, resp); });
   }
@@ -305,6 +310,7 @@ void SmppConnector::on_submit_resp(const std::shared_ptr<OutMsg>& m, std::size_t
 void SmppConnector::finish_if_done(const std::shared_ptr<OutMsg>& m) {
   if (m->reported || m->outstanding > 0 || !m->todo.empty()) return;
   m->reported = true;
+  if (m->on_wire) on_wire_.erase(m->msg.handout);  // its result goes before any later receipt
   --in_flight_;
   DeliveryReport r;
   r.connector = name_;

@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -140,6 +141,9 @@ class SmppConnector final : public Connector, private LinkOwner {
 
   std::deque<std::shared_ptr<OutMsg>> queue_;  // messages with segments still to write
   std::size_t in_flight_ = 0;                  // accepted, not yet reported
+  // OutboundMessage::handout of the messages with a segment written and no result reported
+  // yet: a receipt can only name these (DeliveryReport::may_name_upto).
+  std::set<std::uint64_t> on_wire_;
   std::uint8_t next_ref_ = 0;
   asio::steady_timer pump_timer_;
   Clock::time_point pump_at_ = Clock::time_point::max();

@@ -39,12 +39,14 @@ class ReportAckTest : public RouterTest {
   // A report from the SMSC for `network_id`, whose ack records into the returned Answer
   // the state stored for delivery `delivery` ("": none read).
   std::shared_ptr<Answer> receipt(const std::string& network_id, DeliveryState state,
-                                  const std::string& delivery = {}, bool settle_after = true) {
+                                  const std::string& delivery = {}, bool settle_after = true,
+                                  std::optional<std::uint64_t> may_name_upto = std::nullopt) {
     auto a = std::make_shared<Answer>();
     DeliveryReport r;
     r.connector = "smpp:primary";
     r.network_id = network_id;
     r.state = state;
+    r.may_name_upto = may_name_upto;
     r.ack = [a, delivery, db = (dir_ / "db").string()](Status st) {
       std::string seen;
       if (!delivery.empty()) seen = read_state(db, delivery);
@@ -129,6 +131,27 @@ TEST_F(ReportAckTest, AReceiptNoSendCanNameIsAnsweredWithoutWaitingForLaterSends
   taken(second, "m2");
   EXPECT_TRUE(a2->ok());
   EXPECT_TRUE(xmpp_->of<OutboundReceipt>().empty());
+}
+
+TEST_F(ReportAckTest, AReceiptWaitsOnlyForTheSendsTheSmscHasSeen) {
+  start();
+  const auto first = send_one("o1");
+  const auto first_handout = sms_->messages().back().handout;
+  const auto second = send_one("o2");
+  ASSERT_GT(sms_->messages().back().handout, first_handout);
+
+  // Both await their result, but the SMSC had seen neither when it sent this one (they wait
+  // in the connector behind its throughput): it can name none of them.
+  auto none = receipt("zz0", DeliveryState::delivered, {}, true, std::uint64_t{0});
+  EXPECT_TRUE(none->ok());
+
+  // The SMSC had seen the first one: held until the first has its result, not the second.
+  auto a = receipt("zz1", DeliveryState::delivered, {}, true, first_handout);
+  EXPECT_FALSE(a->answered());
+  taken(first, "m1");
+  EXPECT_TRUE(a->ok());
+  EXPECT_EQ(router_->outbox().reports_waiting(), 0u);
+  taken(second, "m2");
 }
 
 TEST_F(ReportAckTest, ALaterReportOfTheSameIdAnswersForTheEarlierOne) {

@@ -294,6 +294,53 @@ TEST_F(SmppSession, ReceiptBecomesDeliveryReport) {
   EXPECT_EQ(reports().size(), 2u);
 }
 
+// A receipt's id is one the SMSC gave a submit_sm already written: the report says which
+// hand-outs those can be, not counting the messages still queued in the connector.
+TEST_F(SmppSession, AReceiptNamesOnlyTheSendsAlreadyWritten) {
+  cfg_.window = 1;
+  cfg_.response_timeout_s = 5;
+  std::vector<Pdu> held;
+  smsc_.on_submit = [&](const Pdu& p) {
+    held.push_back(p);
+    return std::nullopt;
+  };
+  start();
+  for (std::uint64_t h : {7, 8, 9}) {
+    auto m = msg("hello " + std::to_string(h), "d" + std::to_string(h));
+    m.handout = h;
+    conn_->send(std::move(m));
+  }
+  ASSERT_TRUE(run_until([&] { return held.size() == 1; }, 2s));
+  ShortMessageBody dlr;
+  dlr.source_addr = "33612345678";
+  dlr.destination_addr = "33700000001";
+  dlr.esm_class = kEsmDeliveryReceipt;
+  auto receipt = [&](const std::string& id, std::uint32_t seq) {
+    dlr.short_message = "id:" + id + " sub:001 dlvrd:001 stat:DELIVRD err:000 text:";
+    smsc_.send(make_pdu(CommandId::deliver_sm, seq, dlr));
+    auto has = [&] {
+      for (const auto& r : reports())
+        if (r.network_id == id) return true;
+      return false;
+    };
+    EXPECT_TRUE(run_until(has, 2s));
+    for (const auto& r : reports())
+      if (r.network_id == id) return r.may_name_upto;
+    return std::optional<std::uint64_t>();
+  };
+  EXPECT_EQ(receipt("x1", 600), 7u);  // 8 and 9 wait in the connector: the SMSC has not seen them
+
+  smsc_.send(make_response(held[0], 0, "s7"));
+  ASSERT_TRUE(run_until([&] { return held.size() == 2; }, 2s));
+  EXPECT_EQ(receipt("x2", 601), 8u);  // 7 has its result, reported before this receipt
+
+  smsc_.send(make_response(held[1], 0, "s8"));
+  ASSERT_TRUE(run_until([&] { return held.size() == 3; }, 2s));
+  smsc_.send(make_response(held[2], 0, "s9"));
+  ASSERT_TRUE(run_until([&] { return reports().size() == 5; }, 2s));
+  EXPECT_EQ(receipt("x3", 602), 0u);  // nothing the SMSC has seen awaits its result
+}
+
 // Part `i` of a long SMS from a phone to the sender number, as deliver_sm `seq`.
 Pdu mo_part(const Segments& segs, std::size_t i, std::uint32_t seq) {
   ShortMessageBody b;
