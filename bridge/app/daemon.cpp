@@ -66,14 +66,10 @@ AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router,
   doc["outbox"] = boost::json::object{{"open", router.outbox().depth()},
                                       {"in_flight", router.outbox().in_flight()},
                                       {"reports_waiting", router.outbox().reports_waiting()}};
-  // Changes the store could not take are held in memory: a crash now would lose them.
-  const auto failing = router.outbox().writes_failing();
-  if (failing > 0) ready = false;
   doc["ready"] = ready;
   doc["store"] = boost::json::object{{"queue", store.stats().queue_depth},
                                      {"commits", store.stats().commits},
-                                     {"failures", router.outbox().failures()},
-                                     {"writes_failing", failing}};
+                                     {"failures", router.outbox().failures()}};
   return AdminResponse{ready ? 200 : 503, "application/json", boost::json::serialize(doc) + "\n"};
 }
 
@@ -105,10 +101,6 @@ AdminResponse metrics_page(Metrics& metrics, const ConnectorRegistry& connectors
       .gauge("passerelle_store_failures",
              "Store jobs, row writes and commits that failed since start (see the log)")
       .set(double(router.outbox().failures()));
-  metrics
-      .gauge("passerelle_store_writes_failing",
-             "Rows whose last write failed, held in memory and tried again each second")
-      .set(double(router.outbox().writes_failing()));
   metrics.gauge("passerelle_bus_pending", "Events waiting on the bus").set(double(bus.pending()));
   for (const auto& c : connectors.all()) {
     const auto st = c->status();

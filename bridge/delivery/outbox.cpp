@@ -293,8 +293,8 @@ std::uint64_t Outbox::failures() const {
 void Outbox::settle(AckFn ack, std::uint64_t mark) {
   // A write of the report may fail alone inside a batch that commits (a write-behind write
   // has no job of its own to fail). Which one failed is not known here, so any failure
-  // since the report came refuses it: the network sends it again, and applying a report
-  // twice changes nothing.
+  // since the report came refuses it: the network sends it again, and a report applied
+  // twice changes nothing more than once.
   auto failed = std::make_shared<bool>(false);
   store_.submit(
       [this, mark, failed](store::Db&) -> Status {
@@ -346,12 +346,7 @@ void Outbox::answer_held_acks(const Status& st) {
 
 void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
   const auto key = nid_key(rep.connector, rep.network_id);
-  if (auto e = ended_ids_.find(key); e != ended_ids_.end()) {
-    // Its delivery has ended: nothing to apply or wait for. If the write of its end failed,
-    // it is tried again now, and the answer (settle) says whether it was stored.
-    writes_.retry(row_key(e->second));
-    return;
-  }
+  if (ended_ids_.count(key)) return;  // its delivery has ended: nothing to apply or wait for
   auto [slot, inserted] = early_reports_.try_emplace(key);
   auto& kept = slot->second;
   if (!inserted && is_final(kept.rep.state) && !is_final(rep.state))
@@ -590,7 +585,7 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
     by_network_id_.erase(key);
     // A report for it may still come (an SMSC that gives every segment the same id sends
     // one receipt per segment): known as ended, it is answered without waiting.
-    if (ended_ids_.try_emplace(key, o.row.id).second) ended_order_.push_back(std::move(key));
+    if (ended_ids_.insert(key).second) ended_order_.push_back(std::move(key));
   }
   while (ended_order_.size() > kMaxEndedIds) {
     ended_ids_.erase(ended_order_.front());

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "bus/events.hpp"
@@ -90,8 +91,6 @@ class Outbox {
   std::map<DeliveryState, std::size_t> count_by_state() const;
   // Store jobs, row writes and commits that failed since start (any thread).
   std::uint64_t failures() const;
-  // Rows whose last write failed, held in memory until the store takes them.
-  std::uint64_t writes_failing() const { return writes_.stats().failing; }
 
  private:
   struct Open {
@@ -168,7 +167,7 @@ class Outbox {
   std::uint64_t early_seq_ = 0;
   // Network ids of the deliveries ended last ("connector\nid"), most recent last: a later
   // report for one of them is answered at once instead of kept. Bounded.
-  std::unordered_map<std::string, std::string> ended_ids_;  // network id key -> delivery id
+  std::unordered_set<std::string> ended_ids_;
   std::deque<std::string> ended_order_;
   static constexpr std::size_t kMaxEndedIds = 4096;
   // Keeps `rep` (which no open delivery's network ids name yet) until a send result names

@@ -91,11 +91,9 @@ class Cli(HarnessTestCase):
         self.assertIn("passerelle_outbox_depth", metrics)
         self.assertIn("passerelle_reports_waiting 0", metrics)
         self.assertIn("passerelle_store_failures 0", metrics)
-        self.assertIn("passerelle_store_writes_failing 0", metrics)
         ready = b.get_json("/readyz")
         self.assertEqual(ready["outbox"]["reports_waiting"], 0)
         self.assertEqual(ready["store"]["failures"], 0)
-        self.assertEqual(ready["store"]["writes_failing"], 0)
         self.assertEqual(b.sigterm(), 0)
 
     def test_json_logs_are_one_object_per_line(self):
