@@ -1,11 +1,16 @@
 #include "rcs/session/connection.hpp"
 
+#include <array>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -40,30 +45,60 @@ struct FileCloser {
 
 using BodyParser = http::response_parser<http::buffer_body>;
 
-// The body with sink.worker set (Sink in connection.hpp): each chunk goes to on_data on the
-// worker while the next one is read. Fills in `r` (the exchange so far): body_complete, or
-// the read error. `arm` restarts the idle timeout before each read.
+// The body with sink.worker set (Sink in connection.hpp): chunks are read into kWorkerChunks
+// buffers and handed to on_data (and on_data_beside) on the worker, each consumer taking
+// them in order, while the next ones are read; the read waits only when every buffer is
+// still with a consumer. Fills in `r` (the exchange so far): body_complete, or the read
+// error. `arm` restarts the idle timeout before each read.
 template <typename Stream, typename Arm>
 asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer, BodyParser& p,
                                           const Sink& sink, const Arm& arm, Exchanged& r) {
-  // `handed` is the chunk read last and not given to on_data yet; it lives in `spare` while
-  // the next one is read into `chunk`.
-  auto chunk = std::make_unique<char[]>(kWorkerChunk);
-  auto spare = std::make_unique<char[]>(kWorkerChunk);
-  std::string_view handed;
-  auto data = [&sink, &handed]() -> asio::awaitable<bool> { co_return sink.on_data(handed); };
-  auto beside = [&sink, &handed]() -> asio::awaitable<bool> {
-    co_return sink.on_data_beside(handed);
+  struct Chunk {
+    std::unique_ptr<char[]> data = std::make_unique<char[]>(kWorkerChunk);
+    std::size_t size = 0;
+    std::atomic<int> consumers_left{0};
   };
-  // Runs here; the consumers run on the worker.
-  auto give = [&]() -> asio::awaitable<bool> {
-    if (handed.empty()) co_return true;
-    auto first = asio::co_spawn(sink.worker, data, asio::use_awaitable);
-    if (!sink.on_data_beside) co_return co_await std::move(first);
-    auto second = asio::co_spawn(sink.worker, beside, asio::use_awaitable);
-    auto [a, b] = co_await (std::move(first) && std::move(second));
-    const bool both = a && b;
-    co_return both;
+  // Shared with the consumers' handlers; this coroutine waits for every one before it ends.
+  struct Shared {
+    Shared(asio::any_io_executor ex) : done(ex, kWorkerChunks) {}
+    std::array<Chunk, kWorkerChunks> chunks;
+    std::atomic<bool> refused{false};
+    // Indexes of the chunks every consumer is done with.
+    asio::experimental::concurrent_channel<void(boost::system::error_code, std::size_t)> done;
+  };
+  auto shared = std::make_shared<Shared>(co_await asio::this_coro::executor);
+  const int consumers = sink.on_data_beside ? 2 : 1;
+  auto writer = asio::make_strand(sink.worker);
+  auto beside = asio::make_strand(sink.worker);
+  std::vector<std::size_t> free_chunks;
+  for (std::size_t i = kWorkerChunks; i-- > 0;) free_chunks.push_back(i);
+  std::size_t handed = 0;  // chunks with a consumer
+
+  auto give = [&](std::size_t i) {
+    auto& c = shared->chunks[i];
+    c.consumers_left = consumers;
+    ++handed;
+    const std::string_view d(c.data.get(), c.size);
+    auto finish = [shared, i](bool ok) {
+      if (!ok) shared->refused = true;
+      if (shared->chunks[i].consumers_left.fetch_sub(1) == 1)
+        (void)shared->done.try_send(boost::system::error_code{}, i);  // room for every chunk
+    };
+    // After a refusal, the chunks handed already are not given any more.
+    asio::post(writer, [&sink, d, finish, shared] { finish(!shared->refused && sink.on_data(d)); });
+    if (consumers == 2)
+      asio::post(beside, [&sink, d, finish, shared] {
+        finish(!shared->refused && sink.on_data_beside(d));
+      });
+  };
+  auto take_back = [&](std::size_t i) {
+    free_chunks.push_back(i);
+    --handed;
+  };
+  auto reclaim = [&] {
+    while (
+        shared->done.try_receive([&](boost::system::error_code, std::size_t i) { take_back(i); })) {
+    }
   };
   // A body of a known length is read straight into the chunk, past the parser (which would
   // copy every byte once more); a chunked one, or one that ends with the connection, goes
@@ -71,9 +106,9 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
   const bool direct = !p.chunked() && p.content_length().has_value();
   std::uint64_t left = direct ? *p.content_length() : 0;
   using Read = std::tuple<boost::system::error_code, std::size_t>;
-  auto read_next = [&]() -> asio::awaitable<Read> {
+  auto read_into = [&](char* into) -> asio::awaitable<Read> {
     if (!direct) {
-      p.get().body().data = chunk.get();
+      p.get().body().data = into;
       p.get().body().size = kWorkerChunk;
       auto [ec, n] = co_await http::async_read(s, buffer, p, use_tuple);
       if (ec == http::error::need_buffer) ec = {};
@@ -81,34 +116,49 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
     }
     const std::size_t want = left < kWorkerChunk ? static_cast<std::size_t>(left) : kWorkerChunk;
     // The first bytes may have come with the head.
-    const std::size_t early = asio::buffer_copy(asio::buffer(chunk.get(), want), buffer.data());
+    const std::size_t early = asio::buffer_copy(asio::buffer(into, want), buffer.data());
     buffer.consume(early);
-    auto rest = asio::buffer(chunk.get() + early, want - early);
+    auto rest = asio::buffer(into + early, want - early);
     auto [ec, n] = co_await asio::async_read(s, rest, use_tuple);
     left -= early + n;
     co_return Read{ec, early + n};
   };
-  while (direct ? left > 0 : !p.is_done()) {
+  boost::system::error_code read_error;
+  while (!shared->refused && (direct ? left > 0 : !p.is_done())) {
+    reclaim();
+    if (free_chunks.empty()) {
+      auto [ec, i] = co_await shared->done.async_receive(use_tuple);
+      if (!ec) take_back(i);
+      continue;
+    }
+    const std::size_t i = free_chunks.back();
+    free_chunks.pop_back();
     arm();
-    auto reading = read_next();
-    auto giving = give();
-    auto [ec, n, given] = co_await (std::move(reading) && std::move(giving));
-    if (!given) co_return;
-    handed = std::string_view(chunk.get(), n);
-    std::swap(chunk, spare);
+    auto [ec, n] = co_await read_into(shared->chunks[i].data.get());
+    shared->chunks[i].size = n;
+    // What arrived before a failure still goes to the sink.
+    if (n > 0) {
+      give(i);
+    } else {
+      free_chunks.push_back(i);
+    }
     if (ec) {
-      // What arrived before the failure still goes to the sink, as without a worker.
-      auto last = give();
-      if (!co_await std::move(last)) co_return;
-      r.ec = ec;
-      r.stage = "read";
-      co_return;
+      read_error = ec;
+      break;
     }
   }
-  auto last = give();
-  if (!co_await std::move(last)) co_return;
+  while (handed > 0) {
+    auto [ec, i] = co_await shared->done.async_receive(use_tuple);
+    if (ec) break;  // the channel only closes with the executor
+    take_back(i);
+  }
+  if (shared->refused) co_return;
+  if (read_error) {
+    r.ec = read_error;
+    r.stage = "read";
+    co_return;
+  }
   r.body_complete = true;
-  co_return;
 }
 
 }  // namespace

@@ -51,9 +51,10 @@ struct Incoming {
 // Where the answer's body goes. on_head may refuse the body (false: nothing is read and
 // the connection is not reused); on_data returning false stops reading likewise.
 //
-// With `worker` set, on_data runs there, one chunk at a time, while the next chunk is read
-// into a second buffer: a download is bounded by the slower of the network and the disk
-// rather than by their sum. Each call to on_data happens after the previous one returned.
+// With `worker` set, on_data runs there, one chunk at a time, while the next chunks are
+// read into the other buffers (kWorkerChunks): a download is bounded by the slower of the
+// network and the disk rather than by their sum. Each call to on_data happens after the
+// previous one returned, and none after one returned false.
 // on_data_beside (only with a worker; may be empty) gets the same chunks as on_data, on the
 // worker at the same time as on_data (e.g. hashing beside writing, on a pool of two).
 struct Sink {
@@ -75,10 +76,12 @@ struct Exchanged {
 inline constexpr std::uint32_t kMaxHead = 16 * 1024;
 // Chunk size for file bodies both ways.
 inline constexpr std::size_t kChunk = 64 * 1024;
-// Chunk size of a body given to a Sink's worker (two in memory): each chunk costs two
-// thread hand-offs, which at 64 KiB took more time than the hashing and writing they let
-// run beside the network.
+// Chunk size of a body given to a Sink's worker: each chunk costs two thread hand-offs,
+// which at 64 KiB took more time than the hashing and writing they let run beside the
+// network. kWorkerChunks of them are in memory per transfer, so that the network, the
+// hash and the disk each go on while the others catch up.
 inline constexpr std::size_t kWorkerChunk = 256 * 1024;
+inline constexpr std::size_t kWorkerChunks = 4;
 
 class Connection {
  public:
