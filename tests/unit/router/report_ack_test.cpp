@@ -60,25 +60,23 @@ class ReportAckTest : public RouterTest {
     return a;
   }
 
-  static std::string read_state(const std::string& path, const std::string& id) {
+  // The first column `query` gives for `key`, read on a connection of its own.
+  static std::string stored(const std::string& path, store::Sql query, const std::string& key) {
     auto db = store::Db::open(path);
     if (!db.ok()) return "cannot open: " + db.error().message;
-    auto st = (*db)->prepare("SELECT state FROM deliveries WHERE id = ?1");
+    auto st = (*db)->prepare(query);
     if (!st.ok()) return "cannot read: " + st.error().message;
-    (*st)->bind(1, id);
+    (*st)->bind(1, key);
     auto row = (*st)->step();
     return row.ok() && *row ? (*st)->col_text(0) : "no row";
   }
-
+  static std::string read_state(const std::string& path, const std::string& id) {
+    return stored(path, "SELECT state FROM deliveries WHERE id = ?1", id);
+  }
   // The stored state of one segment (network id) of the SMSC's.
   std::string segment_state(const std::string& network_id) {
-    auto db = store::Db::open((dir_ / "db").string());
-    if (!db.ok()) return "cannot open: " + db.error().message;
-    auto st = (*db)->prepare("SELECT state FROM network_ids WHERE network_id = ?1");
-    if (!st.ok()) return "cannot read: " + st.error().message;
-    (*st)->bind(1, network_id);
-    auto row = (*st)->step();
-    return row.ok() && *row ? (*st)->col_text(0) : "no row";
+    return stored((dir_ / "db").string(), "SELECT state FROM network_ids WHERE network_id = ?1",
+                  network_id);
   }
 
   // Runs `statement` on a connection of its own.
