@@ -329,6 +329,8 @@ void Outbox::release_early_acks(const std::string& connector) {
     // Every send it could belong to has its result: it names none of this bridge's open
     // deliveries, so there is nothing to record.
     std::exchange(e->second.rep.ack, nullptr)(Status{});
+    // Nor of later ones, when the connector said which sends could have its id.
+    if (e->second.rep.may_name_upto) early_reports_.erase(e);
   }
 }
 
@@ -346,7 +348,19 @@ void Outbox::answer_held_acks(const Status& st) {
 
 void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
   const auto key = nid_key(rep.connector, rep.network_id);
-  if (ended_ids_.count(key)) return;  // its delivery has ended: nothing to apply or wait for
+  // Its delivery has ended: nothing to apply or wait for. Unless the connector says which
+  // sends the network had seen (may_name_upto): then it waits for those only, and applies to
+  // one of them that got the same id (an SMSC reusing its ids).
+  if (!rep.may_name_upto && ended_ids_.count(key)) return;
+  if (rep.may_name_upto) {
+    // Only the sends the network had seen can have its id. With none of them awaiting its
+    // result, it names nothing of this bridge's, now or later (a later send given the same
+    // id is another message): it is not kept.
+    const auto s = slots_.find(rep.connector);
+    if (s == slots_.end() || s->second.awaiting.empty() ||
+        *s->second.awaiting.begin() > *rep.may_name_upto)
+      return;
+  }
   auto [slot, inserted] = early_reports_.try_emplace(key);
   auto& kept = slot->second;
   if (!inserted && is_final(kept.rep.state) && !is_final(rep.state))

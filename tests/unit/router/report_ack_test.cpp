@@ -232,6 +232,42 @@ TEST_F(ReportAckTest, AReceiptWhoseWriteFailsIsRefusedAndStoredWhenItComesAgain)
   EXPECT_EQ(again->state(), "acked");  // the other segment has no receipt yet
 }
 
+TEST_F(ReportAckTest, AnIdTheSmscGivesAgainAppliesToTheNewDelivery) {
+  start();
+  const auto first = send_one("o1");
+  taken(first, "m1");
+  EXPECT_TRUE(receipt("m1", DeliveryState::delivered, first)->ok());
+  // The SMSC gives the next message the same id, and its receipt overtakes the answer.
+  const auto second = send_one("o2");
+  const auto handout = sms_->messages().back().handout;
+  auto a = receipt("m1", DeliveryState::delivered, second, true, handout);
+  EXPECT_FALSE(a->answered());  // the send on the wire may have that id
+  taken(second, "m1");
+  ASSERT_TRUE(a->answered());
+  EXPECT_TRUE(a->ok());
+  EXPECT_EQ(a->state(), "delivered");
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 2u);
+
+  // A copy of the receipt, with nothing on the wire: answered at once, and not kept.
+  EXPECT_TRUE(receipt("m1", DeliveryState::delivered, second, true, std::uint64_t{0})->ok());
+  EXPECT_EQ(router_->outbox().reports_waiting(), 0u);
+  // A receipt for an id no send on the wire has: answered once that send has its result,
+  // and not kept either.
+  const auto third = send_one("o3");
+  auto b = receipt("m9", DeliveryState::delivered, {}, true, sms_->messages().back().handout);
+  EXPECT_FALSE(b->answered());
+  taken(third, "m3");
+  EXPECT_TRUE(b->ok());
+  // So neither of them marks a later message the SMSC gives those ids as delivered.
+  const auto fourth = send_one("o4");
+  taken(fourth, "m1");
+  const auto fifth = send_one("o5");
+  taken(fifth, "m9");
+  EXPECT_EQ(read_state((dir_ / "db").string(), fourth), "acked");
+  EXPECT_EQ(read_state((dir_ / "db").string(), fifth), "acked");
+  EXPECT_EQ(xmpp_->of<OutboundReceipt>().size(), 2u);
+}
+
 TEST_F(ReportAckTest, AnOlderReportSentAgainDoesNotReplaceAFinalOne) {
   start();
   const auto id = send_one("o1");
