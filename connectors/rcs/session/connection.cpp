@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -85,11 +86,19 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
         (void)shared->done.try_send(boost::system::error_code{}, i);  // room for every chunk
     };
     // After a refusal, the chunks handed already are not given any more.
-    asio::post(writer, [&sink, d, finish, shared] { finish(!shared->refused && sink.on_data(d)); });
-    if (consumers == 2)
-      asio::post(beside, [&sink, d, finish, shared] {
-        finish(!shared->refused && sink.on_data_beside(d));
-      });
+    // A consumer that throws refuses the rest, as one that returns false: on a pool thread
+    // an exception would end the process, and the chunk would never come back.
+    auto consume = [shared, d, finish](const std::function<bool(std::string_view)>& f) {
+      bool ok = false;
+      try {
+        ok = !shared->refused && f(d);
+      } catch (...) {
+        ok = false;
+      }
+      finish(ok);
+    };
+    asio::post(writer, [&sink, consume] { consume(sink.on_data); });
+    if (consumers == 2) asio::post(beside, [&sink, consume] { consume(sink.on_data_beside); });
   };
   auto take_back = [&](std::size_t i) {
     free_chunks.push_back(i);
@@ -147,8 +156,10 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
       break;
     }
   }
+  // The consumers use `sink` and what it refers to: this wait is not cancellable.
   while (handed > 0) {
-    auto [ec, i] = co_await shared->done.async_receive(use_tuple);
+    auto [ec, i] = co_await shared->done.async_receive(
+        asio::bind_cancellation_slot(asio::cancellation_slot(), use_tuple));
     if (ec) break;  // the channel only closes with the executor
     take_back(i);
   }
