@@ -144,8 +144,8 @@ TEST_F(RcsSessionFiles, DownloadHashesAndRenames) {
 }
 
 // With a disk executor, chunks are hashed and written there (both at once) while the next
-// ones are read (4 in memory, 20 chunks here): the file must come out whole and in order, with or without Content-Length, and the limit and
-// error bodies must behave as without it.
+// ones are read (4 in memory, 20 chunks here): the file must come out whole and in order, with or
+// without Content-Length, and the limit and error bodies must behave as without it.
 TEST_F(RcsSessionFiles, DownloadOnADiskThreadKeepsOrderLimitAndErrors) {
   const std::string content = random_bytes(5 * 1024 * 1024 + 3);
   bool chunked = false;
