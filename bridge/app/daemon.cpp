@@ -62,11 +62,11 @@ AdminResponse readyz(const ConnectorRegistry& connectors, const Router& router,
                                        {"reconnects", st.reconnects},
                                        {"queue", st.queue_depth}});
   }
+  doc["ready"] = ready;
   doc["connectors"] = std::move(list);
   doc["outbox"] = boost::json::object{{"open", router.outbox().depth()},
                                       {"in_flight", router.outbox().in_flight()},
                                       {"reports_waiting", router.outbox().reports_waiting()}};
-  doc["ready"] = ready;
   doc["store"] = boost::json::object{{"queue", store.stats().queue_depth},
                                      {"commits", store.stats().commits},
                                      {"failures", router.outbox().failures()}};
