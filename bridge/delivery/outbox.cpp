@@ -357,9 +357,7 @@ void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
     // result, it names nothing of this bridge's, now or later (a later send given the same
     // id is another message): it is not kept.
     const auto s = slots_.find(rep.connector);
-    if (s == slots_.end() || s->second.awaiting.empty() ||
-        *s->second.awaiting.begin() > *rep.may_name_upto)
-      return;
+    if (s == slots_.end() || !awaits_upto(s->second, *rep.may_name_upto)) return;
   }
   auto [slot, inserted] = early_reports_.try_emplace(key);
   auto& kept = slot->second;
@@ -383,7 +381,7 @@ void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
       // its send result applies it, or it ends: finish()).
       const Open* d = find(kept.rep.network_id);
       hold = d && d->row.connector == kept.rep.connector;
-    } else if (!slots.awaiting.empty() && *slots.awaiting.begin() <= kept.watermark) {
+    } else if (awaits_upto(slots, kept.watermark)) {
       // Held while a send that may have its id awaits its result (release_early_acks).
       hold = true;
       slots.unmatched.emplace(kept.watermark, std::make_pair(kept.seq, key));
@@ -598,7 +596,8 @@ void Outbox::finish(const std::string& id, DeliveryState state, const std::strin
     auto key = nid_key(o.row.connector, nid);
     by_network_id_.erase(key);
     // A report for it may still come (an SMSC that gives every segment the same id sends
-    // one receipt per segment): known as ended, it is answered without waiting.
+    // one receipt per segment): known as ended, it is answered without waiting behind
+    // queued sends (where the connector does not say which sends it may name).
     if (ended_ids_.insert(key).second) ended_order_.push_back(std::move(key));
   }
   while (ended_order_.size() > kMaxEndedIds) {

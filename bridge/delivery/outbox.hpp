@@ -166,7 +166,8 @@ class Outbox {
   std::deque<std::pair<std::uint64_t, std::string>> early_order_;  // (seq, key)
   std::uint64_t early_seq_ = 0;
   // Network ids of the deliveries ended last ("connector\nid"), most recent last: a later
-  // report for one of them is answered at once instead of kept. Bounded.
+  // report for one of them, from a connector that does not say which sends it may name
+  // (DeliveryReport::may_name_upto), is answered at once instead of kept. Bounded.
   std::unordered_set<std::string> ended_ids_;
   std::deque<std::string> ended_order_;
   static constexpr std::size_t kMaxEndedIds = 4096;
@@ -190,6 +191,10 @@ class Outbox {
     // watermark -> (seq, key in early_reports_).
     std::multimap<std::uint64_t, std::pair<std::uint64_t, std::string>> unmatched;
   };
+  // Whether a send handed out up to `watermark` still awaits its result there.
+  static bool awaits_upto(const Slots& s, std::uint64_t watermark) {
+    return !s.awaiting.empty() && *s.awaiting.begin() <= watermark;
+  }
   static constexpr std::size_t kMaxInFlightPerConnector = 256;
   std::unordered_map<std::string, Slots> slots_;
   bool take_slot(const std::string& connector, const std::string& id);  // false: parked

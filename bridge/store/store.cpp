@@ -270,15 +270,10 @@ void Store::run_batch(std::deque<Queued>& batch) {
   } else {
     results.assign(batch.size(), begun);
   }
-  std::uint64_t failed = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (!results[i].ok()) ++failed;
-    finish(batch[i], std::move(results[i]));
-  }
+  for (size_t i = 0; i < batch.size(); ++i) finish(batch[i], std::move(results[i]));
   std::lock_guard lock(mu_);
   stats_.jobs += batch.size();
   stats_.commits += 1;
-  stats_.failed_jobs += failed;
 }
 
 }  // namespace passerelle::store

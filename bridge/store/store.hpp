@@ -39,7 +39,6 @@ struct StoreOptions {
 struct StoreStats {
   std::uint64_t jobs = 0;
   std::uint64_t commits = 0;
-  std::uint64_t failed_jobs = 0;
   std::uint64_t queue_depth = 0;
   std::uint64_t replays = 0;             // batches run again with savepoints after a job failed
   std::uint64_t checkpoints = 0;         // by the checkpointer thread
