@@ -11,7 +11,9 @@
 # PASSERELLE_SKIP_FUZZ=1 to skip a stage while developing.
 #
 # Builds carry line tables only (-g1, -gline-tables-only): enough for backtraces, sanitizer
-# reports and perf, and a quarter less compile time than full debug info.
+# reports and perf, and a quarter less compile time than full debug info. The sanitizer
+# build compiles each unit test executable as one translation unit (PASSERELLE_UNITY_TESTS):
+# half the compile time of one per test file.
 # Each piece of code is compiled for the tests that need it: the default build has no unit
 # tests (PASSERELLE_UNIT_TESTS=OFF), the sanitizer build only the unit tests (target
 # unit_tests). Stages 2 and 3 compile (at the lowest CPU priority) while the tests of stage

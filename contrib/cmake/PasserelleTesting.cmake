@@ -18,6 +18,9 @@ function(passerelle_unit_test name)
     add_executable(${name} EXCLUDE_FROM_ALL ${T_SOURCES})
   endif()
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(PASSERELLE_UNITY_TESTS)
+    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 0)
+  endif()
   target_compile_definitions(${name} PRIVATE
     PASSERELLE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     PASSERELLE_VECTORS_DIR="${PROJECT_SOURCE_DIR}/tests/vectors")

@@ -3,19 +3,16 @@
 
 #include <boost/json.hpp>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <string>
+
+#include "../common/read_file.hpp"
 
 namespace passerelle::rcs::test {
 
 namespace json = boost::json;
 
 inline std::string read_fixture(const std::string& rel) {
-  std::ifstream f(std::string(PASSERELLE_RCS_FIXTURES_DIR) + "/" + rel, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return passerelle::testing::read_file(std::string(PASSERELLE_RCS_FIXTURES_DIR) + "/" + rel);
 }
 
 inline json::value fixture_json(const std::string& rel) {

@@ -14,7 +14,7 @@ namespace {
 
 namespace json = boost::json;
 
-void expect_refused(const Result<std::string>& r, std::string_view field) {
+void expect_not_built(const Result<std::string>& r, std::string_view field) {
   ASSERT_FALSE(r.ok()) << r.value();
   EXPECT_EQ(r.error().code, Errc::invalid_input);
   EXPECT_NE(r.error().message.find(field), std::string::npos)
@@ -35,21 +35,21 @@ TEST(RcsMessage, TextRoundTripsExactly) {
 }
 
 TEST(RcsMessage, TextChecks) {
-  expect_refused(build_text_message(kTo, {""}), "RCSMessage.textMessage: empty");
-  expect_refused(build_text_message(kTo, {"bad \xc3"}), "RCSMessage.textMessage: not UTF-8");
+  expect_not_built(build_text_message(kTo, {""}), "RCSMessage.textMessage: empty");
+  expect_not_built(build_text_message(kTo, {"bad \xc3"}), "RCSMessage.textMessage: not UTF-8");
   Limits lim;
   lim.max_text = 8;
-  expect_refused(build_text_message(kTo, {"123456789"}, lim),
-                 "RCSMessage.textMessage: 9 bytes, over the limit of 8");
+  expect_not_built(build_text_message(kTo, {"123456789"}, lim),
+                   "RCSMessage.textMessage: 9 bytes, over the limit of 8");
   EXPECT_TRUE(build_text_message(kTo, {"12345678"}, lim).ok());
-  expect_refused(build_text_message({"0611111111"}, {"x"}), "messageContact.userContact");
-  expect_refused(build_text_message({""}, {"x"}), "messageContact.userContact");
-  expect_refused(build_text_message({"+33611111111", std::string(129, 'a')}, {"x"}),
-                 "RCSMessage.msgId: 129 bytes, over the limit of 128");
-  expect_refused(build_text_message({"+33611111111", "a\nb"}, {"x"}),
-                 "RCSMessage.msgId: control character");
-  expect_refused(build_text_message({"+33611111111", "", "bad\x01"}, {"x"}),
-                 "RCSMessage.trafficType");
+  expect_not_built(build_text_message({"0611111111"}, {"x"}), "messageContact.userContact");
+  expect_not_built(build_text_message({""}, {"x"}), "messageContact.userContact");
+  expect_not_built(build_text_message({"+33611111111", std::string(129, 'a')}, {"x"}),
+                   "RCSMessage.msgId: 129 bytes, over the limit of 128");
+  expect_not_built(build_text_message({"+33611111111", "a\nb"}, {"x"}),
+                   "RCSMessage.msgId: control character");
+  expect_not_built(build_text_message({"+33611111111", "", "bad\x01"}, {"x"}),
+                   "RCSMessage.trafficType");
   EXPECT_TRUE(build_text_message({"+33611111111", std::string(128, 'a')}, {"x"}).ok());
 }
 
@@ -61,21 +61,22 @@ TEST(RcsMessage, SuggestionLimits) {
   // No postback: none written.
   EXPECT_EQ(eleven.value().find("postback"), std::string::npos);
   m.suggestions.push_back(Reply{"twelve", ""});
-  expect_refused(build_text_message(kTo, m),
-                 "RCSMessage.suggestedChipList.suggestions: 12 suggestions, over the limit of 11");
+  expect_not_built(
+      build_text_message(kTo, m),
+      "RCSMessage.suggestedChipList.suggestions: 12 suggestions, over the limit of 11");
 
   std::string e25;
   for (int i = 0; i < 25; ++i) e25 += "é";  // 25 characters, 50 bytes
   EXPECT_TRUE(build_text_message(kTo, {"pick", {Reply{e25, "x"}}}).ok());
-  expect_refused(build_text_message(kTo, {"pick", {Reply{e25 + "e", "x"}}}),
-                 "suggestions[0].reply.displayText: longer than 25 characters");
-  expect_refused(build_text_message(kTo, {"pick", {Reply{std::string(200, 'a'), "x"}}}),
-                 "suggestions[0].reply.displayText: longer than 25 characters");
-  expect_refused(build_text_message(kTo, {"pick", {Reply{"", "x"}}}),
-                 "suggestions[0].reply.displayText: empty");
-  expect_refused(build_text_message(kTo, {"pick", {Reply{"ok", std::string(2049, 'p')}}}),
-                 "suggestions[0].reply.postback.data: longer than 2048 characters");
-  expect_refused(
+  expect_not_built(build_text_message(kTo, {"pick", {Reply{e25 + "e", "x"}}}),
+                   "suggestions[0].reply.displayText: longer than 25 characters");
+  expect_not_built(build_text_message(kTo, {"pick", {Reply{std::string(200, 'a'), "x"}}}),
+                   "suggestions[0].reply.displayText: longer than 25 characters");
+  expect_not_built(build_text_message(kTo, {"pick", {Reply{"", "x"}}}),
+                   "suggestions[0].reply.displayText: empty");
+  expect_not_built(build_text_message(kTo, {"pick", {Reply{"ok", std::string(2049, 'p')}}}),
+                   "suggestions[0].reply.postback.data: longer than 2048 characters");
+  expect_not_built(
       build_text_message(kTo, {"pick", {Reply{"a", ""}, Action{"", "", OpenUrl{"https://a"}}}}),
       "suggestions[1].action.displayText: empty");
 }
@@ -84,34 +85,34 @@ TEST(RcsMessage, ActionChecks) {
   auto with = [](ActionKind what) {
     return build_text_message(kTo, {"pick", {Action{"Go", "pb", std::move(what)}}});
   };
-  expect_refused(with(OpenUrl{""}), "suggestions[0].action.urlAction.openUrl.url: empty");
-  expect_refused(with(OpenUrl{"https://a b"}), "openUrl.url: a URL has no spaces");
+  expect_not_built(with(OpenUrl{""}), "suggestions[0].action.urlAction.openUrl.url: empty");
+  expect_not_built(with(OpenUrl{"https://a b"}), "openUrl.url: a URL has no spaces");
   EXPECT_TRUE(with(OpenUrl{"tel:+33611111111"}).ok());  // any scheme for an action
-  expect_refused(with(DialPhone{"555-1234"}), "dialerAction.dialPhoneNumber.phoneNumber");
-  expect_refused(with(DialVideoCall{""}), "dialerAction.dialVideoCall.phoneNumber");
+  expect_not_built(with(DialPhone{"555-1234"}), "dialerAction.dialPhoneNumber.phoneNumber");
+  expect_not_built(with(DialVideoCall{""}), "dialerAction.dialVideoCall.phoneNumber");
   ShowLocation both;
   both.latitude = 1;
   both.longitude = 2;
   both.query = "x";
-  expect_refused(with(both), "mapAction.showLocation.location: either latitude and longitude");
+  expect_not_built(with(both), "mapAction.showLocation.location: either latitude and longitude");
   ShowLocation neither;
-  expect_refused(with(neither), "mapAction.showLocation.location");
+  expect_not_built(with(neither), "mapAction.showLocation.location");
   ShowLocation half;
   half.latitude = 1;
-  expect_refused(with(half), "both required");
+  expect_not_built(with(half), "both required");
   ShowLocation far;
   far.latitude = 91;
   far.longitude = 0;
-  expect_refused(with(far), "latitude in [-90, 90]");
+  expect_not_built(with(far), "latitude in [-90, 90]");
   ShowLocation nan;
   nan.latitude = std::nan("");
   nan.longitude = 0;
-  expect_refused(with(nan), "mapAction.showLocation.location");
-  expect_refused(with(ComposeRecordingMessage{"+33611111111", "PHOTO"}),
-                 "composeRecordingMessage.type: AUDIO or VIDEO");
-  expect_refused(with(CreateCalendarEvent{"", "2017-03-14T23:59:59Z", "t", ""}),
-                 "createCalendarEvent.startTime: empty");
-  expect_refused(with(ComposeTextMessage{"+33611111111", ""}), "composeTextMessage.text: empty");
+  expect_not_built(with(nan), "mapAction.showLocation.location");
+  expect_not_built(with(ComposeRecordingMessage{"+33611111111", "PHOTO"}),
+                   "composeRecordingMessage.type: AUDIO or VIDEO");
+  expect_not_built(with(CreateCalendarEvent{"", "2017-03-14T23:59:59Z", "t", ""}),
+                   "createCalendarEvent.startTime: empty");
+  expect_not_built(with(ComposeTextMessage{"+33611111111", ""}), "composeTextMessage.text: empty");
 }
 
 TEST(RcsMessage, FileChecks) {
@@ -131,16 +132,16 @@ TEST(RcsMessage, FileChecks) {
 
   FileMessage bad = m;
   bad.file.url = "file:///etc/passwd";
-  expect_refused(build_file_message(kTo, bad), "RCSMessage.fileMessage.fileUrl");
+  expect_not_built(build_file_message(kTo, bad), "RCSMessage.fileMessage.fileUrl");
   bad = m;
   bad.file.url = "";
-  expect_refused(build_file_message(kTo, bad), "RCSMessage.fileMessage.fileUrl: empty");
+  expect_not_built(build_file_message(kTo, bad), "RCSMessage.fileMessage.fileUrl: empty");
   bad = m;
   bad.file.name = "a\r\nb.jpg";
-  expect_refused(build_file_message(kTo, bad), "RCSMessage.fileMessage.fileName");
+  expect_not_built(build_file_message(kTo, bad), "RCSMessage.fileMessage.fileName");
   bad = m;
   bad.thumbnail = FileRef{"", "t.jpg", "image/jpeg", 10};
-  expect_refused(build_file_message(kTo, bad), "RCSMessage.fileMessage.thumbnailUrl: empty");
+  expect_not_built(build_file_message(kTo, bad), "RCSMessage.fileMessage.thumbnailUrl: empty");
 
   FileMessage with_replies = m;
   with_replies.suggestions.push_back(Reply{"Thanks", "thanks"});
@@ -150,7 +151,7 @@ TEST(RcsMessage, FileChecks) {
 }
 
 TEST(RcsMessage, TypingAndStatus) {
-  expect_refused(build_typing("33611111111", Typing::active), "messageContact.userContact");
+  expect_not_built(build_typing("33611111111", Typing::active), "messageContact.userContact");
   auto t = build_typing("+33611111111", Typing::idle);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(

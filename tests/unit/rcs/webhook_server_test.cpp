@@ -13,10 +13,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <thread>
+
+#include "../common/read_file.hpp"
 
 namespace passerelle::rcs {
 namespace {
@@ -26,15 +27,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
+using passerelle::testing::read_file;
 
 const std::string kEvents = std::string(PASSERELLE_SOURCE_DIR) + "/tests/peers/rcs/fixtures/events";
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string fixture(const std::string& name) {
   return read_file(kEvents + "/" + name);

@@ -14,10 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "../common/read_file.hpp"
 #include "rcs/webhook/webhook_server.hpp"
 
 namespace passerelle::rcs {
@@ -27,6 +26,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using namespace std::chrono_literals;
+using passerelle::testing::read_file;
 
 // Writes cert.pem and key.pem under `dir`; false on any OpenSSL failure.
 bool make_self_signed(const std::filesystem::path& dir) {
@@ -56,13 +56,6 @@ bool make_self_signed(const std::filesystem::path& dir) {
   X509_free(cert);
   EVP_PKEY_free(key);
   return ok;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 TEST(WebhookTls, ServesHttpsOnly) {
