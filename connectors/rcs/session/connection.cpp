@@ -73,12 +73,12 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
   auto beside = asio::make_strand(sink.worker);
   std::vector<std::size_t> free_chunks;
   for (std::size_t i = kWorkerChunks; i-- > 0;) free_chunks.push_back(i);
-  std::size_t handed = 0;  // chunks with a consumer
+  // Chunks with a consumer: those not free.
+  auto handed = [&] { return kWorkerChunks - free_chunks.size(); };
 
   auto give = [&](std::size_t i) {
     auto& c = shared->chunks[i];
     c.consumers_left = consumers;
-    ++handed;
     const std::string_view d(c.data.get(), c.size);
     auto finish = [shared, i](bool ok) {
       if (!ok) shared->refused = true;
@@ -100,13 +100,9 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
     asio::post(writer, [&sink, consume] { consume(sink.on_data); });
     if (consumers == 2) asio::post(beside, [&sink, consume] { consume(sink.on_data_beside); });
   };
-  auto take_back = [&](std::size_t i) {
-    free_chunks.push_back(i);
-    --handed;
-  };
   auto reclaim = [&] {
-    while (
-        shared->done.try_receive([&](boost::system::error_code, std::size_t i) { take_back(i); })) {
+    while (shared->done.try_receive(
+        [&](boost::system::error_code, std::size_t i) { free_chunks.push_back(i); })) {
     }
   };
   // A body of a known length is read straight into the chunk, past the parser (which would
@@ -137,7 +133,7 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
     reclaim();
     if (free_chunks.empty()) {
       auto [ec, i] = co_await shared->done.async_receive(use_tuple);
-      if (!ec) take_back(i);
+      if (!ec) free_chunks.push_back(i);
       continue;
     }
     const std::size_t i = free_chunks.back();
@@ -157,11 +153,11 @@ asio::awaitable<void> read_body_pipelined(Stream& s, beast::flat_buffer& buffer,
     }
   }
   // The consumers use `sink` and what it refers to: this wait is not cancellable.
-  while (handed > 0) {
+  while (handed() > 0) {
     auto [ec, i] = co_await shared->done.async_receive(
         asio::bind_cancellation_slot(asio::cancellation_slot(), use_tuple));
     if (ec) break;  // the channel only closes with the executor
-    take_back(i);
+    free_chunks.push_back(i);
   }
   if (shared->refused) co_return;
   if (read_error) {
