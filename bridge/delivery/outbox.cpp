@@ -348,16 +348,16 @@ void Outbox::answer_held_acks(const Status& st) {
 
 void Outbox::keep_early(DeliveryReport& rep, AckFn& ack) {
   const auto key = nid_key(rep.connector, rep.network_id);
-  // Its delivery has ended: nothing to apply or wait for. Unless the connector says which
-  // sends the network had seen (may_name_upto): then it waits for those only, and applies to
-  // one of them that got the same id (an SMSC reusing its ids).
-  if (!rep.may_name_upto && ended_ids_.count(key)) return;
   if (rep.may_name_upto) {
     // Only the sends the network had seen can have its id. With none of them awaiting its
     // result, it names nothing of this bridge's, now or later (a later send given the same
-    // id is another message): it is not kept.
+    // id is another message): it is not kept. With one awaiting, it waits for those only,
+    // even for the id of an ended delivery, and applies to a send that got the same id (an
+    // SMSC reusing its ids).
     const auto s = slots_.find(rep.connector);
     if (s == slots_.end() || !awaits_upto(s->second, *rep.may_name_upto)) return;
+  } else if (ended_ids_.count(key)) {
+    return;  // its delivery has ended: nothing to apply or wait for
   }
   auto [slot, inserted] = early_reports_.try_emplace(key);
   auto& kept = slot->second;
